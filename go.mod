@@ -1,0 +1,9 @@
+module github.com/hquic/quic
+
+go 1.26.0
+
+require (
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
