@@ -1,0 +1,225 @@
+// Package handshake adapts crypto/tls's QUIC API (tls.QUICConn) to the
+// connection engine.
+//
+// It owns the three CRYPTO streams (Initial, Handshake, 1-RTT), feeds data
+// received in CRYPTO frames to TLS in order, and turns TLS events into calls
+// on a Callbacks value: traffic secrets, the peer's transport parameters,
+// handshake completion and session tickets. It knows nothing of packets or
+// packet protection; the connection installs keys from the secrets it is
+// given (RFC 9001 §4).
+package handshake
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Level is a TLS encryption level (RFC 9001 §4.1.4).
+type Level uint8
+
+// Encryption levels, in handshake order. Their values match
+// tls.QUICEncryptionLevel.
+const (
+	LevelInitial Level = iota
+	LevelEarly
+	LevelHandshake
+	LevelApp
+)
+
+// String returns the level's name.
+func (l Level) String() string {
+	return tls.QUICEncryptionLevel(l).String()
+}
+
+// Crypto stream indexes: CRYPTO frames travel in Initial, Handshake and 1-RTT
+// packets only (never 0-RTT). The values equal the packet number spaces of
+// the recovery package.
+const (
+	StreamInitial = iota
+	StreamHandshake
+	StreamApp
+	NumStreams
+)
+
+// StreamOf returns the CRYPTO stream index for a level; LevelEarly has none
+// and maps to -1.
+func StreamOf(l Level) int {
+	switch l {
+	case LevelInitial:
+		return StreamInitial
+	case LevelHandshake:
+		return StreamHandshake
+	case LevelApp:
+		return StreamApp
+	}
+	return -1
+}
+
+// levelOfStream is the inverse of StreamOf.
+func levelOfStream(i int) Level {
+	return [NumStreams]Level{LevelInitial, LevelHandshake, LevelApp}[i]
+}
+
+// Callbacks receives what TLS produces. Secrets and parameters are only
+// valid during the call.
+type Callbacks interface {
+	// SetReadSecret installs keys to open packets at level.
+	SetReadSecret(level Level, suite uint16, secret []byte) error
+	// SetWriteSecret installs keys to seal packets at level.
+	SetWriteSecret(level Level, suite uint16, secret []byte) error
+	// PeerTransportParameters receives the peer's encoded transport
+	// parameters; a returned error (a *wire.Error) aborts the handshake.
+	PeerTransportParameters(params []byte) error
+	// HandshakeComplete reports that TLS finished the handshake
+	// (RFC 9001 §4.1.1).
+	HandshakeComplete()
+	// EarlyDataRejected reports, on a client, that the server declined
+	// 0-RTT.
+	EarlyDataRejected()
+	// StoreSession receives, on a client, a session ticket the server
+	// issued, when session events are enabled.
+	StoreSession(s *tls.SessionState)
+}
+
+// TLS drives one tls.QUICConn. It is owned by the connection goroutine.
+type TLS struct {
+	q        *tls.QUICConn
+	cb       Callbacks
+	isClient bool
+	started  bool
+	complete bool
+
+	// Send and Recv are the CRYPTO streams, indexed by StreamInitial,
+	// StreamHandshake and StreamApp.
+	Send [NumStreams]CryptoSend
+	Recv [NumStreams]CryptoRecv
+}
+
+// NewClient prepares a client handshake. cfg must require TLS 1.3; params
+// are our encoded transport parameters. With sessionEvents, tickets are
+// reported through Callbacks.StoreSession instead of going to
+// cfg.ClientSessionCache.
+func NewClient(cfg *tls.Config, params []byte, cb Callbacks, sessionEvents bool) *TLS {
+	q := tls.QUICClient(&tls.QUICConfig{TLSConfig: cfg, EnableSessionEvents: sessionEvents})
+	q.SetTransportParameters(params)
+	return &TLS{q: q, cb: cb, isClient: true}
+}
+
+// NewServer prepares a server handshake.
+func NewServer(cfg *tls.Config, params []byte, cb Callbacks) *TLS {
+	q := tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg})
+	q.SetTransportParameters(params)
+	return &TLS{q: q, cb: cb}
+}
+
+// Start begins the handshake; a client produces its ClientHello.
+func (t *TLS) Start() error {
+	t.started = true
+	if err := t.q.Start(context.Background()); err != nil {
+		return alertError(err)
+	}
+	return t.drain()
+}
+
+// HandleCrypto accepts the data of a CRYPTO frame received in the packet
+// number space of stream index i, and feeds whatever became contiguous to
+// TLS.
+func (t *TLS) HandleCrypto(i int, off uint64, data []byte) error {
+	r := &t.Recv[i]
+	if err := r.Push(off, data); err != nil {
+		return err
+	}
+	for {
+		b := r.Next()
+		if len(b) == 0 {
+			return nil
+		}
+		if err := t.q.HandleData(tls.QUICEncryptionLevel(levelOfStream(i)), b); err != nil {
+			return alertError(err)
+		}
+		r.Consume(len(b))
+		if err := t.drain(); err != nil {
+			return err
+		}
+	}
+}
+
+// drain processes every pending TLS event.
+func (t *TLS) drain() error {
+	for {
+		e := t.q.NextEvent()
+		var err error
+		switch e.Kind {
+		case tls.QUICNoEvent:
+			return nil
+		case tls.QUICSetReadSecret:
+			err = t.cb.SetReadSecret(Level(e.Level), e.Suite, e.Data)
+		case tls.QUICSetWriteSecret:
+			err = t.cb.SetWriteSecret(Level(e.Level), e.Suite, e.Data)
+		case tls.QUICWriteData:
+			if i := StreamOf(Level(e.Level)); i >= 0 {
+				t.Send[i].Write(e.Data)
+			}
+		case tls.QUICTransportParameters:
+			err = t.cb.PeerTransportParameters(e.Data)
+		case tls.QUICTransportParametersRequired:
+			err = &wire.Error{Code: wire.InternalError, Reason: "TLS asked for transport parameters twice"}
+		case tls.QUICRejectedEarlyData:
+			t.cb.EarlyDataRejected()
+		case tls.QUICHandshakeDone:
+			t.complete = true
+			t.cb.HandshakeComplete()
+		case tls.QUICStoreSession:
+			t.cb.StoreSession(e.SessionState)
+		case tls.QUICResumeSession:
+			// Nothing to decide: 0-RTT acceptance follows the session's
+			// EarlyData flag, which the configuration already set.
+		case tls.QUICErrorEvent:
+			err = alertError(e.Err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Complete reports whether TLS finished the handshake.
+func (t *TLS) Complete() bool { return t.complete }
+
+// ConnectionState returns TLS's view of the connection (ALPN, peer
+// certificates, resumption).
+func (t *TLS) ConnectionState() tls.ConnectionState { return t.q.ConnectionState() }
+
+// SendSessionTicket makes a server issue a NewSessionTicket message, which
+// appears in the 1-RTT CRYPTO stream.
+func (t *TLS) SendSessionTicket(earlyData bool, extra [][]byte) error {
+	if err := t.q.SendSessionTicket(tls.QUICSessionTicketOptions{EarlyData: earlyData, Extra: extra}); err != nil {
+		return alertError(err)
+	}
+	return t.drain()
+}
+
+// Close ends TLS's handshake goroutine. It is safe to call more than once and
+// before Start.
+func (t *TLS) Close() {
+	if t.q != nil {
+		t.q.Close()
+	}
+}
+
+// alertError turns a TLS error into the CRYPTO_ERROR that carries its alert
+// (RFC 9001 §4.8); errors without an alert become internal_error (80).
+func alertError(err error) error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	alert := uint8(80)
+	if a, ok := errors.AsType[tls.AlertError](err); ok {
+		alert = uint8(a)
+	}
+	return &wire.Error{Code: wire.CryptoError(alert), Reason: err.Error()}
+}
