@@ -47,7 +47,8 @@ func retryAEAD(version uint32) (cipher.AEAD, []byte) {
 // AES-128-GCM with the version's fixed key and nonce over an empty plaintext,
 // with the Retry pseudo-packet as associated data. The caller builds
 // pseudoPacket: ODCID length, ODCID, then the Retry packet without its tag.
-// It is safe for concurrent use.
+// It is safe for concurrent use. It makes one 16-byte allocation (the tag
+// escapes through the cipher.AEAD interface); Retry is not a per-packet path.
 func RetryIntegrityTag(version uint32, pseudoPacket []byte) [16]byte {
 	a, nonce := retryAEAD(version)
 	var tag [16]byte

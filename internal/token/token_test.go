@@ -224,3 +224,16 @@ func TestKindString(t *testing.T) {
 		t.Error("Kind.String")
 	}
 }
+
+func BenchmarkSealOpen(b *testing.B) {
+	s := NewSealer(testKey)
+	tok := retryToken(clientV6)
+	buf := make([]byte, 0, MaxLen)
+	b.ReportAllocs()
+	for b.Loop() {
+		sealed := s.Seal(buf[:0], tok)
+		if _, err := s.Open(sealed, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
