@@ -1,0 +1,62 @@
+package recovery
+
+import "time"
+
+// Stats are the sender-side counters the statistics API exposes (MsQuic
+// QUIC_STATISTICS_V2 names in parentheses).
+type Stats struct {
+	// PacketsSent counts every packet passed to OnPacketSent
+	// (SendTotalPackets).
+	PacketsSent uint64
+	// RetransmittablePacketsSent counts ack-eliciting packets
+	// (SendRetransmittablePackets).
+	RetransmittablePacketsSent uint64
+	// BytesSent sums Sent.Size (SendTotalBytes).
+	BytesSent uint64
+	// PacketsLost counts packets declared lost (SendSuspectedLostPackets).
+	PacketsLost uint64
+	// PacketsSpuriouslyLost counts lost packets acknowledged later
+	// (SendSpuriousLostPackets).
+	PacketsSpuriouslyLost uint64
+	// BytesInFlight is the current bytes in flight.
+	BytesInFlight int
+	// CongestionWindow is the current window in bytes
+	// (SendCongestionWindow).
+	CongestionWindow int
+	// SlowStartThreshold is ssthresh in bytes; math.MaxInt before the
+	// first congestion event.
+	SlowStartThreshold int
+	// SmoothedRTT, MinRTT, MaxRTT, RTTVariance and LatestRTT mirror the
+	// RTT estimator (Rtt, MinRtt, MaxRtt, RttVariance).
+	SmoothedRTT, MinRTT, MaxRTT, RTTVariance, LatestRTT time.Duration
+	// CongestionEvents counts window reductions (SendCongestionCount).
+	CongestionEvents uint64
+	// PersistentCongestionEvents counts persistent congestion
+	// (SendPersistentCongestionCount).
+	PersistentCongestionEvents uint64
+	// ECNCongestionEvents counts reductions caused by ECN-CE
+	// (SendEcnCongestionCount).
+	ECNCongestionEvents uint64
+	// PTOCount counts probe timeouts over the connection's lifetime.
+	PTOCount uint64
+	// IdleRestarts counts window restarts after SendIdleTimeout.
+	IdleRestarts uint64
+	// ECNCapable reports that ECN validation succeeded on the path
+	// (EcnCapable).
+	ECNCapable bool
+}
+
+// Stats returns a snapshot of the counters.
+func (l *State) Stats() Stats {
+	s := l.stats
+	s.BytesInFlight = l.bytesInFlight
+	s.CongestionWindow = l.cc.window()
+	s.SlowStartThreshold = l.cc.ssthresh()
+	s.SmoothedRTT = l.rtt.Smoothed
+	s.MinRTT = l.rtt.Min
+	s.MaxRTT = l.rtt.Max
+	s.RTTVariance = l.rtt.Var
+	s.LatestRTT = l.rtt.Latest
+	s.ECNCapable = l.ecn.state == ecnCapable
+	return s
+}
