@@ -170,12 +170,13 @@ func (tt *lossTest) wantDeadline(why string, want time.Duration) {
 // since returns the clock relative to t0.
 func (tt *lossTest) since() time.Duration { return tt.now.Sub(t0) }
 
-// roundTrip sends as many full-size packets as the congestion window allows
-// in space App, waits rtt and acknowledges all of them in one ACK frame,
-// except the packet numbers in drop (which end up declared lost when at least
+// roundTrip waits 1µs, sends as many full-size packets as the congestion
+// window allows in space App, waits rtt and acknowledges all of them in one
+// ACK frame, except the packet numbers in drop (declared lost when at least
 // three later packets are acknowledged). It returns the number sent.
 func (tt *lossTest) roundTrip(next *int64, rtt time.Duration, drop ...int64) int {
 	tt.t.Helper()
+	tt.advance(time.Microsecond)
 	first := *next
 	n := tt.l.CongestionWindowAvailable() / tt.size
 	for range n {

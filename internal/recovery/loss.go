@@ -76,9 +76,13 @@ func (l *State) onPacketsLost(now mono.Time, space Space, lost []*Sent) {
 	if persistent {
 		// RFC 9002 Section 7.6.2: the window MUST be reduced to the
 		// minimum; Section 5.2: min_rtt SHOULD be re-established.
+		// Appendix B.8 clears the recovery period here; we start a new one
+		// instead, so that packets sent before the collapse (including
+		// those acknowledged by the same ACK frame) neither grow the
+		// minimum window nor reduce it again.
 		l.stats.PersistentCongestionEvents++
 		l.cc.onPersistentCongestion()
-		l.recoveryStart = 0
+		l.recoveryStart = now
 		l.rtt.resetMin = true
 	}
 }
