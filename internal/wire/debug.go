@@ -120,8 +120,9 @@ func (f DebugPadding) Append(b []byte) []byte { return AppendPadding(b, f.N) }
 // Append implements DebugFrame.
 func (f DebugPing) Append(b []byte) []byte { return AppendPing(b) }
 
-// Append implements DebugFrame. It encodes the ranges exactly as given and
-// appends nothing if there are none.
+// Append implements DebugFrame. It encodes the ranges exactly as given,
+// which must be valid (highest first, disjoint, non-adjacent, not below
+// zero), and appends nothing if there are none.
 func (f DebugAck) Append(b []byte) []byte {
 	if len(f.Ranges) == 0 {
 		return b

@@ -242,7 +242,9 @@ func ParseDCID(b []byte, shortCIDLen int) (dcid []byte, ok bool) {
 // connection IDs, for Initial packets the token length and token, and a
 // 2-byte placeholder Length field at lengthOffset. The caller appends the
 // packet number and payload, then patches Length with PutVarint2, so the
-// packet-number-plus-payload length must stay below 16384 bytes.
+// packet-number-plus-payload length must stay below 16384 bytes. To grease
+// the QUIC Bit (RFC 9287 §3), clear FixedBit in the first byte afterwards.
+// It panics if t is not Initial, 0-RTT or Handshake.
 func AppendLongHeader(b []byte, t PacketType, version uint32, dcid, scid, token []byte, pnLen int) (out []byte, lengthOffset int) {
 	if t == PacketRetry {
 		panic("wire: AppendLongHeader cannot write Retry packets; use AppendRetry")

@@ -301,3 +301,16 @@ func FuzzShortHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendLongHeaderRejectsOtherTypes(t *testing.T) {
+	for _, typ := range []PacketType{PacketRetry, Packet1RTT, PacketVersionNegotiation} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AppendLongHeader(%v) did not panic", typ)
+				}
+			}()
+			AppendLongHeader(nil, typ, Version1, nil, nil, nil, 1)
+		}()
+	}
+}

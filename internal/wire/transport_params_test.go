@@ -242,3 +242,13 @@ func FuzzTransportParams(f *testing.F) {
 		}
 	})
 }
+
+func TestTransportParametersNegativeDurationsWrittenAsZero(t *testing.T) {
+	p := DefaultTransportParameters()
+	p.MaxAckDelay = -time.Second
+	p.MaxIdleTimeout = -time.Second
+	got, err := ParseTransportParameters(p.Append(nil), false)
+	if err != nil || got.MaxAckDelay != 0 || got.MaxIdleTimeout != 0 {
+		t.Fatalf("parsed %v, %v, %v", got.MaxAckDelay, got.MaxIdleTimeout, err)
+	}
+}
