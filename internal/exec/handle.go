@@ -1,0 +1,84 @@
+package exec
+
+import (
+	"sync/atomic"
+
+	"github.com/hquic/quic/internal/mono"
+)
+
+// Scheduling states of a Handle. Only the transitions below exist:
+//
+//	idle ──Wake──▶ queued ──worker pops──▶ running ──Run returns──▶ idle
+//	                 ▲                        │ Wake                  │ more or woken
+//	                 │                        ▼                       │
+//	                 └──────Run returns── runningWoken ◀──────────────┘
+//
+// and any state ──Unregister──▶ dead.
+const (
+	stateIdle uint32 = iota
+	stateQueued
+	stateRunning
+	stateRunningWoken
+	stateDead
+)
+
+// A Handle is a task's registration with a Pool.
+type Handle struct {
+	task  Task
+	w     *worker
+	state atomic.Uint32
+
+	// Guarded by w.mu.
+	heapIdx  int       // index in w.timers, -1 when absent
+	deadline mono.Time // key in w.timers
+}
+
+// WorkerIndex returns the index of the worker the task is pinned to.
+func (h *Handle) WorkerIndex() int { return h.w.idx }
+
+// Wake schedules a Run of the task. Call it from any goroutine after
+// enqueuing work for the task. Only the idle→queued transition touches the
+// worker's ready list, so concurrent and repeated wakes coalesce into one Run;
+// a Wake during a Run (including from inside Run) makes the task run once
+// more after the current Run returns. Wake never blocks on the task; it takes
+// the worker's lock only for the push.
+func (h *Handle) Wake() {
+	for {
+		switch h.state.Load() {
+		case stateIdle:
+			if h.state.CompareAndSwap(stateIdle, stateQueued) {
+				h.w.push(h)
+				return
+			}
+		case stateRunning:
+			if h.state.CompareAndSwap(stateRunning, stateRunningWoken) {
+				return
+			}
+		default: // queued, runningWoken or dead: a Run is already due, or never will be.
+			return
+		}
+	}
+}
+
+// Unregister removes the task from its worker. No Run starts after Unregister
+// returns. If the task is running on another goroutine, Unregister waits for
+// that Run to return; called from inside the task's own Run it returns at
+// once and the current Run is the last one. Unregister is idempotent.
+func (h *Handle) Unregister() {
+	w := h.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	prev := h.state.Swap(stateDead)
+	w.timers.remove(h)
+	if prev != stateRunning && prev != stateRunningWoken {
+		return
+	}
+	if goroutineID() == w.gid {
+		return // inside the task's own Run
+	}
+	w.waiters++
+	for w.running == h {
+		w.runDone.Wait()
+	}
+	w.waiters--
+}

@@ -1,0 +1,194 @@
+package exec
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+)
+
+// Real-time workers busy-poll for up to spinWindow (and at most spinRounds
+// yields, which bounds the spin when the clock does not advance, as inside a
+// testing/synctest bubble) before parking.
+const (
+	spinWindow = 50 * time.Microsecond
+	spinRounds = 1000
+)
+
+// worker is one goroutine with its ready list and timer heap.
+type worker struct {
+	pool *Pool
+	idx  int
+	gid  uint64 // goroutine id, written before NewPool returns
+
+	wake chan struct{} // 1-slot doorbell, rung by push
+
+	mu      sync.Mutex
+	ready   ring // tasks in state queued (or dead, skipped when popped)
+	timers  timerHeap
+	running *Handle   // task inside Run, nil between runs
+	runDone sync.Cond // signalled when running goes back to nil
+	waiters int       // Unregister calls waiting on runDone
+}
+
+func newWorker(p *Pool, idx int) *worker {
+	w := &worker{pool: p, idx: idx, wake: make(chan struct{}, 1)}
+	w.runDone.L = &w.mu
+	return w
+}
+
+// push appends h to the ready list and rings the doorbell.
+func (w *worker) push(h *Handle) {
+	w.mu.Lock()
+	w.ready.push(h)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) loop(started, exited chan<- struct{}) {
+	defer func() { exited <- struct{}{} }()
+	if w.pool.profile == RealTime {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	w.gid = goroutineID()
+	started <- struct{}{}
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		h, now := w.next(timer)
+		if h == nil {
+			return
+		}
+		more, deadline := h.task.Run(now)
+		w.finish(h, more, deadline)
+		if w.pool.profile == Scavenger {
+			runtime.Gosched()
+		}
+	}
+}
+
+// next fires due timers and returns the next task to run, parking while
+// there is none. It returns nil when the pool is closing.
+func (w *worker) next(timer *time.Timer) (*Handle, mono.Time) {
+	for {
+		select {
+		case <-w.pool.quit:
+			return nil, 0
+		default:
+		}
+		now := mono.Now()
+		w.mu.Lock()
+		w.fireTimers(now)
+		for {
+			h := w.ready.pop()
+			if h == nil {
+				break
+			}
+			if h.state.CompareAndSwap(stateQueued, stateRunning) {
+				w.running = h
+				w.mu.Unlock()
+				return h, now
+			}
+			// Unregistered while queued: drop it.
+		}
+		var next mono.Time
+		if w.timers.len() > 0 {
+			next = w.timers.min().deadline
+		}
+		w.mu.Unlock()
+		if !w.park(timer, now, next) {
+			return nil, 0
+		}
+	}
+}
+
+// fireTimers makes every task whose deadline is at or before now runnable, in
+// deadline order. Called with w.mu held.
+func (w *worker) fireTimers(now mono.Time) {
+	for w.timers.len() > 0 && w.timers.min().deadline <= now {
+		h := w.timers.popMin()
+		// The worker is between runs, so h is idle, queued or dead; dead
+		// handles are never in the heap.
+		if h.state.CompareAndSwap(stateIdle, stateQueued) {
+			w.ready.push(h)
+		}
+	}
+}
+
+// finish records the outcome of a Run. A task that asked for more, or was
+// woken while it ran, goes to the back of the ready list; otherwise it turns
+// idle. Its timer is moved to the deadline it returned.
+func (w *worker) finish(h *Handle, more bool, deadline mono.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running = nil
+	if w.waiters > 0 {
+		w.runDone.Broadcast()
+	}
+	for {
+		s := h.state.Load()
+		var next uint32
+		switch s {
+		case stateRunningWoken:
+			next = stateQueued
+		case stateRunning:
+			next = stateIdle
+			if more {
+				next = stateQueued
+			}
+		default: // unregistered during Run
+			return
+		}
+		if h.state.CompareAndSwap(s, next) {
+			if next == stateQueued {
+				w.ready.push(h)
+			}
+			break
+		}
+	}
+	if deadline == 0 {
+		w.timers.remove(h)
+	} else {
+		w.timers.set(h, deadline)
+	}
+}
+
+// park waits for the doorbell, the next deadline or the pool's quit signal.
+// It reports false on quit.
+func (w *worker) park(timer *time.Timer, now, next mono.Time) bool {
+	if w.pool.profile == RealTime {
+		for i := 0; i < spinRounds && mono.Now().Sub(now) < spinWindow; i++ {
+			select {
+			case <-w.wake:
+				return true
+			case <-w.pool.quit:
+				return false
+			default:
+			}
+			runtime.Gosched()
+		}
+	}
+	if next == 0 {
+		select {
+		case <-w.wake:
+			return true
+		case <-w.pool.quit:
+			return false
+		}
+	}
+	timer.Reset(next.Sub(now))
+	defer timer.Stop()
+	select {
+	case <-w.wake:
+	case <-timer.C:
+	case <-w.pool.quit:
+		return false
+	}
+	return true
+}
