@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"math"
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
@@ -72,7 +73,7 @@ func (pc *pacer) refill(now mono.Time, in *pacerInput) {
 		pc.tokens = c
 		return
 	}
-	pc.tokens = min(pc.tokens+int(in.rate()*elapsed.Seconds()), c)
+	pc.tokens = min(pc.tokens+int(math.Round(in.rate()*elapsed.Seconds())), c)
 }
 
 // onSent spends tokens for a sent packet.
@@ -88,7 +89,7 @@ func (pc *pacer) nextSendTime(now mono.Time, in *pacerInput) mono.Time {
 		return 0
 	}
 	need := float64(in.mds - pc.tokens)
-	wait := time.Duration(need / in.rate() * float64(time.Second))
+	wait := time.Duration(math.Ceil(need / in.rate() * float64(time.Second)))
 	return now.Add(max(wait, 1))
 }
 
