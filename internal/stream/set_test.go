@@ -121,12 +121,12 @@ func TestSetIncomingValidation(t *testing.T) {
 		part Part
 		code uint64
 	}{
-		{3, PartRecv, StreamStateError},   // STREAM on our send-only stream
-		{2, PartSend, StreamStateError},   // MAX_STREAM_DATA on the peer's uni stream
-		{5, PartRecv, StreamStateError},   // our bidi stream 1 not yet opened
-		{7, PartSend, StreamStateError},   // our uni stream 1 not yet opened
-		{16, PartRecv, StreamLimitError},  // peer bidi index 4, limit 4
-		{10, PartRecv, StreamLimitError},  // peer uni index 2, limit 2
+		{3, PartRecv, StreamStateError},  // STREAM on our send-only stream
+		{2, PartSend, StreamStateError},  // MAX_STREAM_DATA on the peer's uni stream
+		{5, PartRecv, StreamStateError},  // our bidi stream 1 not yet opened
+		{7, PartSend, StreamStateError},  // our uni stream 1 not yet opened
+		{16, PartRecv, StreamLimitError}, // peer bidi index 4, limit 4
+		{10, PartRecv, StreamLimitError}, // peer uni index 2, limit 2
 		{1 << 62, PartRecv, StreamLimitError},
 	}
 	for _, c := range cases {
