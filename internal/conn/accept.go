@@ -1,0 +1,133 @@
+package conn
+
+import (
+	"crypto/tls"
+	"errors"
+	"net/netip"
+
+	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// A server connection reads the client's ClientHello before TLS runs, so
+// that the application can see the server name and ALPN list in its
+// NEW_CONNECTION event and choose a configuration, possibly later
+// (MsQuic's ConnectionSetConfiguration). Until then the Initial CRYPTO data
+// is buffered here and only ACKs are sent.
+
+// Acceptor finds the listener for a new server connection. It is called on
+// the connection's goroutine once the ClientHello is known. It returns the
+// events sink for the connection and the negotiated ALPN, or an error to
+// refuse the connection: ErrNoALPN closes it with the TLS
+// no_application_protocol alert, anything else with CONNECTION_REFUSED.
+type Acceptor interface {
+	Accept(c *Conn, info *NewConnectionInfo) (Events, string, error)
+}
+
+// ErrNoALPN reports that no listener accepts any of the client's ALPNs.
+var ErrNoALPN = errors.New("quic: no listener for the client's ALPN list")
+
+// NewConnectionInfo describes an incoming connection (MsQuic
+// QUIC_NEW_CONNECTION_INFO).
+type NewConnectionInfo struct {
+	Version     uint32
+	Local       netip.AddrPort
+	Remote      netip.AddrPort
+	ServerName  string
+	ClientALPNs []string
+	ClientHello []byte
+}
+
+// ServerConfig is what SetConfiguration gives a server connection.
+type ServerConfig struct {
+	TLS      *tls.Config
+	Settings Settings
+}
+
+type acceptState struct {
+	acceptor Acceptor
+	hello    handshake.CryptoRecv
+	data     []byte // contiguous Initial CRYPTO bytes received so far
+	alpn     string
+	accepted bool
+}
+
+// onCrypto buffers Initial CRYPTO data until the ClientHello is complete,
+// then asks the acceptor.
+func (a *acceptState) onCrypto(c *Conn, now mono.Time, off uint64, data []byte) error {
+	if err := a.hello.Push(off, data); err != nil {
+		return err
+	}
+	if b := a.hello.Next(); len(b) > 0 {
+		a.data = append(a.data, b...)
+		a.hello.Consume(len(b))
+	}
+	if a.accepted {
+		return nil
+	}
+	n, ok, err := handshake.ClientHelloLength(a.data)
+	if err != nil {
+		return &wire.Error{Code: wire.CryptoError(50), FrameType: wire.FrameCrypto, Reason: err.Error()}
+	}
+	if !ok || len(a.data) < n {
+		return nil
+	}
+	ch, err := handshake.ParseClientHello(a.data)
+	if err != nil {
+		return &wire.Error{Code: wire.CryptoError(50), FrameType: wire.FrameCrypto, Reason: err.Error()}
+	}
+	info := NewConnectionInfo{
+		Version:     c.version,
+		Local:       c.path.local,
+		Remote:      c.path.peer,
+		ServerName:  ch.ServerName,
+		ClientALPNs: ch.ALPNs,
+		ClientHello: ch.Raw,
+	}
+	a.accepted = true
+	ev, alpn, err := a.acceptor.Accept(c, &info)
+	switch {
+	case errors.Is(err, ErrNoALPN):
+		return &wire.Error{Code: wire.CryptoError(120), Reason: "no application protocol"}
+	case err != nil:
+		c.closeRefused(now)
+		return nil
+	}
+	c.events = ev
+	a.alpn = alpn
+	return nil
+}
+
+// closeRefused closes a connection the application rejected with
+// CONNECTION_REFUSED (RFC 9000 §20.1). The application is not told: it
+// never accepted the connection.
+func (c *Conn) closeRefused(now mono.Time) {
+	c.startClose(now, CloseReason{Code: uint64(wire.ConnectionRefused), Reason: "connection refused"}, false, false)
+}
+
+// setConfiguration starts the server's TLS handshake with the application's
+// configuration and feeds it the buffered ClientHello.
+func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
+	if c.hs != nil || c.life.closing() {
+		return
+	}
+	c.set = sc.Settings
+	c.applySettings()
+	cfg := sc.TLS.Clone()
+	cfg.NextProtos = []string{c.accept.alpn}
+	c.tlsConfig = cfg
+	c.hs = handshake.NewServer(cfg, c.localTransportParameters(), c)
+	c.life.state = stateHandshake
+	c.restartIdleTimer(now)
+	if err := c.hs.Start(); err != nil {
+		c.closeWithError(now, err)
+		return
+	}
+	data := c.accept.data
+	c.accept.data = nil
+	if err := c.hs.HandleCrypto(int(recovery.SpaceInitial), 0, data); err != nil {
+		c.closeWithError(now, err)
+	}
+}

@@ -1,0 +1,256 @@
+package conn
+
+import (
+	"bytes"
+	"crypto/rand"
+
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Connection ID management (RFC 9000 §5.1): the IDs we issue to the peer
+// (local) and the IDs the peer issued to us (remote).
+
+// maxRemoteCIDs is the active_connection_id_limit we advertise: how many of
+// the peer's connection IDs we store.
+const maxRemoteCIDs = 4
+
+// maxLocalCIDs bounds how many connection IDs we keep issued at once.
+const maxLocalCIDs = 4
+
+// connID is a connection ID held by value.
+type connID struct {
+	b [wire.MaxCIDLen]byte
+	n uint8
+}
+
+func makeConnID(b []byte) connID {
+	var c connID
+	c.n = uint8(copy(c.b[:], b))
+	return c
+}
+
+// localCID is a connection ID we issued.
+type localCID struct {
+	seq      uint64
+	cid      connID
+	token    [16]byte
+	needSend bool // a NEW_CONNECTION_ID frame must be sent
+	acked    bool
+}
+
+func (l *localCID) id() []byte { return l.cid.b[:l.cid.n] }
+
+// remoteCID is a connection ID the peer issued.
+type remoteCID struct {
+	seq      uint64
+	cid      connID
+	token    [16]byte
+	hasToken bool
+}
+
+func (r *remoteCID) id() []byte { return r.cid.b[:r.cid.n] }
+
+type cidState struct {
+	local        []localCID
+	nextLocalSeq uint64
+
+	remote        []remoteCID // active remote IDs; remote[0] is in use
+	retirePriorTo uint64
+	retireQueue   []uint64 // sequence numbers to send RETIRE_CONNECTION_ID for
+
+	// Handshake IDs for transport-parameter authentication (RFC 9000 §7.3).
+	originalDCID    []byte // the client's first Destination Connection ID
+	peerInitialSCID []byte
+	retrySCID       []byte
+	retried         bool
+	// odcidRouted is set on a server while the client's original
+	// Destination Connection ID still routes to this connection.
+	odcidRouted bool
+}
+
+// newLocalCID makes a random connection ID with the configured length and
+// prefix.
+func (c *Conn) newLocalCID() connID {
+	var id connID
+	id.n = uint8(c.cfg.CIDLen)
+	n := copy(id.b[:id.n], c.cfg.CIDPrefix)
+	rand.Read(id.b[n:id.n])
+	return id
+}
+
+// issueLocalCID creates, routes and queues one new connection ID.
+func (c *Conn) issueLocalCID(send bool) *localCID {
+	id := c.newLocalCID()
+	l := localCID{seq: c.cids.nextLocalSeq, cid: id, needSend: send}
+	c.cids.nextLocalSeq++
+	l.token = c.cfg.ResetKey(l.id())
+	c.cids.local = append(c.cids.local, l)
+	c.host.AddCID(l.id())
+	if send {
+		c.flags |= flagNewCID
+	}
+	return &c.cids.local[len(c.cids.local)-1]
+}
+
+// issueUpTo issues new connection IDs until the peer holds as many as its
+// active_connection_id_limit allows (RFC 9000 §5.1.1).
+func (s *cidState) issueUpTo(c *Conn) {
+	limit := maxLocalCIDs
+	if c.hasPeerTP {
+		limit = int(min(uint64(maxLocalCIDs), c.peerParams.ActiveConnectionIDLimit))
+	}
+	for len(s.local) < limit {
+		c.issueLocalCID(true)
+	}
+}
+
+// isLocal reports whether cid is one of our active connection IDs.
+func (s *cidState) isLocal(cid []byte) bool {
+	for i := range s.local {
+		if bytes.Equal(s.local[i].id(), cid) {
+			return true
+		}
+	}
+	return false
+}
+
+// dcid returns the connection ID to put in packets we send.
+func (s *cidState) dcid() []byte {
+	if len(s.remote) == 0 {
+		return nil
+	}
+	return s.remote[0].id()
+}
+
+// scid returns our Source Connection ID for long headers.
+func (s *cidState) scid() []byte { return s.local[0].id() }
+
+// setPeerResetToken records the stateless reset token of the peer's
+// handshake connection ID (from the stateless_reset_token parameter).
+func (s *cidState) setPeerResetToken(c *Conn, token [16]byte) {
+	if len(s.remote) == 0 || s.remote[0].seq != 0 {
+		return
+	}
+	s.remote[0].token = token
+	s.remote[0].hasToken = true
+	c.host.AddResetToken(token)
+}
+
+// onNewConnectionID handles a NEW_CONNECTION_ID frame (RFC 9000 §19.15).
+func (c *Conn) onNewConnectionID(seq, retirePriorTo uint64, cid []byte, token [16]byte) error {
+	s := &c.cids
+	for i := range s.remote {
+		r := &s.remote[i]
+		if r.seq == seq {
+			if !bytes.Equal(r.id(), cid) || r.token != token {
+				return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameNewConnectionID,
+					Reason: "NEW_CONNECTION_ID reuses a sequence number for a different ID"}
+			}
+			return nil
+		}
+	}
+	if seq < s.retirePriorTo {
+		// Already retired by an earlier retire_prior_to (§5.1.2).
+		s.queueRetire(c, seq)
+		return nil
+	}
+	if retirePriorTo > s.retirePriorTo {
+		s.retirePriorTo = retirePriorTo
+		kept := s.remote[:0]
+		for _, r := range s.remote {
+			if r.seq < retirePriorTo {
+				s.dropRemote(c, r)
+				continue
+			}
+			kept = append(kept, r)
+		}
+		s.remote = kept
+	}
+	if seq < s.retirePriorTo {
+		s.queueRetire(c, seq)
+		return nil
+	}
+	if len(s.remote) >= maxRemoteCIDs {
+		return &wire.Error{Code: wire.ConnectionIDLimitError, FrameType: wire.FrameNewConnectionID,
+			Reason: "peer exceeded active_connection_id_limit"}
+	}
+	r := remoteCID{seq: seq, cid: makeConnID(cid), token: token, hasToken: true}
+	s.remote = append(s.remote, r)
+	c.host.AddResetToken(token)
+	return nil
+}
+
+// dropRemote retires a remote connection ID.
+func (s *cidState) dropRemote(c *Conn, r remoteCID) {
+	if r.hasToken {
+		c.host.RemoveResetToken(r.token)
+	}
+	s.queueRetire(c, r.seq)
+}
+
+func (s *cidState) queueRetire(c *Conn, seq uint64) {
+	s.retireQueue = append(s.retireQueue, seq)
+	c.flags |= flagRetireCID
+}
+
+// onRetireConnectionID handles a RETIRE_CONNECTION_ID frame
+// (RFC 9000 §19.16). dcid is the Destination Connection ID of the packet
+// that carried it.
+func (c *Conn) onRetireConnectionID(seq uint64, dcid []byte) error {
+	s := &c.cids
+	if seq >= s.nextLocalSeq {
+		return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameRetireConnectionID,
+			Reason: "RETIRE_CONNECTION_ID for an ID never issued"}
+	}
+	for i := range s.local {
+		l := &s.local[i]
+		if l.seq != seq {
+			continue
+		}
+		if bytes.Equal(l.id(), dcid) {
+			return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameRetireConnectionID,
+				Reason: "RETIRE_CONNECTION_ID for the ID the packet was sent to"}
+		}
+		c.host.RemoveCID(l.id())
+		s.local = append(s.local[:i], s.local[i+1:]...)
+		if c.life.handshakeComplete && !c.life.closing() {
+			s.issueUpTo(c)
+		}
+		return nil
+	}
+	return nil
+}
+
+// onNewCIDAcked and onNewCIDLost track NEW_CONNECTION_ID delivery.
+func (s *cidState) onNewCIDAcked(seq uint64) {
+	for i := range s.local {
+		if s.local[i].seq == seq {
+			s.local[i].acked = true
+		}
+	}
+}
+
+func (s *cidState) onNewCIDLost(c *Conn, seq uint64) {
+	for i := range s.local {
+		if l := &s.local[i]; l.seq == seq && !l.acked {
+			l.needSend = true
+			c.flags |= flagNewCID
+		}
+	}
+}
+
+// removeAll unroutes every local ID (connection terminated).
+func (s *cidState) removeAll(c *Conn) {
+	for i := range s.local {
+		c.host.RemoveCID(s.local[i].id())
+	}
+	if s.odcidRouted {
+		c.host.RemoveCID(s.originalDCID)
+		s.odcidRouted = false
+	}
+	for i := range s.remote {
+		if s.remote[i].hasToken {
+			c.host.RemoveResetToken(s.remote[i].token)
+		}
+	}
+}

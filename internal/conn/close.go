@@ -1,0 +1,193 @@
+package conn
+
+import (
+	"errors"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Connection shutdown (RFC 9000 §10) with MsQuic's event semantics: the
+// side that decides to close gets SHUTDOWN_INITIATED_BY_TRANSPORT (or, if
+// its application asked, no initiation event); the other side gets
+// SHUTDOWN_INITIATED_BY_PEER or _BY_TRANSPORT; every started stream gets
+// its SHUTDOWN_COMPLETE; the connection's SHUTDOWN_COMPLETE comes last,
+// after the closing or draining period.
+
+type lifeState uint8
+
+const (
+	stateIdle        lifeState = iota // client not started; server before its configuration
+	stateHandshake                    // handshake in progress
+	stateEstablished                  // handshake complete
+	stateClosing                      // we sent CONNECTION_CLOSE (RFC 9000 §10.2.1)
+	stateDraining                     // the peer closed (RFC 9000 §10.2.2)
+	stateDone                         // SHUTDOWN_COMPLETE delivered
+)
+
+type lifetime struct {
+	state              lifeState
+	handshakeComplete  bool
+	handshakeConfirmed bool
+	everHandshake      bool // handshake completed at some point, for SHUTDOWN_COMPLETE
+
+	reason             CloseReason
+	appCloseInProgress bool // the handle was closed
+	peerAcknowledged   bool // the peer answered our CONNECTION_CLOSE
+	closeFrame         bool // a CONNECTION_CLOSE must go out
+	closeSent          int  // CONNECTION_CLOSE packets sent in the closing state
+	packetsWhileClosed int  // packets received in the closing state
+}
+
+func (l *lifetime) closing() bool { return l.state >= stateClosing }
+
+// closeWithError closes the connection because of a locally detected
+// error. A *wire.Error becomes a transport CONNECTION_CLOSE; anything else
+// an INTERNAL_ERROR.
+func (c *Conn) closeWithError(now mono.Time, err error) {
+	if c.life.closing() {
+		return
+	}
+	r := CloseReason{Code: uint64(wire.InternalError), Reason: err.Error()}
+	var we *wire.Error
+	if errors.As(err, &we) {
+		r = CloseReason{Code: uint64(we.Code), FrameType: we.FrameType, Reason: we.Reason}
+	}
+	c.startClose(now, r, false, true)
+}
+
+// closeLocal closes the connection for a local, non-protocol reason.
+// Idle and disconnect timeouts are silent (RFC 9000 §10.1).
+func (c *Conn) closeLocal(now mono.Time, reason LocalReason, silent bool) {
+	if c.life.closing() {
+		return
+	}
+	c.startClose(now, CloseReason{Local: reason, Code: uint64(wire.InternalError)}, silent, true)
+}
+
+// appShutdown is the application's ConnectionShutdown: an application
+// CONNECTION_CLOSE with code, or a silent close. The initiator gets no
+// SHUTDOWN_INITIATED event (MsQuic semantics).
+func (c *Conn) appShutdown(now mono.Time, silent bool, code uint64) {
+	if c.life.closing() {
+		return
+	}
+	if c.life.state == stateIdle && c.side == Client {
+		silent = true // a client never started has nobody to tell
+	}
+	c.startClose(now, CloseReason{App: true, Code: code}, silent, false)
+}
+
+// peerClosed handles a CONNECTION_CLOSE from the peer (RFC 9000 §10.2.2).
+func (c *Conn) peerClosed(now mono.Time, app bool, code, frameType uint64, reason []byte) {
+	if c.life.state == stateClosing {
+		// Our close was answered: nothing more to wait for.
+		c.life.peerAcknowledged = true
+		c.completeShutdown()
+		return
+	}
+	if c.life.closing() {
+		return
+	}
+	r := CloseReason{App: app, Code: code, FrameType: frameType, Reason: string(reason), Remote: true}
+	c.life.reason = r
+	c.notifyShutdownInitiated(r)
+	c.enterClosed(now, stateDraining)
+	// Answer once so the peer can finish its closing period early.
+	c.life.closeFrame = true
+	c.life.reason = CloseReason{Code: uint64(wire.NoError)}
+}
+
+// startClose begins shutdown. notify says whether the application gets a
+// SHUTDOWN_INITIATED event.
+func (c *Conn) startClose(now mono.Time, r CloseReason, silent, notify bool) {
+	c.life.reason = r
+	if notify {
+		c.notifyShutdownInitiated(r)
+	}
+	if silent {
+		c.enterClosed(now, stateClosing)
+		c.completeShutdown()
+		return
+	}
+	c.enterClosed(now, stateClosing)
+	c.life.closeFrame = true
+}
+
+func (c *Conn) notifyShutdownInitiated(r CloseReason) {
+	if c.events == nil {
+		return
+	}
+	if r.App && r.Remote {
+		c.events.ShutdownInitiatedByPeer(r.Code)
+		return
+	}
+	c.events.ShutdownInitiatedByTransport(r)
+}
+
+// enterClosed moves to the closing or draining state: streams end, timers
+// other than the close timer stop, and the close timer runs for three PTOs
+// (RFC 9000 §10.2).
+func (c *Conn) enterClosed(now mono.Time, st lifeState) {
+	c.life.everHandshake = c.life.handshakeComplete
+	c.life.state = st
+	c.streams.shutdownAll(c)
+	c.datagrams.cancelAll(c)
+	for i := range c.timers {
+		c.timers[i] = 0
+	}
+	c.timers[timerClose] = now.Add(3 * c.loss.PTO())
+}
+
+// onCloseTimer ends the closing or draining period.
+func (c *Conn) onCloseTimer() {
+	c.completeShutdown()
+}
+
+// completeShutdown delivers SHUTDOWN_COMPLETE and releases routing.
+func (c *Conn) completeShutdown() {
+	if c.life.state == stateDone {
+		return
+	}
+	c.life.state = stateDone
+	c.timers = [numTimers]mono.Time{}
+	c.cids.removeAll(c)
+	if c.hs != nil {
+		c.hs.Close()
+	}
+	if c.events != nil {
+		c.events.ShutdownComplete(c.life.everHandshake, c.life.peerAcknowledged, c.life.appCloseInProgress)
+	}
+	c.host.Closed()
+}
+
+// onPacketWhileClosing answers packets received in the closing state with
+// CONNECTION_CLOSE, backing off exponentially (RFC 9000 §10.2.1).
+func (c *Conn) onPacketWhileClosing() {
+	if c.life.state != stateClosing {
+		return
+	}
+	c.life.packetsWhileClosed++
+	if n := c.life.packetsWhileClosed; n&(n-1) == 0 {
+		c.life.closeFrame = true
+	}
+}
+
+// appendClose writes the CONNECTION_CLOSE frame for the current reason into
+// a packet of the given type (RFC 9000 §10.2.3: an application close in an
+// Initial or Handshake packet becomes APPLICATION_ERROR without a reason).
+func (c *Conn) appendClose(b []byte, pt wire.PacketType) []byte {
+	r := &c.life.reason
+	if r.App && pt != wire.Packet1RTT {
+		return wire.AppendConnectionClose(b, false, uint64(wire.ApplicationError), 0, nil)
+	}
+	code := r.Code
+	if r.Local != 0 {
+		code = uint64(wire.InternalError)
+	}
+	reason := r.Reason
+	if len(reason) > 256 {
+		reason = reason[:256]
+	}
+	return wire.AppendConnectionClose(b, r.App, code, r.FrameType, []byte(reason))
+}

@@ -1,0 +1,214 @@
+// Package conn is the per-connection QUIC state machine (RFC 9000, 9001,
+// 9002): it processes received datagrams, runs the TLS handshake, manages
+// packet number spaces, keys, connection IDs, streams, flow control, loss
+// recovery and timers, builds outgoing packets, and reports what happens to
+// the application layer through the Events interface.
+//
+// A Conn is owned by one goroutine at a time. Other goroutines reach it only
+// through its operation queue, its receive queue and its published snapshot
+// (ops.go); everything else is touched only inside Run. Run never reads the
+// clock: the executor passes the current time. The package never touches
+// sockets, workers or bindings; it talks to them through Host.
+package conn
+
+import (
+	"crypto/tls"
+	"net/netip"
+	"time"
+
+	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Side says which end of the connection this is.
+type Side uint8
+
+// The two sides.
+const (
+	Client Side = iota
+	Server
+)
+
+// Scheduler wakes the goroutine that runs a connection. Wake must not block.
+type Scheduler interface{ Wake() }
+
+// OutBatch is one socket write: a datagram, or with SegSize > 0 a batch of
+// equal-size datagrams (the last may be shorter) for segmentation offload.
+type OutBatch struct {
+	Buf     []byte
+	SegSize int
+	Addr    netip.AddrPort
+	Local   netip.Addr
+	ECN     uint8
+}
+
+// Host is the connection's view of its binding: routing of connection IDs,
+// stateless-reset tokens, socket writes and termination.
+type Host interface {
+	// Send writes datagrams synchronously; b.Buf may be reused when Send
+	// returns.
+	Send(b *OutBatch)
+	// AddCID routes packets addressed to cid to this connection.
+	AddCID(cid []byte)
+	// RemoveCID stops routing cid to this connection.
+	RemoveCID(cid []byte)
+	// AddResetToken lets the binding recognise a stateless reset the peer
+	// sends with token (RFC 9000 §10.3.1).
+	AddResetToken(token [16]byte)
+	// RemoveResetToken forgets a token added with AddResetToken.
+	RemoveResetToken(token [16]byte)
+	// Closed reports that the connection has terminated: its IDs and tokens
+	// can be dropped. It is called once, from Run.
+	Closed()
+}
+
+// Config is what a connection is created with. Settings are resolved by
+// the public package.
+type Config struct {
+	Side    Side
+	Version uint32
+	// TLS is the client's TLS configuration. A server gets its own later,
+	// from SetConfiguration.
+	TLS *tls.Config
+	// Settings are the transport settings. A server's may be replaced by
+	// SetConfiguration before the handshake proceeds.
+	Settings Settings
+	// ResetKey derives the stateless reset tokens of the connection IDs we
+	// issue.
+	ResetKey ResetTokenFunc
+	// CIDLen is the length of the connection IDs we issue (4..20).
+	CIDLen int
+	// CIDPrefix, if set, starts every connection ID we issue (for load
+	// balancers); it must be shorter than CIDLen.
+	CIDPrefix []byte
+	// OnNewToken, if set, receives NEW_TOKEN tokens on a client; it runs on
+	// the connection goroutine.
+	OnNewToken func(token []byte)
+	// Peer and Local are the path's addresses; Local may be unspecified.
+	Peer  netip.AddrPort
+	Local netip.AddrPort
+}
+
+// ResetTokenFunc returns the stateless reset token for a connection ID we
+// issued (RFC 9000 §10.3.2).
+type ResetTokenFunc func(cid []byte) [16]byte
+
+// Settings are the transport knobs a connection consumes, already resolved
+// from MsQuic-style settings into plain values.
+type Settings struct {
+	IdleTimeout          time.Duration // 0 disables
+	HandshakeIdleTimeout time.Duration // 0 disables
+	DisconnectTimeout    time.Duration
+	KeepAliveInterval    time.Duration // 0 disables
+	MaxAckDelay          time.Duration
+	InitialRTT           time.Duration
+
+	ConnFlowControlWindow      uint64
+	StreamRecvWindowBidiLocal  uint64
+	StreamRecvWindowBidiRemote uint64
+	StreamRecvWindowUni        uint64
+	StreamRecvBuffer           uint64
+	PeerBidiStreamCount        uint64
+	PeerUniStreamCount         uint64
+
+	MinimumMTU int // IP MTU; the UDP payload is 48 bytes less
+	MaximumMTU int
+
+	Congestion           recovery.Algorithm
+	InitialWindowPackets int
+	HyStart              bool
+	Pacing               bool
+	SendIdleTimeout      time.Duration
+	ECN                  bool
+
+	DatagramReceive  bool
+	MaxBytesPerKey   uint64
+	SendBuffering    bool
+	MigrationEnabled bool
+	GreaseQUICBit    bool
+
+	MaxOperationsPerDrain int
+	MaxPTOCount           int
+	HandshakePTOFloor     time.Duration
+}
+
+// udpOverhead is subtracted from an IP MTU to get the UDP payload size:
+// an IPv6 header and a UDP header (MsQuic's convention for both families).
+const udpOverhead = 48
+
+// minInitialDatagram is the minimum size of a datagram carrying an
+// ack-eliciting Initial packet (RFC 9000 §14.1).
+const minInitialDatagram = 1200
+
+// maxDatagramsPerFlush bounds one send pass so receive processing is not
+// starved (MsQuic QUIC_MAX_DATAGRAMS_PER_SEND).
+const maxDatagramsPerFlush = 40
+
+// space is one packet number space (RFC 9000 §12.3).
+type space struct {
+	read, write  *protect.Keys
+	acks         recovery.AckTracker
+	nextPN       int64
+	largestAcked int64 // largest of our packets the peer acknowledged, -1 if none
+	discarded    bool
+}
+
+// Conn is one QUIC connection.
+type Conn struct {
+	// Cross-goroutine entry points (ops.go).
+	ops   opQueue
+	rx    recvQueue
+	snap  snapshot
+	sched Scheduler
+
+	side    Side
+	version uint32
+	cfg     Config
+	set     Settings
+	host    Host
+	events  Events
+
+	hs         *handshake.TLS
+	tlsConfig  *tls.Config
+	alpn       string
+	spaces     [recovery.NumSpaces]space
+	app        appKeys // 1-RTT key phases (keyupdate.go)
+	zeroRTT    zeroRTTKeys
+	loss       recovery.State
+	peerParams wire.TransportParameters
+	hasPeerTP  bool
+
+	cids      cidState
+	path      path
+	life      lifetime
+	flags     sendFlags
+	accept    acceptState // server, before TLS starts (accept.go)
+	streams   streamState
+	datagrams datagramState
+	timers    [numTimers]mono.Time
+	stats     Stats
+
+	initialToken     []byte // client: token for Initial packets (Retry or NEW_TOKEN)
+	newToken         []byte // server: NEW_TOKEN to send
+	sentHandshake    bool   // a Handshake packet was sent
+	sentSinceReceive bool   // an ack-eliciting packet was sent since the last receipt
+	sendLimited      bool   // the last flush stopped at its datagram limit
+	buffered         []bufferedPacket
+	replayPending    bool
+
+	// Scratch reused on hot paths.
+	now        mono.Time
+	opScratch  []op
+	rxScratch  []Datagram
+	ackRanges  []recovery.AckRange
+	logScratch []byte
+	ecnScratch wire.ECNCounts
+	ecnRecv    recovery.ECNCounts
+	builder    packet.Builder
+	lastSent   *recovery.Sent
+	out        OutBatch
+}

@@ -1,0 +1,149 @@
+package conn
+
+import (
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Unreliable datagrams (RFC 9221) with MsQuic's send-state reporting: the
+// application's buffers are copied into a packet when the datagram is sent
+// (state SENT, from which the application may reuse them), and every
+// datagram reaches exactly one final state.
+
+// maxTrackedDatagrams bounds datagrams awaiting acknowledgment; older ones
+// are reported as lost-discarded.
+const maxTrackedDatagrams = 256
+
+type outDatagram struct {
+	id   uint64
+	bufs [][]byte
+	size int
+	ctx  any
+}
+
+type datagramState struct {
+	sendEnabled bool
+	maxSend     int
+	queue       []outDatagram // not sent yet
+	tracked     []outDatagram // sent, awaiting acknowledgment (bufs cleared)
+	nextID      uint64
+}
+
+// onPeerParameters enables sending when the peer advertised
+// max_datagram_frame_size (RFC 9221 §3).
+func (d *datagramState) onPeerParameters(c *Conn, p *wire.TransportParameters) {
+	d.sendEnabled = p.HasMaxDatagramFrameSize && p.MaxDatagramFrameSize > 0
+	if d.sendEnabled {
+		// A DATAGRAM frame with a length field: type, 2-byte length, data;
+		// a 1-RTT packet adds at most 1+20+4 header bytes and a tag.
+		room := c.path.maxDatagramSize() - (1 + wire.MaxCIDLen + 4 + 16) - 3
+		d.maxSend = int(min(uint64(room), p.MaxDatagramFrameSize-3))
+	}
+	if c.events != nil {
+		c.events.DatagramStateChanged(d.sendEnabled, d.maxSend)
+	}
+}
+
+// send queues a datagram; the caller checked the length against maxSend.
+func (d *datagramState) send(c *Conn, bufs [][]byte, size int, ctx any, front bool) {
+	o := outDatagram{id: d.nextID, bufs: bufs, size: size, ctx: ctx}
+	d.nextID++
+	if front {
+		d.queue = append([]outDatagram{o}, d.queue...)
+		return
+	}
+	d.queue = append(d.queue, o)
+}
+
+// appendFrames writes queued datagrams that fit into the packet.
+func (d *datagramState) appendFrames(w *frameWriter) {
+	for len(d.queue) > 0 {
+		o := &d.queue[0]
+		if !d.sendEnabled || o.size > d.maxSend {
+			d.finish(w.c, d.queue[0], DatagramCanceled)
+			d.queue = d.queue[1:]
+			continue
+		}
+		need := 1 + wire.SizeVarint(uint64(o.size)) + o.size
+		if !w.fits(need) {
+			return
+		}
+		w.b.Buf = append(w.b.Buf, byte(wire.FrameDatagramLen))
+		w.b.Buf = wire.AppendVarint(w.b.Buf, uint64(o.size))
+		for _, b := range o.bufs {
+			w.b.Buf = append(w.b.Buf, b...)
+		}
+		w.ackEliciting = true
+		w.log = logEntry1(w.log, logDatagram, o.id)
+		sent := *o
+		sent.bufs = nil
+		d.queue = d.queue[1:]
+		if w.c.events != nil {
+			sent.ctx = w.c.events.DatagramSendStateChanged(sent.ctx, DatagramSent)
+		}
+		if len(d.tracked) == maxTrackedDatagrams {
+			d.finish(w.c, d.tracked[0], DatagramLostDiscarded)
+			d.tracked = d.tracked[1:]
+		}
+		d.tracked = append(d.tracked, sent)
+	}
+}
+
+func (d *datagramState) finish(c *Conn, o outDatagram, st DatagramState) {
+	if c.events != nil {
+		c.events.DatagramSendStateChanged(o.ctx, st)
+	}
+}
+
+// take removes a tracked datagram by id.
+func (d *datagramState) take(id uint64) (outDatagram, bool) {
+	for i := range d.tracked {
+		if d.tracked[i].id == id {
+			o := d.tracked[i]
+			d.tracked = append(d.tracked[:i], d.tracked[i+1:]...)
+			return o, true
+		}
+	}
+	return outDatagram{}, false
+}
+
+func (d *datagramState) onAcked(c *Conn, id uint64, spurious bool) {
+	if o, ok := d.take(id); ok {
+		st := DatagramAcknowledged
+		if spurious {
+			st = DatagramAcknowledgedSpurious
+		}
+		d.finish(c, o, st)
+	}
+}
+
+func (d *datagramState) onLost(c *Conn, id uint64) {
+	if o, ok := d.take(id); ok {
+		d.finish(c, o, DatagramLostDiscarded)
+	}
+}
+
+// onReceived delivers a DATAGRAM frame (RFC 9221 §5).
+func (d *datagramState) onReceived(c *Conn, data []byte, zeroRTT bool) error {
+	if !c.set.DatagramReceive || len(data) > maxDatagramFrameSize {
+		return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameDatagram,
+			Reason: "DATAGRAM frame not negotiated or too large"}
+	}
+	c.stats.RecvDatagrams++
+	if c.events != nil {
+		c.events.DatagramReceived(data, zeroRTT)
+	}
+	return nil
+}
+
+// cancelAll ends every datagram not yet in a final state (connection
+// closing).
+func (d *datagramState) cancelAll(c *Conn) {
+	for _, o := range d.queue {
+		d.finish(c, o, DatagramCanceled)
+	}
+	for _, o := range d.tracked {
+		d.finish(c, o, DatagramCanceled)
+	}
+	d.queue, d.tracked = nil, nil
+	d.sendEnabled = false
+}

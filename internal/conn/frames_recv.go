@@ -1,0 +1,271 @@
+package conn
+
+import (
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// handleFrames processes the frames of an authenticated packet. It reports
+// whether the packet was ack-eliciting and whether it held only probing
+// frames (RFC 9000 §9.1).
+func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType, payload, dcid []byte) (ackEliciting, probing bool, err error) {
+	if len(payload) == 0 {
+		return false, false, &wire.Error{Code: wire.ProtocolViolation, Reason: "packet without frames"}
+	}
+	probing = true
+	for len(payload) > 0 {
+		typ, n := wire.ConsumeFrameType(payload)
+		if n < 0 {
+			return false, false, &wire.Error{Code: wire.FrameEncodingError, Reason: "malformed frame type"}
+		}
+		if !wire.FrameAllowed(typ, pt) {
+			return false, false, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ,
+				Reason: "frame not allowed in this packet type"}
+		}
+		ackEliciting = ackEliciting || wire.IsAckEliciting(typ)
+		probing = probing && wire.IsProbing(typ)
+		n, err = c.handleFrame(now, sp, pt, typ, payload, dcid)
+		if err != nil {
+			return false, false, err
+		}
+		if n <= 0 {
+			return false, false, &wire.Error{Code: wire.FrameEncodingError, FrameType: typ, Reason: "malformed frame"}
+		}
+		if c.life.closing() {
+			return ackEliciting, probing, nil
+		}
+		payload = payload[n:]
+	}
+	return ackEliciting, probing, nil
+}
+
+// handleFrame processes one frame and returns its length.
+func (c *Conn) handleFrame(now mono.Time, sp recovery.Space, pt wire.PacketType, typ uint64, b, dcid []byte) (int, error) {
+	switch {
+	case typ == wire.FramePadding:
+		return wire.ConsumePadding(b), nil
+	case typ == wire.FramePing:
+		return wire.ConsumePing(b), nil
+	case typ == wire.FrameAck || typ == wire.FrameAckECN:
+		f, n := wire.ConsumeAck(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.onAckFrame(now, sp, &f)
+	case typ == wire.FrameCrypto:
+		off, data, n := wire.ConsumeCrypto(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.onCryptoFrame(now, sp, off, data)
+	case typ >= wire.FrameStream && typ <= wire.FrameStream|0x07:
+		id, off, fin, data, n := wire.ConsumeStream(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.streams.onStreamFrame(c, now, id, off, data, fin, pt == wire.Packet0RTT)
+	case typ == wire.FrameResetStream:
+		id, code, size, n := wire.ConsumeResetStream(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.streams.onResetStream(c, id, code, size)
+	case typ == wire.FrameStopSending:
+		id, code, n := wire.ConsumeStopSending(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.streams.onStopSending(c, id, code)
+	case typ == wire.FrameMaxData:
+		v, n := wire.ConsumeMaxData(b)
+		if n < 0 {
+			return n, nil
+		}
+		c.streams.onMaxData(c, v)
+		return n, nil
+	case typ == wire.FrameMaxStreamData:
+		id, v, n := wire.ConsumeMaxStreamData(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.streams.onMaxStreamData(c, id, v)
+	case typ == wire.FrameMaxStreamsBidi || typ == wire.FrameMaxStreamsUni:
+		bidi, v, n := wire.ConsumeMaxStreams(b)
+		if n < 0 {
+			return n, nil
+		}
+		c.streams.onMaxStreams(c, bidi, v)
+		return n, nil
+	case typ == wire.FrameDataBlocked:
+		_, n := wire.ConsumeDataBlocked(b)
+		return n, nil
+	case typ == wire.FrameStreamDataBlocked:
+		id, _, n := wire.ConsumeStreamDataBlocked(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.streams.onStreamDataBlocked(c, id)
+	case typ == wire.FrameStreamsBlockedBidi || typ == wire.FrameStreamsBlockedUni:
+		bidi, _, n := wire.ConsumeStreamsBlocked(b)
+		if n < 0 {
+			return n, nil
+		}
+		if c.events != nil {
+			c.events.PeerNeedsStreams(bidi)
+		}
+		return n, nil
+	case typ == wire.FrameNewConnectionID:
+		seq, rpt, cid, tok, n := wire.ConsumeNewConnectionID(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.onNewConnectionID(seq, rpt, cid, tok)
+	case typ == wire.FrameRetireConnectionID:
+		seq, n := wire.ConsumeRetireConnectionID(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.onRetireConnectionID(seq, dcid)
+	case typ == wire.FramePathChallenge:
+		data, n := wire.ConsumePathChallenge(b)
+		if n > 0 {
+			c.path.onChallenge(c, data)
+		}
+		return n, nil
+	case typ == wire.FramePathResponse:
+		// We send no PATH_CHALLENGE on this path, so a response matches
+		// nothing and is ignored (RFC 9000 §8.2.3).
+		_, n := wire.ConsumePathResponse(b)
+		return n, nil
+	case typ == wire.FrameConnectionCloseTransport || typ == wire.FrameConnectionCloseApp:
+		app, code, ft, reason, n := wire.ConsumeConnectionClose(b)
+		if n > 0 {
+			c.peerClosed(now, app, code, ft, reason)
+		}
+		return n, nil
+	case typ == wire.FrameHandshakeDone:
+		n := wire.ConsumeHandshakeDone(b)
+		if c.side == Server {
+			return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ, Reason: "HANDSHAKE_DONE from a client"}
+		}
+		c.confirmHandshake()
+		c.loss.SetPeerAddressValidated()
+		return n, nil
+	case typ == wire.FrameNewToken:
+		tok, n := wire.ConsumeNewToken(b)
+		if n < 0 {
+			return n, nil
+		}
+		if c.side == Server {
+			return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ, Reason: "NEW_TOKEN from a client"}
+		}
+		c.onNewToken(tok)
+		return n, nil
+	case typ == wire.FrameDatagram || typ == wire.FrameDatagramLen:
+		data, n := wire.ConsumeDatagram(b)
+		if n < 0 {
+			return n, nil
+		}
+		return n, c.datagrams.onReceived(c, data, pt == wire.Packet0RTT)
+	}
+	return 0, &wire.Error{Code: wire.FrameEncodingError, FrameType: typ, Reason: "unknown frame type"}
+}
+
+// onAckFrame feeds an ACK frame to loss recovery (RFC 9002 §5–6).
+func (c *Conn) onAckFrame(now mono.Time, sp recovery.Space, f *wire.AckFrame) error {
+	c.ackRanges = c.ackRanges[:0]
+	it := f.Iter()
+	for {
+		lo, hi, ok := it.Next()
+		if !ok {
+			break
+		}
+		c.ackRanges = append(c.ackRanges, recovery.AckRange{Smallest: lo, Largest: hi})
+	}
+	var delay time.Duration
+	if sp == recovery.SpaceApp {
+		exp := uint64(3)
+		if c.hasPeerTP {
+			exp = uint64(c.peerParams.AckDelayExponent)
+		}
+		delay = time.Duration(min(f.Delay<<exp, uint64(1<<40))) * time.Microsecond
+	}
+	var ecn *recovery.ECNCounts
+	if f.ECN {
+		c.ecnRecv = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.CE}
+		ecn = &c.ecnRecv
+	}
+	before := c.loss.Stats().BytesInFlight
+	if err := c.loss.OnAckReceived(now, sp, c.ackRanges, delay, ecn, c); err != nil {
+		return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameAck, Reason: err.Error()}
+	}
+	c.stats.RecvValidAckFrames++
+	if sp == recovery.SpaceHandshake && c.side == Client {
+		c.loss.SetPeerAddressValidated()
+	}
+	if c.loss.Stats().BytesInFlight != before {
+		c.onAckProgress(now)
+	}
+	return nil
+}
+
+// onCryptoFrame feeds handshake data to TLS, or, on a server that has no
+// configuration yet, to the ClientHello buffer.
+func (c *Conn) onCryptoFrame(now mono.Time, sp recovery.Space, off uint64, data []byte) error {
+	if c.hs == nil {
+		if sp != recovery.SpaceInitial || c.side != Server {
+			return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameCrypto, Reason: "unexpected CRYPTO frame"}
+		}
+		return c.accept.onCrypto(c, now, off, data)
+	}
+	return c.hs.HandleCrypto(int(sp), off, data)
+}
+
+// skipFrame returns the length of the frame at the start of b, or ≤ 0.
+func skipFrame(typ uint64, b []byte) int {
+	var n int
+	switch {
+	case typ == wire.FramePadding:
+		n = wire.ConsumePadding(b)
+	case typ == wire.FramePing, typ == wire.FrameHandshakeDone:
+		n = wire.ConsumePing(b)
+	case typ == wire.FrameAck || typ == wire.FrameAckECN:
+		_, n = wire.ConsumeAck(b)
+	case typ == wire.FrameCrypto:
+		_, _, n = wire.ConsumeCrypto(b)
+	case typ >= wire.FrameStream && typ <= wire.FrameStream|0x07:
+		_, _, _, _, n = wire.ConsumeStream(b)
+	case typ == wire.FrameResetStream:
+		_, _, _, n = wire.ConsumeResetStream(b)
+	case typ == wire.FrameStopSending:
+		_, _, n = wire.ConsumeStopSending(b)
+	case typ == wire.FrameNewToken:
+		_, n = wire.ConsumeNewToken(b)
+	case typ == wire.FrameMaxData:
+		_, n = wire.ConsumeMaxData(b)
+	case typ == wire.FrameMaxStreamData:
+		_, _, n = wire.ConsumeMaxStreamData(b)
+	case typ == wire.FrameMaxStreamsBidi || typ == wire.FrameMaxStreamsUni:
+		_, _, n = wire.ConsumeMaxStreams(b)
+	case typ == wire.FrameDataBlocked:
+		_, n = wire.ConsumeDataBlocked(b)
+	case typ == wire.FrameStreamDataBlocked:
+		_, _, n = wire.ConsumeStreamDataBlocked(b)
+	case typ == wire.FrameStreamsBlockedBidi || typ == wire.FrameStreamsBlockedUni:
+		_, _, n = wire.ConsumeStreamsBlocked(b)
+	case typ == wire.FrameNewConnectionID:
+		_, _, _, _, n = wire.ConsumeNewConnectionID(b)
+	case typ == wire.FrameRetireConnectionID:
+		_, n = wire.ConsumeRetireConnectionID(b)
+	case typ == wire.FramePathChallenge:
+		_, n = wire.ConsumePathChallenge(b)
+	case typ == wire.FramePathResponse:
+		_, n = wire.ConsumePathResponse(b)
+	case typ == wire.FrameDatagram || typ == wire.FrameDatagramLen:
+		_, n = wire.ConsumeDatagram(b)
+	}
+	return n
+}

@@ -1,0 +1,181 @@
+package conn
+
+import (
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// frameWriter appends frames to the packet being built, in priority order
+// (ACK, CONNECTION_CLOSE, CRYPTO, HANDSHAKE_DONE, path frames, flow-control
+// updates, connection-ID frames, stream control, stream data, DATAGRAM,
+// PING), and records them in the packet's frame log. Whatever it writes,
+// the packet is kept; if it writes nothing the packet is abandoned.
+type frameWriter struct {
+	c   *Conn
+	b   *packet.Builder
+	log []byte
+	sp  recovery.Space
+	pt  wire.PacketType
+	now mono.Time
+
+	ackEliciting bool
+	hasAck       bool
+	hasClose     bool
+}
+
+// room returns the payload bytes still available.
+func (w *frameWriter) room() int { return w.b.Room() }
+
+// fits reports whether a frame of size bytes fits in the packet.
+func (w *frameWriter) fits(size int) bool { return size <= w.room() }
+
+func (w *frameWriter) writeFrames() {
+	c := w.c
+	if c.life.closing() {
+		if c.life.closeFrame {
+			w.b.Buf = c.appendClose(w.b.Buf, w.pt)
+			w.hasClose = true
+		}
+		return
+	}
+	w.writeAck()
+	probe := c.loss.ProbesNeeded(w.sp) > 0
+	if !probe && !w.congestionAllows() {
+		return
+	}
+	w.writeCrypto()
+	if w.sp == recovery.SpaceApp {
+		if w.pt == wire.Packet1RTT {
+			w.writeConnectionControl()
+		}
+		c.streams.appendFrames(w)
+		c.datagrams.appendFrames(w)
+	}
+	if (probe || c.flags&flagPing != 0) && !w.ackEliciting && w.fits(1) {
+		w.b.Buf = wire.AppendPing(w.b.Buf)
+		w.ackEliciting = true
+		c.flags &^= flagPing
+	}
+}
+
+// congestionAllows reports whether the congestion window and the pacer let
+// an ack-eliciting packet go now; when the pacer says no, the pacing timer
+// is armed.
+func (w *frameWriter) congestionAllows() bool {
+	c := w.c
+	if c.loss.CongestionWindowAvailable() <= 0 {
+		return false
+	}
+	if next := c.loss.NextSendTime(w.now); !next.IsZero() && next > w.now {
+		c.timers[timerPacing] = next
+		return false
+	}
+	return true
+}
+
+// writeAck appends an ACK frame when one is pending in this space
+// (RFC 9000 §13.2).
+func (w *frameWriter) writeAck() {
+	c := w.c
+	s := &c.spaces[w.sp]
+	if s.acks.AckDeadline().IsZero() || s.acks.Ranges().IsEmpty() {
+		return
+	}
+	var delay uint64
+	if w.sp == recovery.SpaceApp {
+		delay = ackDelayField(s.acks.AckDelay(w.now))
+	}
+	var ecn *wire.ECNCounts
+	if counts, ok := s.acks.ECNCounts(); ok {
+		c.ecnScratch = wire.ECNCounts{ECT0: counts.ECT0, ECT1: counts.ECT1, CE: counts.CE}
+		ecn = &c.ecnScratch
+	}
+	before := len(w.b.Buf)
+	w.b.Buf = wire.AppendAck(w.b.Buf, s.acks.Ranges(), delay, ecn, w.room())
+	if len(w.b.Buf) == before {
+		return
+	}
+	w.hasAck = true
+	s.acks.OnAckSent(w.now)
+	w.log = logEntry1(w.log, logAck, uint64(s.acks.Ranges().Max()-1))
+}
+
+// writeCrypto appends CRYPTO frames with pending handshake data.
+func (w *frameWriter) writeCrypto() {
+	c := w.c
+	if c.hs == nil || w.pt == wire.Packet0RTT {
+		return
+	}
+	cs := &c.hs.Send[w.sp]
+	for {
+		off, n, ok := cs.Pending(w.room())
+		if !ok {
+			return
+		}
+		if over := wire.SizeCryptoHeader(off, n) + n - w.room(); over > 0 {
+			n -= over
+		}
+		if n <= 0 {
+			return
+		}
+		w.b.Buf = wire.AppendCryptoHeader(w.b.Buf, off, n)
+		w.b.Buf = append(w.b.Buf, cs.Data(off, n)...)
+		cs.OnSent(off, n)
+		w.ackEliciting = true
+		w.log = logEntry(w.log, logCrypto, off, uint64(n))
+	}
+}
+
+// writeConnectionControl appends connection-level control frames.
+func (w *frameWriter) writeConnectionControl() {
+	c := w.c
+	if c.flags&flagHandshakeDone != 0 && w.fits(1) {
+		w.b.Buf = wire.AppendHandshakeDone(w.b.Buf)
+		w.ackEliciting = true
+		w.log = append(w.log, logHandshakeDone)
+		c.flags &^= flagHandshakeDone
+	}
+	c.path.appendFrames(w)
+	if c.flags&flagNewCID != 0 {
+		all := true
+		for i := range c.cids.local {
+			l := &c.cids.local[i]
+			if !l.needSend {
+				continue
+			}
+			size := 1 + wire.SizeVarint(l.seq) + 1 + 1 + int(l.cid.n) + 16 + 8
+			if !w.fits(size) {
+				all = false
+				break
+			}
+			w.b.Buf = wire.AppendNewConnectionID(w.b.Buf, l.seq, 0, l.id(), l.token)
+			w.ackEliciting = true
+			w.log = logEntry1(w.log, logNewCID, l.seq)
+			l.needSend = false
+		}
+		if all {
+			c.flags &^= flagNewCID
+		}
+	}
+	if c.flags&flagRetireCID != 0 {
+		q := c.cids.retireQueue
+		for len(q) > 0 && w.fits(1+wire.SizeVarint(q[0])) {
+			w.b.Buf = wire.AppendRetireConnectionID(w.b.Buf, q[0])
+			w.ackEliciting = true
+			w.log = logEntry1(w.log, logRetireCID, q[0])
+			q = q[1:]
+		}
+		c.cids.retireQueue = append(c.cids.retireQueue[:0], q...)
+		if len(q) == 0 {
+			c.flags &^= flagRetireCID
+		}
+	}
+	if c.flags&flagNewToken != 0 && len(c.newToken) > 0 && w.fits(1+2+len(c.newToken)) {
+		w.b.Buf = wire.AppendNewToken(w.b.Buf, c.newToken)
+		w.ackEliciting = true
+		w.log = append(w.log, logNewToken)
+		c.flags &^= flagNewToken
+	}
+}

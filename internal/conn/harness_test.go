@@ -1,0 +1,462 @@
+package conn
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/token"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// The pair harness runs a client and a server connection against each
+// other over an in-memory network with a synthetic clock. Nothing sleeps:
+// time jumps to the next delivery or timer.
+
+var (
+	clientAddr = netip.MustParseAddrPort("10.0.0.1:1000")
+	serverAddr = netip.MustParseAddrPort("10.0.0.2:443")
+)
+
+var certOnce = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+})
+
+func defaultSettings() Settings {
+	return Settings{
+		IdleTimeout:                30 * time.Second,
+		HandshakeIdleTimeout:       10 * time.Second,
+		DisconnectTimeout:          16 * time.Second,
+		MaxAckDelay:                25 * time.Millisecond,
+		InitialRTT:                 333 * time.Millisecond,
+		ConnFlowControlWindow:      16 << 20,
+		StreamRecvWindowBidiLocal:  64 << 10,
+		StreamRecvWindowBidiRemote: 64 << 10,
+		StreamRecvWindowUni:        64 << 10,
+		StreamRecvBuffer:           4096,
+		PeerBidiStreamCount:        100,
+		PeerUniStreamCount:         100,
+		MinimumMTU:                 1288,
+		MaximumMTU:                 1500,
+		InitialWindowPackets:       10,
+		Pacing:                     true,
+		SendIdleTimeout:            time.Second,
+		MaxBytesPerKey:             1 << 38,
+		SendBuffering:              true,
+		MigrationEnabled:           true,
+	}
+}
+
+// event is one recorded event.
+type event struct {
+	name string
+	a, b uint64
+	s    *Stream
+	data []byte
+	r    CloseReason
+}
+
+func (e event) String() string { return fmt.Sprintf("%s(%d,%d)", e.name, e.a, e.b) }
+
+// endpoint is one side of the pair: its connection and what it saw.
+type endpoint struct {
+	t      *testing.T
+	name   string
+	c      *Conn
+	addr   netip.AddrPort
+	peer   *endpoint
+	p      *pair
+	events []event
+	closed bool
+	cids   map[string]bool
+
+	// Behaviour knobs.
+	rejectStreams bool
+	echo          bool // server: echo stream data back, FIN after FIN
+	consumeNone   bool
+	received      map[uint64][]byte
+	handler       func(ev event) // optional extra hook
+}
+
+func (e *endpoint) record(ev event) {
+	e.events = append(e.events, ev)
+	if e.handler != nil {
+		e.handler(ev)
+	}
+}
+
+// Host implementation.
+
+func (e *endpoint) Send(b *OutBatch) {
+	seg := b.SegSize
+	if seg == 0 {
+		seg = len(b.Buf)
+	}
+	for off := 0; off < len(b.Buf); off += seg {
+		end := min(off+seg, len(b.Buf))
+		e.p.transmit(e, bytes.Clone(b.Buf[off:end]))
+	}
+}
+func (e *endpoint) AddCID(cid []byte)             { e.cids[string(cid)] = true }
+func (e *endpoint) RemoveCID(cid []byte)          { delete(e.cids, string(cid)) }
+func (e *endpoint) AddResetToken(tok [16]byte)    {}
+func (e *endpoint) RemoveResetToken(tok [16]byte) {}
+func (e *endpoint) Closed()                       { e.closed = true }
+
+// Acceptor implementation (server).
+func (e *endpoint) Accept(c *Conn, info *NewConnectionInfo) (Events, string, error) {
+	e.record(event{name: "NewConnection"})
+	if e.p.rejectConn {
+		return nil, "", fmt.Errorf("rejected")
+	}
+	for _, a := range info.ClientALPNs {
+		if a == "test" {
+			c.SetConfiguration(&ServerConfig{TLS: e.p.serverTLS, Settings: e.p.serverSettings})
+			return e, a, nil
+		}
+	}
+	return nil, "", ErrNoALPN
+}
+
+// Events implementation.
+func (e *endpoint) Connected(resumed bool, alpn string) { e.record(event{name: "Connected"}) }
+func (e *endpoint) ShutdownInitiatedByTransport(r CloseReason) {
+	e.record(event{name: "ShutdownByTransport", a: r.Code, r: r})
+}
+func (e *endpoint) ShutdownInitiatedByPeer(code uint64) {
+	e.record(event{name: "ShutdownByPeer", a: code})
+}
+func (e *endpoint) ShutdownComplete(hs, peerAck, appClose bool) {
+	var a, b uint64
+	if hs {
+		a = 1
+	}
+	if peerAck {
+		b = 1
+	}
+	e.record(event{name: "ShutdownComplete", a: a, b: b})
+}
+func (e *endpoint) PeerAddressChanged(addr netip.AddrPort)  { e.record(event{name: "PeerAddressChanged"}) }
+func (e *endpoint) LocalAddressChanged(addr netip.AddrPort) { e.record(event{name: "LocalAddressChanged"}) }
+func (e *endpoint) StreamsAvailable(bidi, uni uint64) {
+	e.record(event{name: "StreamsAvailable", a: bidi, b: uni})
+}
+func (e *endpoint) PeerNeedsStreams(bidi bool) { e.record(event{name: "PeerNeedsStreams"}) }
+func (e *endpoint) DatagramStateChanged(enabled bool, n int) {
+	e.record(event{name: "DatagramStateChanged", a: uint64(n)})
+}
+func (e *endpoint) DatagramReceived(data []byte, zeroRTT bool) {
+	e.record(event{name: "DatagramReceived", data: bytes.Clone(data)})
+}
+func (e *endpoint) DatagramSendStateChanged(ctx any, st DatagramState) any {
+	e.record(event{name: "DatagramSendState", a: uint64(st)})
+	return ctx
+}
+func (e *endpoint) ResumptionTicketReceived(ticket []byte) {}
+
+func (e *endpoint) PeerStreamStarted(s *Stream, flags uint32) error {
+	e.record(event{name: "PeerStreamStarted", a: s.ID(), s: s})
+	if e.rejectStreams {
+		return fmt.Errorf("no")
+	}
+	return nil
+}
+func (e *endpoint) StreamStartComplete(s *Stream, st StartStatus, id uint64, accepted bool) {
+	e.record(event{name: "StartComplete", a: uint64(st), b: id, s: s})
+}
+func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zeroRTT bool) (uint64, ReceiveResult) {
+	var n uint64
+	var all []byte
+	for _, b := range bufs {
+		n += uint64(len(b))
+		all = append(all, b...)
+	}
+	e.received[s.ID()] = append(e.received[s.ID()], all...)
+	e.record(event{name: "Receive", a: off, b: n, s: s})
+	if e.echo && len(all) > 0 {
+		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil, false)
+	}
+	if e.echo && fin {
+		e.c.StreamShutdown(s, StreamShutdownGraceful, 0)
+	}
+	if e.consumeNone {
+		return 0, ReceiveDone
+	}
+	return n, ReceiveDone
+}
+func (e *endpoint) StreamSendComplete(s *Stream, ctx any, canceled bool) {
+	var c uint64
+	if canceled {
+		c = 1
+	}
+	e.record(event{name: "SendComplete", a: c, s: s})
+}
+func (e *endpoint) StreamPeerSendShutdown(s *Stream) {
+	e.record(event{name: "PeerSendShutdown", a: s.ID(), s: s})
+}
+func (e *endpoint) StreamPeerSendAborted(s *Stream, code uint64) {
+	e.record(event{name: "PeerSendAborted", a: code, s: s})
+}
+func (e *endpoint) StreamPeerReceiveAborted(s *Stream, code uint64) {
+	e.record(event{name: "PeerReceiveAborted", a: code, s: s})
+}
+func (e *endpoint) StreamSendShutdownComplete(s *Stream, graceful bool) {
+	var g uint64
+	if graceful {
+		g = 1
+	}
+	e.record(event{name: "SendShutdownComplete", a: g, s: s})
+}
+func (e *endpoint) StreamShutdownComplete(s *Stream, info StreamShutdownInfo) {
+	var cs uint64
+	if info.ConnectionShutdown {
+		cs = 1
+	}
+	e.record(event{name: "StreamShutdownComplete", a: s.ID(), b: cs, s: s})
+}
+func (e *endpoint) StreamIdealSendBufferSize(s *Stream, n uint64) {}
+func (e *endpoint) StreamPeerAccepted(s *Stream)                  { e.record(event{name: "PeerAccepted", s: s}) }
+
+// has reports whether an event with name was recorded.
+func (e *endpoint) has(name string) bool { return e.count(name) > 0 }
+
+func (e *endpoint) count(name string) int {
+	n := 0
+	for _, ev := range e.events {
+		if ev.name == name {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *endpoint) find(name string) (event, bool) {
+	for _, ev := range e.events {
+		if ev.name == name {
+			return ev, true
+		}
+	}
+	return event{}, false
+}
+
+func (e *endpoint) names() []string {
+	var s []string
+	for _, ev := range e.events {
+		s = append(s, ev.name)
+	}
+	return s
+}
+
+type nopSched struct{}
+
+func (nopSched) Wake() {}
+
+// inFlight is a datagram on the wire.
+type inFlight struct {
+	at   mono.Time
+	seq  int
+	to   *endpoint
+	data []byte
+}
+
+// pair is the two endpoints plus the network between them.
+type pair struct {
+	t              *testing.T
+	now            mono.Time
+	client, server *endpoint
+	wire           []inFlight
+	seq            int
+	delay          time.Duration // one-way
+	rng            *rand.Rand
+	lossRate       float64
+	reorderRate    float64
+	drop           func(from *endpoint, n int, data []byte) bool
+	sentCount      map[*endpoint]int
+	sentBytes      map[*endpoint]int
+	rejectConn     bool
+	serverTLS      *tls.Config
+	serverSettings Settings
+}
+
+type pairOption func(p *pair, cc *Config, clientTLS *tls.Config)
+
+func newPair(t *testing.T, opts ...pairOption) *pair {
+	t.Helper()
+	cert, pool := certOnce()
+	p := &pair{
+		t:         t,
+		now:       mono.Time(time.Hour),
+		delay:     10 * time.Millisecond,
+		rng:       rand.New(rand.NewPCG(1, 2)),
+		sentCount: map[*endpoint]int{},
+		sentBytes: map[*endpoint]int{},
+		serverTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}},
+	}
+	p.serverSettings = defaultSettings()
+	resetKey := token.NewResetKey([32]byte{1})
+	clientTLS := &tls.Config{MinVersion: tls.VersionTLS13, ServerName: "localhost", RootCAs: pool, NextProtos: []string{"test"}}
+	cc := Config{Side: Client, Version: wire.Version1, Settings: defaultSettings(), ResetKey: resetKey.Token,
+		CIDLen: 8, Peer: serverAddr, Local: clientAddr}
+	for _, o := range opts {
+		o(p, &cc, clientTLS)
+	}
+	cc.TLS = clientTLS
+	p.client = &endpoint{t: t, name: "client", addr: clientAddr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{}}
+	p.server = &endpoint{t: t, name: "server", addr: serverAddr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{}}
+	p.client.peer, p.server.peer = p.server, p.client
+	p.client.c = NewClient(cc, p.client, p.client)
+	p.client.c.SetScheduler(nopSched{})
+	return p
+}
+
+// transmit puts a datagram on the wire from e, applying loss.
+func (p *pair) transmit(from *endpoint, data []byte) {
+	n := p.sentCount[from]
+	p.sentCount[from]++
+	p.sentBytes[from] += len(data)
+	if p.drop != nil && p.drop(from, n, data) {
+		return
+	}
+	if p.lossRate > 0 && p.rng.Float64() < p.lossRate {
+		return
+	}
+	at := p.now.Add(p.delay)
+	if p.reorderRate > 0 && p.rng.Float64() < p.reorderRate {
+		at = at.Add(time.Duration(p.rng.IntN(20)) * time.Millisecond)
+	}
+	p.seq++
+	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data})
+}
+
+// deliver hands a datagram to its destination, creating the server
+// connection for the first one.
+func (p *pair) deliver(d inFlight) {
+	to := d.to
+	if to == p.server && to.c == nil {
+		h, ok := wire.ParseLongHeader(d.data)
+		if !ok || h.Type != wire.PacketInitial {
+			return
+		}
+		cfg := Config{Side: Server, Version: h.Version, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
+			CIDLen: 8, Peer: clientAddr, Local: serverAddr}
+		to.c = NewServer(cfg, to, to, h.DCID, h.SCID)
+		to.c.SetScheduler(nopSched{})
+	}
+	if to.c == nil || to.closed {
+		return
+	}
+	from := clientAddr
+	if to == p.client {
+		from = serverAddr
+	}
+	to.c.QueueDatagram(Datagram{Data: d.data, Peer: from})
+}
+
+// step runs both connections once at the current time.
+func (p *pair) step() {
+	for _, e := range []*endpoint{p.client, p.server} {
+		if e.c == nil {
+			continue
+		}
+		for {
+			more, _ := e.c.Run(p.now)
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// next returns the time of the next network delivery or timer.
+func (p *pair) next() mono.Time {
+	var t mono.Time
+	for _, d := range p.wire {
+		t = mono.Min(t, d.at)
+	}
+	for _, e := range []*endpoint{p.client, p.server} {
+		if e.c != nil && !e.closed {
+			t = mono.Min(t, e.c.deadline())
+		}
+	}
+	return t
+}
+
+// runUntil advances the simulation until cond holds or limit of virtual
+// time passes. It reports whether cond held.
+func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
+	end := p.now.Add(limit)
+	p.step()
+	for !cond() {
+		t := p.next()
+		if t.IsZero() || t > end {
+			p.now = end
+			p.step()
+			return cond()
+		}
+		if t > p.now {
+			p.now = t
+		}
+		sort.SliceStable(p.wire, func(i, j int) bool {
+			if p.wire[i].at != p.wire[j].at {
+				return p.wire[i].at < p.wire[j].at
+			}
+			return p.wire[i].seq < p.wire[j].seq
+		})
+		for len(p.wire) > 0 && p.wire[0].at <= p.now {
+			d := p.wire[0]
+			p.wire = p.wire[1:]
+			p.deliver(d)
+		}
+		p.step()
+	}
+	return true
+}
+
+// handshake starts the client and runs until both sides are connected.
+func (p *pair) handshake() {
+	p.t.Helper()
+	p.client.c.Start()
+	if !p.runUntil(10*time.Second, func() bool {
+		return p.client.has("Connected") && p.server.has("Connected") && p.client.c.life.handshakeConfirmed
+	}) {
+		p.t.Fatalf("handshake did not complete: client %v, server %v", p.client.names(), p.server.names())
+	}
+}
+
+var _ = recovery.SpaceApp

@@ -1,0 +1,88 @@
+package conn
+
+import (
+	"bytes"
+	"crypto/rand"
+
+	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+)
+
+// maxAckRanges bounds the ranges an AckTracker keeps, so a peer that
+// creates gaps cannot grow our memory (RFC 9000 §13.2.4).
+const maxAckRanges = 64
+
+// NewClient creates a client connection. It sends nothing until Start.
+func NewClient(cfg Config, host Host, events Events) *Conn {
+	c := newConn(cfg, host)
+	c.events = events
+	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
+	rand.Read(odcid)
+	c.cids.originalDCID = odcid
+	c.issueLocalCID(false)
+	c.cids.remote = []remoteCID{{cid: makeConnID(odcid)}}
+	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
+	c.tlsConfig = cfg.TLS
+	c.hs = handshake.NewClient(cfg.TLS, c.localTransportParameters(), c, false)
+	return c
+}
+
+// NewServer creates a server connection for a client's first Initial
+// packet, addressed to odcid from a client whose Source Connection ID is
+// clientSCID. The binding already routes odcid to the connection.
+func NewServer(cfg Config, host Host, acceptor Acceptor, odcid, clientSCID []byte) *Conn {
+	c := newConn(cfg, host)
+	c.accept.acceptor = acceptor
+	c.cids.originalDCID = bytes.Clone(odcid)
+	c.cids.odcidRouted = true
+	c.cids.peerInitialSCID = bytes.Clone(clientSCID)
+	c.issueLocalCID(false)
+	c.cids.remote = []remoteCID{{cid: makeConnID(clientSCID)}}
+	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, false)
+	return c
+}
+
+func newConn(cfg Config, host Host) *Conn {
+	c := &Conn{
+		side:    cfg.Side,
+		version: cfg.Version,
+		cfg:     cfg,
+		set:     cfg.Settings,
+		host:    host,
+	}
+	c.path.init(cfg.Peer, cfg.Local, cfg.Settings.MinimumMTU)
+	c.app.recvFirstPN, c.app.sentFirstPN = -1, -1
+	c.applySettings()
+	return c
+}
+
+// applySettings (re)initialises the sub-states from c.set. A server calls
+// it again when its configuration arrives, before it has sent anything.
+func (c *Conn) applySettings() {
+	s := &c.set
+	for sp := range c.spaces {
+		c.spaces[sp].largestAcked = -1
+		c.spaces[sp].acks.Init(recovery.Space(sp), s.MaxAckDelay, maxAckRanges)
+	}
+	c.loss.Init(recovery.Config{
+		InitialRTT:           s.InitialRTT,
+		MaxDatagramSize:      c.path.maxDatagramSize(),
+		InitialWindowPackets: s.InitialWindowPackets,
+		Algorithm:            s.Congestion,
+		HyStart:              s.HyStart,
+		Pacing:               s.Pacing,
+		SendIdleTimeout:      s.SendIdleTimeout,
+		ECN:                  s.ECN,
+		MaxPTOCount:          s.MaxPTOCount,
+		HandshakePTOFloor:    s.HandshakePTOFloor,
+	}, c.side == Server)
+	c.rx.setLimit(recvQueueLimit(s))
+	c.streams.init(c)
+}
+
+// recvQueueLimit derives the receive queue bound from the connection flow
+// control window, as MsQuic does: enough full datagrams to fill it.
+func recvQueueLimit(s *Settings) int {
+	return int(min(s.ConnFlowControlWindow/1200, 4096))
+}

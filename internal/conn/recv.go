@@ -1,0 +1,288 @@
+package conn
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/token"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// QueueDatagram hands a received datagram to the connection. It may be
+// called from any goroutine. It returns false, leaving d.Buf to the caller,
+// if the receive queue is full or the connection has terminated.
+func (c *Conn) QueueDatagram(d Datagram) bool {
+	ok, wasEmpty := c.rx.push(d)
+	if ok && wasEmpty {
+		c.sched.Wake()
+	}
+	return ok
+}
+
+// maxBufferedPackets bounds the packets kept while their keys are not yet
+// available (RFC 9001 §5.7).
+const maxBufferedPackets = 16
+
+// bufferedPacket is a copy of a packet that could not be decrypted yet.
+type bufferedPacket struct {
+	data []byte
+	peer Datagram
+}
+
+// processDatagram handles every packet coalesced in one datagram
+// (RFC 9000 §12.2).
+func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
+	if c.life.state == stateDone {
+		return
+	}
+	c.stats.RecvTotalBytes += uint64(len(d.Data))
+	if d.Peer == c.path.peer {
+		c.path.onReceived(len(d.Data))
+	}
+	data := d.Data
+	var first []byte
+	for len(data) > 0 {
+		if !wire.IsLongHeader(data[0]) {
+			c.processShortPacket(now, d, data, first)
+			return
+		}
+		n, dcid := c.processLongPacket(now, d, data, first)
+		if n <= 0 {
+			return
+		}
+		if first == nil {
+			first = dcid
+		}
+		data = data[n:]
+	}
+}
+
+// processLongPacket handles the long-header packet at the start of data and
+// returns its length (≤ 0 to drop the rest of the datagram) and its
+// Destination Connection ID.
+func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte) (int, []byte) {
+	if len(data) >= 5 && binary.BigEndian.Uint32(data[1:5]) == 0 {
+		c.onVersionNegotiation(now, data)
+		return 0, nil
+	}
+	h, ok := wire.ParseLongHeader(data)
+	if !ok {
+		return 0, nil
+	}
+	if first != nil && !bytes.Equal(h.DCID, first) {
+		return h.Len, h.DCID // RFC 9000 §12.2: ignore a different DCID
+	}
+	if h.Version != c.version {
+		return h.Len, h.DCID
+	}
+	pkt := data[:h.Len]
+	var sp recovery.Space
+	var keys *protect.Keys
+	switch h.Type {
+	case wire.PacketRetry:
+		c.onRetry(now, pkt)
+		return 0, nil
+	case wire.PacketInitial:
+		sp, keys = recovery.SpaceInitial, c.spaces[recovery.SpaceInitial].read
+	case wire.PacketHandshake:
+		sp, keys = recovery.SpaceHandshake, c.spaces[recovery.SpaceHandshake].read
+	case wire.Packet0RTT:
+		if c.side != Server {
+			return h.Len, h.DCID
+		}
+		sp, keys = recovery.SpaceApp, c.zeroRTT.read
+	default:
+		return h.Len, h.DCID
+	}
+	if keys == nil {
+		c.bufferPacket(d, pkt, sp)
+		return h.Len, h.DCID
+	}
+	s := &c.spaces[sp]
+	pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, s.acks.LargestReceived())
+	if !ok {
+		return h.Len, h.DCID
+	}
+	payload, err := packet.Open(pkt, hdrLen, pn, &keys.AEAD)
+	if err != nil {
+		c.stats.RecvDecryptionFailures++
+		return h.Len, h.DCID
+	}
+	if c.side == Client && sp == recovery.SpaceInitial && !c.onServerInitial(h.SCID) {
+		return h.Len, h.DCID
+	}
+	if sp == recovery.SpaceHandshake && c.side == Server {
+		// A Handshake packet proves the client's address (RFC 9000 §8.1)
+		// and ends the server's use of Initial keys (RFC 9001 §4.9.1).
+		c.path.validated = true
+		c.loss.SetAmplificationLimited(false)
+		c.discardSpace(recovery.SpaceInitial)
+	}
+	c.onPacketOpened(now, d, sp, h.Type, pn, pkt[0], payload, h.DCID)
+	return h.Len, h.DCID
+}
+
+// onServerInitial records the server's Source Connection ID from its first
+// Initial packet (RFC 9000 §7.2); later Initials must carry the same one.
+func (c *Conn) onServerInitial(scid []byte) bool {
+	if c.cids.peerInitialSCID != nil {
+		return bytes.Equal(scid, c.cids.peerInitialSCID)
+	}
+	c.cids.peerInitialSCID = bytes.Clone(scid)
+	c.cids.remote[0].cid = makeConnID(scid)
+	return true
+}
+
+// processShortPacket handles a 1-RTT packet (always the last in a datagram).
+func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte) {
+	n := c.cfg.CIDLen
+	if len(data) < 1+n+1+packet.TagLen+4 {
+		return
+	}
+	dcid := data[1 : 1+n]
+	if first != nil && !bytes.Equal(dcid, first) {
+		return
+	}
+	var tail [16]byte
+	copy(tail[:], data[len(data)-16:])
+	if !c.cids.isLocal(dcid) {
+		c.checkStatelessReset(now, tail[:])
+		return
+	}
+	if c.app.readCur == nil {
+		c.bufferPacket(d, data, recovery.SpaceApp)
+		return
+	}
+	s := &c.spaces[recovery.SpaceApp]
+	pn, hdrLen, ok := packet.Unprotect(data, 1+n, &c.app.readCur.HP, s.acks.LargestReceived())
+	if !ok {
+		return
+	}
+	phase := packet.KeyPhase(data[0])
+	keys, next := c.app.readKeys(phase, pn)
+	if keys == nil {
+		return
+	}
+	payload, err := packet.Open(data, hdrLen, pn, &keys.AEAD)
+	if err != nil {
+		c.stats.RecvDecryptionFailures++
+		if c.checkStatelessReset(now, tail[:]) {
+			return
+		}
+		if c.app.onOpenFailed() {
+			c.closeWithError(now, &wire.Error{Code: wire.AEADLimitReached, Reason: "too many packets failed authentication"})
+		}
+		return
+	}
+	if s.acks.IsDuplicate(pn) {
+		c.stats.RecvDuplicatePackets++
+		return
+	}
+	c.onOpened(now, phase, pn, next)
+	c.onPacketOpened(now, d, recovery.SpaceApp, wire.Packet1RTT, pn, data[0], payload, dcid)
+}
+
+// checkStatelessReset closes the connection if tail is the stateless reset
+// token of one of the peer's connection IDs (RFC 9000 §10.3.1).
+func (c *Conn) checkStatelessReset(now mono.Time, tail []byte) bool {
+	for i := range c.cids.remote {
+		r := &c.cids.remote[i]
+		if r.hasToken && token.EqualResetToken(r.token[:], tail) {
+			c.closeLocal(now, ReasonStatelessReset, true)
+			return true
+		}
+	}
+	return false
+}
+
+// onPacketOpened processes an authenticated packet's frames.
+func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt wire.PacketType, pn int64, b0 byte, payload, dcid []byte) {
+	c.stats.RecvTotalPackets++
+	if packet.ReservedBitsSet(b0) {
+		c.closeWithError(now, &wire.Error{Code: wire.ProtocolViolation, Reason: "reserved header bits set"})
+		return
+	}
+	s := &c.spaces[sp]
+	if s.acks.IsDuplicate(pn) {
+		c.stats.RecvDuplicatePackets++
+		return
+	}
+	if c.life.closing() {
+		c.scanForClose(now, payload)
+		c.onPacketWhileClosing()
+		return
+	}
+	if pn < s.acks.LargestReceived() {
+		c.stats.RecvReorderedPackets++
+	}
+	ackEliciting, _, err := c.handleFrames(now, sp, pt, payload, dcid)
+	if err != nil {
+		c.closeWithError(now, err)
+		return
+	}
+	if c.life.state == stateDone {
+		return
+	}
+	s.acks.OnPacketReceived(now, pn, ackEliciting, recovery.ECN(d.ECN&3))
+	c.sentSinceReceive = false
+	c.restartIdleTimer(now)
+}
+
+// scanForClose looks for CONNECTION_CLOSE in a packet received while
+// closing, which ends the closing period early (RFC 9000 §10.2.2).
+func (c *Conn) scanForClose(now mono.Time, payload []byte) {
+	for len(payload) > 0 {
+		typ, n := wire.ConsumeFrameType(payload)
+		if n < 0 {
+			return
+		}
+		if typ == wire.FrameConnectionCloseTransport || typ == wire.FrameConnectionCloseApp {
+			app, code, ft, reason, m := wire.ConsumeConnectionClose(payload)
+			if m > 0 {
+				c.peerClosed(now, app, code, ft, reason)
+			}
+			return
+		}
+		m := skipFrame(typ, payload)
+		if m <= 0 {
+			return
+		}
+		payload = payload[m:]
+	}
+}
+
+// bufferPacket keeps a copy of a packet whose keys are not available yet.
+func (c *Conn) bufferPacket(d *Datagram, pkt []byte, sp recovery.Space) {
+	if c.life.handshakeConfirmed || c.spaces[sp].discarded || len(c.buffered) >= maxBufferedPackets {
+		return
+	}
+	meta := *d
+	meta.Data, meta.Buf = nil, nil
+	c.buffered = append(c.buffered, bufferedPacket{data: bytes.Clone(pkt), peer: meta})
+}
+
+// replayBufferedPackets marks buffered packets for another attempt; they
+// are replayed by Run after the current datagram, not from inside a TLS
+// callback.
+func (c *Conn) replayBufferedPackets() {
+	if len(c.buffered) > 0 {
+		c.replayPending = true
+	}
+}
+
+func (c *Conn) replayBuffered(now mono.Time) {
+	for c.replayPending {
+		c.replayPending = false
+		pending := c.buffered
+		c.buffered = nil
+		for i := range pending {
+			d := pending[i].peer
+			d.Data = pending[i].data
+			c.processDatagram(now, &d)
+		}
+	}
+}

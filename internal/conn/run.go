@@ -1,0 +1,72 @@
+package conn
+
+import (
+	"github.com/hquic/quic/internal/mono"
+)
+
+// maxDatagramsPerRun bounds receive processing in one run (MsQuic drains
+// up to 32 packets per FLUSH_RECV).
+const maxDatagramsPerRun = 32
+
+// defaultOpsPerRun is used when MaxOperationsPerDrain is unset.
+const defaultOpsPerRun = 16
+
+// SetScheduler gives the connection the means to ask for a run. It must be
+// called before the connection is started or receives datagrams.
+func (c *Conn) SetScheduler(s Scheduler) { c.sched = s }
+
+// Run processes queued operations, received datagrams and due timers, then
+// sends what it can. It returns whether more work is already waiting and
+// the next time it must run (zero for none). It implements the executor's
+// task interface; it must never run concurrently with itself.
+func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
+	c.now = now
+	budget := c.set.MaxOperationsPerDrain
+	if budget <= 0 {
+		budget = defaultOpsPerRun
+	}
+	c.opScratch = c.ops.take(c.opScratch[:0], budget)
+	for i := range c.opScratch {
+		c.runOp(now, &c.opScratch[i])
+		c.opScratch[i] = op{}
+	}
+	c.rxScratch = c.rx.take(c.rxScratch[:0], maxDatagramsPerRun)
+	for i := range c.rxScratch {
+		d := &c.rxScratch[i]
+		c.processDatagram(now, d)
+		if d.Buf != nil {
+			d.Buf.Release()
+		}
+		*d = Datagram{}
+		c.replayBuffered(now)
+	}
+	c.streams.deliverReceives(c)
+	c.onTimers(now)
+	if c.life.state != stateDone {
+		c.maybeStartKeyUpdate(now)
+		c.flush(now)
+	}
+	c.publishSnapshot()
+	if c.life.state == stateDone {
+		c.rx.drain()
+		return c.ops.pending(), 0
+	}
+	return c.ops.pending() || c.rx.pending() || c.sendLimited, c.deadline()
+}
+
+// publishSnapshot copies the observable values for getters.
+func (c *Conn) publishSnapshot() {
+	v := Snapshot{
+		Stats:         c.statistics(),
+		PeerAddr:      c.path.peer,
+		LocalAddr:     c.path.local,
+		Version:       c.version,
+		HandshakeDone: c.life.handshakeComplete,
+		Closed:        c.life.state == stateDone,
+	}
+	if c.hs != nil && c.life.handshakeComplete {
+		v.NegotiatedALPN = c.alpn
+	}
+	v.AvailableBidi, v.AvailableUni = c.streams.available()
+	c.publish(v)
+}

@@ -1,0 +1,265 @@
+package conn
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// sendFlags says which connection-level control frames are waiting to be
+// sent (MsQuic's send-flag bitmask). Streams and datagrams keep their own
+// queues; the builder asks each sub-state to append what it has.
+type sendFlags uint32
+
+const (
+	flagPing sendFlags = 1 << iota // an ack-eliciting packet is needed
+	flagHandshakeDone
+	flagNewCID
+	flagRetireCID
+	flagNewToken
+	flagPathChallenge
+	flagPathResponse
+)
+
+// sendBufSize holds a full GSO batch of maximum-size datagrams plus one
+// datagram of slack for the tag of the last packet.
+const sendBufSize = 64<<10 + 2048
+
+// sendBufPool lends send buffers for the duration of one flush, so an idle
+// connection holds none.
+var sendBufPool = sync.Pool{New: func() any { b := make([]byte, 0, sendBufSize); return &b }}
+
+// maxGSOSegments bounds one batch (the kernel's UDP_MAX_SEGMENTS is 64).
+const maxGSOSegments = 64
+
+// datagramInfo describes a datagram the builder produced.
+type datagramInfo struct {
+	size         int
+	ackEliciting bool
+}
+
+// flush builds and sends everything the connection may send now.
+func (c *Conn) flush(now mono.Time) {
+	if c.life.state == stateDone || c.life.state == stateIdle {
+		// A server sends nothing, not even ACKs, before the application
+		// gives it a configuration, so its recovery state starts clean.
+		return
+	}
+	if c.life.closing() && !c.life.closeFrame {
+		return
+	}
+	bp := sendBufPool.Get().(*[]byte)
+	b := &c.builder
+	b.Reset(*bp)
+	defer func() {
+		*bp = b.Buf[:0]
+		b.Buf = nil
+		sendBufPool.Put(bp)
+	}()
+
+	mtu := c.path.maxDatagramSize()
+	batchStart, segSize, segs := 0, 0, 0
+	ecn := c.ecnMark()
+	sendBatch := func(end int) {
+		if end > batchStart {
+			c.sendDatagrams(b.Buf[batchStart:end], segSize, segs, ecn)
+		}
+		batchStart, segSize, segs = end, 0, 0
+	}
+	for n := 0; n < maxDatagramsPerFlush; n++ {
+		limit := min(mtu, c.path.amplificationBudget(c.side))
+		if limit < minPacketRoom {
+			c.loss.SetAmplificationLimited(true)
+			break
+		}
+		if len(b.Buf)+limit > cap(b.Buf) {
+			sendBatch(len(b.Buf))
+			b.Reset(b.Buf)
+			batchStart = 0
+		}
+		start := len(b.Buf)
+		b.StartDatagram(limit)
+		info := c.buildDatagram(now, b)
+		if info.size == 0 {
+			break
+		}
+		c.path.onSent(info.size)
+		switch {
+		case segs == 0:
+			segSize, segs = info.size, 1
+		case info.size == segSize && segs < maxGSOSegments:
+			segs++
+		case info.size < segSize:
+			segs++
+			sendBatch(len(b.Buf))
+			continue
+		default:
+			sendBatch(start)
+			segSize, segs = info.size, 1
+		}
+		if info.size < mtu || segs == maxGSOSegments {
+			sendBatch(len(b.Buf))
+		}
+		if c.life.closing() {
+			break
+		}
+	}
+	sendBatch(len(b.Buf))
+	if c.life.closing() {
+		c.life.closeFrame = false
+		c.life.closeSent++
+	}
+}
+
+// minPacketRoom is the smallest datagram worth building.
+const minPacketRoom = 64
+
+func (c *Conn) sendDatagrams(buf []byte, segSize, segs int, ecn uint8) {
+	if segs <= 1 {
+		segSize = 0
+	}
+	c.stats.SendTotalBytes += uint64(len(buf))
+	c.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local.Addr(), ECN: ecn}
+	c.host.Send(&c.out)
+}
+
+func (c *Conn) ecnMark() uint8 {
+	if c.loss.ECNMarking() {
+		return uint8(recovery.ECNECT0)
+	}
+	return 0
+}
+
+// buildDatagram fills one datagram with coalesced packets from every space
+// that has something to send, in Initial, Handshake, 1-RTT order.
+func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
+	var info datagramInfo
+	pad := false
+	for sp := recovery.SpaceInitial; sp < recovery.NumSpaces; sp++ {
+		sent, ackEliciting := c.buildPacket(now, b, sp)
+		if !sent {
+			continue
+		}
+		info.ackEliciting = info.ackEliciting || ackEliciting
+		if sp == recovery.SpaceInitial && (c.side == Client || ackEliciting) {
+			// RFC 9000 §14.1: datagrams with a client's Initial, or a
+			// server's ack-eliciting Initial, are at least 1200 bytes.
+			pad = true
+		}
+	}
+	padTo := 0
+	if pad {
+		padTo = minInitialDatagram
+	}
+	padded, size := b.EndDatagram(padTo)
+	if c.lastSent != nil {
+		c.lastSent.Size += padded
+		if padded > 0 {
+			c.lastSent.InFlight = true
+		}
+		c.commitSent(now, c.lastSent)
+		c.lastSent = nil
+	}
+	info.size = size
+	if c.side == Client && c.spaces[recovery.SpaceHandshake].write != nil && c.sentHandshake {
+		// A client discards its Initial keys once it sends a Handshake
+		// packet (RFC 9001 §4.9.1).
+		c.discardSpace(recovery.SpaceInitial)
+	}
+	return info
+}
+
+// packetWriteKeys returns the keys and packet type for a space, or nil.
+func (c *Conn) packetWriteKeys(sp recovery.Space) (*protect.Keys, wire.PacketType) {
+	s := &c.spaces[sp]
+	switch sp {
+	case recovery.SpaceInitial:
+		return s.write, wire.PacketInitial
+	case recovery.SpaceHandshake:
+		return s.write, wire.PacketHandshake
+	case recovery.SpaceApp:
+		if c.app.write != nil {
+			return c.app.write, wire.Packet1RTT
+		}
+		if c.zeroRTT.write != nil && c.side == Client {
+			return c.zeroRTT.write, wire.Packet0RTT
+		}
+	}
+	return nil, 0
+}
+
+// buildPacket builds one packet in space sp if there is anything to send
+// there. It reports whether a packet was built and whether it is
+// ack-eliciting.
+func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) (sent, ackEliciting bool) {
+	keys, pt := c.packetWriteKeys(sp)
+	if keys == nil {
+		return false, false
+	}
+	s := &c.spaces[sp]
+	pn := s.nextPN
+	var ok bool
+	if pt == wire.Packet1RTT {
+		fixed := !(c.set.GreaseQUICBit && c.hasPeerTP && c.peerParams.GreaseQUICBit && pn&1 == 1)
+		ok = b.StartShort(c.cids.dcid(), pn, s.largestAcked, c.app.phase, false, fixed, keys)
+	} else {
+		var token []byte
+		if pt == wire.PacketInitial && c.side == Client {
+			token = c.initialToken
+		}
+		ok = b.StartLong(pt, c.version, c.cids.dcid(), c.cids.scid(), token, pn, s.largestAcked, keys)
+	}
+	if !ok {
+		return false, false
+	}
+	w := frameWriter{c: c, b: b, log: c.logScratch[:0], sp: sp, pt: pt, now: now}
+	w.writeFrames()
+	c.logScratch = w.log
+	if b.PayloadLen() == 0 {
+		b.Abandon()
+		return false, false
+	}
+	size := b.Finish()
+	s.nextPN++
+	rec := c.loss.NewSent()
+	rec.PN, rec.Space = pn, sp
+	rec.Frames = append(rec.Frames, w.log...)
+	rec.Size = size
+	rec.AckEliciting = w.ackEliciting
+	rec.InFlight = w.ackEliciting
+	rec.ECT = c.ecnMark() != 0
+	if pt == wire.Packet1RTT {
+		c.app.onSealed(pn, size)
+	}
+	if sp == recovery.SpaceHandshake {
+		c.sentHandshake = true
+	}
+	if c.lastSent != nil {
+		c.commitSent(now, c.lastSent)
+	}
+	c.lastSent = rec
+	c.stats.SendTotalPackets++
+	if w.ackEliciting {
+		c.stats.SendRetransmittablePackets++
+		c.onAckElicitingSent(now)
+	}
+	return true, w.ackEliciting
+}
+
+// commitSent hands a finished packet's record to loss recovery.
+func (c *Conn) commitSent(now mono.Time, rec *recovery.Sent) {
+	c.loss.OnPacketSent(now, rec)
+}
+
+// ackDelayField encodes an ACK delay with our exponent (RFC 9000 §19.3).
+func ackDelayField(d time.Duration) uint64 {
+	if d < 0 {
+		return 0
+	}
+	return uint64(d.Microseconds()) >> ackDelayExponent
+}

@@ -1,0 +1,160 @@
+package conn
+
+import (
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Every sent packet carries a compact log of the frames it held
+// (recovery.Sent.Frames): a tag byte followed by varint fields. When the
+// packet is acknowledged or lost the log is replayed to tell each
+// sub-state what happened. Data is never copied into the log: a STREAM
+// entry is just (id, offset, length, fin).
+const (
+	logAck               byte = iota + 1 // largest acknowledged
+	logCrypto                            // offset, length
+	logStream                            // id, offset, length, fin
+	logResetStream                       // id
+	logStopSending                       // id
+	logMaxData                           // limit
+	logMaxStreamData                     // id, limit
+	logMaxStreamsBidi                    // limit
+	logMaxStreamsUni                     // limit
+	logDataBlocked                       // limit
+	logStreamDataBlocked                 // id, limit
+	logStreamsBlocked                    // bidi (0/1), limit
+	logNewCID                            // sequence number
+	logRetireCID                         // sequence number
+	logHandshakeDone                     //
+	logNewToken                          //
+	logDatagram                          // datagram id
+)
+
+func logEntry(b []byte, tag byte, vals ...uint64) []byte {
+	b = append(b, tag)
+	for _, v := range vals {
+		b = wire.AppendVarint(b, v)
+	}
+	return b
+}
+
+func logEntry1(b []byte, tag byte, v uint64) []byte {
+	return wire.AppendVarint(append(b, tag), v)
+}
+
+// logReader walks a frame log.
+type logReader []byte
+
+func (r *logReader) varint() uint64 {
+	v, n := wire.ConsumeVarint(*r)
+	if n < 0 {
+		*r = nil
+		return 0
+	}
+	*r = (*r)[n:]
+	return v
+}
+
+func (r *logReader) tag() byte {
+	t := (*r)[0]
+	*r = (*r)[1:]
+	return t
+}
+
+// OnPacketAcked implements recovery.Handler.
+func (c *Conn) OnPacketAcked(p *recovery.Sent) {
+	if p.Space == recovery.SpaceApp {
+		c.app.onAcked(p.PN)
+	}
+	sp := &c.spaces[p.Space]
+	if p.PN > sp.largestAcked {
+		sp.largestAcked = p.PN
+	}
+	r := logReader(p.Frames)
+	for len(r) > 0 {
+		switch r.tag() {
+		case logAck:
+			sp.acks.OnAckAcked(int64(r.varint()))
+		case logCrypto:
+			off, n := r.varint(), r.varint()
+			if c.hs != nil {
+				c.hs.Send[p.Space].OnAcked(off, int(n))
+			}
+		case logStream:
+			id, off, n, fin := r.varint(), r.varint(), r.varint(), r.varint()
+			c.streams.onStreamAcked(c, id, off, int(n), fin != 0)
+		case logResetStream:
+			c.streams.onResetAcked(c, r.varint())
+		case logStopSending:
+			c.streams.onStopSendingAcked(c, r.varint())
+		case logMaxData, logMaxStreamsBidi, logMaxStreamsUni, logDataBlocked:
+			r.varint()
+		case logMaxStreamData, logStreamDataBlocked, logStreamsBlocked:
+			r.varint()
+			r.varint()
+		case logNewCID:
+			c.cids.onNewCIDAcked(r.varint())
+		case logRetireCID:
+			r.varint()
+		case logHandshakeDone:
+			c.flags &^= flagHandshakeDone
+		case logNewToken:
+			c.flags &^= flagNewToken
+		case logDatagram:
+			c.datagrams.onAcked(c, r.varint(), p.WasLost())
+		}
+	}
+}
+
+// OnPacketLost implements recovery.Handler.
+func (c *Conn) OnPacketLost(p *recovery.Sent) {
+	c.stats.SendSuspectedLostPackets++
+	r := logReader(p.Frames)
+	for len(r) > 0 {
+		switch r.tag() {
+		case logAck:
+			r.varint()
+		case logCrypto:
+			off, n := r.varint(), r.varint()
+			if c.hs != nil && !c.spaces[p.Space].discarded {
+				c.hs.Send[p.Space].OnLost(off, int(n))
+			}
+		case logStream:
+			id, off, n, fin := r.varint(), r.varint(), r.varint(), r.varint()
+			c.streams.onStreamLost(c, id, off, int(n), fin != 0)
+		case logResetStream:
+			c.streams.onResetLost(c, r.varint())
+		case logStopSending:
+			c.streams.onStopSendingLost(c, r.varint())
+		case logMaxData:
+			c.streams.connRecv.OnLimitLost(r.varint())
+		case logMaxStreamData:
+			id := r.varint()
+			c.streams.onMaxStreamDataLost(c, id, r.varint())
+		case logMaxStreamsBidi:
+			c.streams.set.OnMaxStreamsLost(true, r.varint())
+		case logMaxStreamsUni:
+			c.streams.set.OnMaxStreamsLost(false, r.varint())
+		case logDataBlocked:
+			c.streams.connSend.OnBlockedLost(r.varint())
+		case logStreamDataBlocked:
+			id := r.varint()
+			c.streams.onDataBlockedLost(c, id, r.varint())
+		case logStreamsBlocked:
+			bidi := r.varint() != 0
+			c.streams.set.OnStreamsBlockedLost(bidi, r.varint())
+		case logNewCID:
+			c.cids.onNewCIDLost(c, r.varint())
+		case logRetireCID:
+			c.cids.queueRetire(c, r.varint())
+		case logHandshakeDone:
+			if !c.life.closing() {
+				c.flags |= flagHandshakeDone
+			}
+		case logNewToken:
+			c.flags |= flagNewToken
+		case logDatagram:
+			c.datagrams.onLost(c, r.varint())
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package conn
+
+import (
+	"github.com/hquic/quic/internal/wire"
+)
+
+// appendFrames writes stream-related frames: connection flow control
+// (MAX_DATA, DATA_BLOCKED), stream limits (MAX_STREAMS, STREAMS_BLOCKED),
+// per-stream control frames, then STREAM data in scheduler order.
+func (st *streamState) appendFrames(w *frameWriter) {
+	if w.pt == wire.Packet1RTT {
+		st.appendConnFlow(w)
+		st.appendControl(w)
+	}
+	st.appendData(w)
+}
+
+func (st *streamState) appendConnFlow(w *frameWriter) {
+	if st.connRecv.NeedsUpdate() && w.fits(9) {
+		if v, ok := st.connRecv.Update(w.now); ok {
+			w.b.Buf = wire.AppendMaxData(w.b.Buf, v)
+			w.ackEliciting = true
+			w.log = logEntry1(w.log, logMaxData, v)
+		}
+	}
+	for _, bidi := range [2]bool{true, false} {
+		tag, b := logMaxStreamsUni, uint64(0)
+		if bidi {
+			tag, b = logMaxStreamsBidi, 1
+		}
+		if st.set.NeedsMaxStreams(bidi) && w.fits(9) {
+			if v, ok := st.set.MaxStreams(bidi); ok {
+				w.b.Buf = wire.AppendMaxStreams(w.b.Buf, bidi, v)
+				w.ackEliciting = true
+				w.log = logEntry1(w.log, tag, v)
+			}
+		}
+		if w.fits(9) {
+			if v, ok := st.set.StreamsBlocked(bidi); ok {
+				w.b.Buf = wire.AppendStreamsBlocked(w.b.Buf, bidi, v)
+				w.ackEliciting = true
+				w.log = logEntry(w.log, logStreamsBlocked, b, v)
+			}
+		}
+	}
+}
+
+// appendControl writes RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA and
+// STREAM_DATA_BLOCKED frames for streams that queued them.
+func (st *streamState) appendControl(w *frameWriter) {
+	kept := st.ctrl[:0]
+	for _, s := range st.ctrl {
+		if !st.writeControl(w, s) {
+			kept = append(kept, s)
+			continue
+		}
+		s.ctrlQueued = false
+	}
+	clear(st.ctrl[len(kept):])
+	st.ctrl = kept
+}
+
+// writeControl writes the control frames of s; it returns false if some did
+// not fit.
+func (st *streamState) writeControl(w *frameWriter, s *Stream) bool {
+	id := uint64(s.id)
+	const maxCtrl = 1 + 8 + 8 + 8
+	if code, size, ok := s.send.ResetPending(); ok {
+		if !w.fits(maxCtrl) {
+			return false
+		}
+		w.b.Buf = wire.AppendResetStream(w.b.Buf, id, code, size)
+		s.send.OnResetSent()
+		w.ackEliciting = true
+		w.log = logEntry1(w.log, logResetStream, id)
+	}
+	if code, ok := s.recv.StopSendingPending(); ok {
+		if !w.fits(maxCtrl) {
+			return false
+		}
+		w.b.Buf = wire.AppendStopSending(w.b.Buf, id, code)
+		s.recv.OnStopSendingSent()
+		w.ackEliciting = true
+		w.log = logEntry1(w.log, logStopSending, id)
+	}
+	if s.recv.NeedsMaxStreamData() {
+		if !w.fits(maxCtrl) {
+			return false
+		}
+		if v, ok := s.recv.MaxStreamData(w.now); ok {
+			w.b.Buf = wire.AppendMaxStreamData(w.b.Buf, id, v)
+			w.ackEliciting = true
+			w.log = logEntry(w.log, logMaxStreamData, id, v)
+		}
+	}
+	return true
+}
+
+// appendData writes STREAM frames from the scheduled streams.
+func (st *streamState) appendData(w *frameWriter) {
+	c := w.c
+	e := st.set.Front()
+	for e != nil && w.room() > 24 {
+		s := e.Stream
+		next := st.set.Next(e)
+		if s.announce && w.fits(wire.SizeStreamHeader(uint64(s.id), 0, 0, true)) {
+			w.b.Buf = wire.AppendStreamHeader(w.b.Buf, uint64(s.id), 0, 0, false, true)
+			w.ackEliciting = true
+			w.log = logEntry(w.log, logStream, uint64(s.id), 0, 0, 0)
+			s.announce = false
+		}
+		if !st.set.Accepted(s.id) {
+			st.set.Unschedule(e)
+			e = next
+			continue
+		}
+		credit := st.connSend.Available(st.sentNew)
+		off, n, fin, ok := s.send.Pending(credit)
+		if !ok {
+			if limit, report := s.send.DataBlocked(); report && w.fits(17) {
+				w.b.Buf = wire.AppendStreamDataBlocked(w.b.Buf, uint64(s.id), limit)
+				w.ackEliciting = true
+				w.log = logEntry(w.log, logStreamDataBlocked, uint64(s.id), limit)
+			}
+			if credit == 0 && s.send.Queued() > s.send.Sent() {
+				st.appendDataBlocked(w)
+			}
+			st.set.Unschedule(e)
+			e = next
+			continue
+		}
+		if !st.writeStreamFrame(w, s, off, int(n), fin) {
+			return
+		}
+		st.afterStateChange(c, s)
+		if w.room() <= 24 {
+			st.set.Rotate(e)
+			return
+		}
+	}
+}
+
+// writeStreamFrame writes one STREAM frame with as much of [off, off+n) as
+// fits. It returns false if nothing fit.
+func (st *streamState) writeStreamFrame(w *frameWriter, s *Stream, off uint64, n int, fin bool) bool {
+	id := uint64(s.id)
+	room := w.room()
+	withLen := true
+	hdr := wire.SizeStreamHeader(id, off, n, false)
+	if hdr+n >= room {
+		// The frame fills the packet: omit the length field.
+		withLen = false
+		if hdr+n > room {
+			n = room - hdr
+			fin = false
+		}
+	} else {
+		hdr = wire.SizeStreamHeader(id, off, n, true)
+	}
+	if n < 0 || (n == 0 && !fin) {
+		return false
+	}
+	w.b.Buf = wire.AppendStreamHeader(w.b.Buf, id, off, n, fin, withLen)
+	start := len(w.b.Buf)
+	w.b.Buf = w.b.Buf[:start+n]
+	s.send.WriteData(w.b.Buf[start:], off)
+	newBytes := s.send.OnSent(off, n, fin)
+	st.sentNew += newBytes
+	w.c.stats.SendTotalStreamBytes += uint64(n)
+	w.ackEliciting = true
+	f := uint64(0)
+	if fin {
+		f = 1
+	}
+	w.log = logEntry(w.log, logStream, id, off, uint64(n), f)
+	return true
+}
+
+// appendDataBlocked reports that connection flow control blocks us.
+func (st *streamState) appendDataBlocked(w *frameWriter) {
+	if limit, report := st.connSend.Blocked(st.sentNew); report && w.fits(9) {
+		w.b.Buf = wire.AppendDataBlocked(w.b.Buf, limit)
+		w.ackEliciting = true
+		w.log = logEntry1(w.log, logDataBlocked, limit)
+	}
+}
+
+// Acknowledgment and loss of stream frames, replayed from the frame log.
+
+func (st *streamState) onStreamAcked(c *Conn, id, off uint64, n int, fin bool) {
+	if s := st.lookup(id); s != nil {
+		s.send.OnAcked(off, n, fin)
+		st.afterStateChange(c, s)
+	}
+}
+
+func (st *streamState) onStreamLost(c *Conn, id, off uint64, n int, fin bool) {
+	if s := st.lookup(id); s != nil && s.send.OnLost(off, n, fin) {
+		st.schedule(s)
+	}
+}
+
+func (st *streamState) onResetAcked(c *Conn, id uint64) {
+	if s := st.lookup(id); s != nil {
+		s.send.OnResetAcked()
+		st.afterStateChange(c, s)
+	}
+}
+
+func (st *streamState) onResetLost(c *Conn, id uint64) {
+	if s := st.lookup(id); s != nil {
+		s.send.OnResetLost()
+		st.queueCtrl(s)
+	}
+}
+
+func (st *streamState) onStopSendingAcked(c *Conn, id uint64) {
+	if s := st.lookup(id); s != nil {
+		s.recv.OnStopSendingAcked()
+		st.afterStateChange(c, s)
+	}
+}
+
+func (st *streamState) onStopSendingLost(c *Conn, id uint64) {
+	if s := st.lookup(id); s != nil {
+		s.recv.OnStopSendingLost()
+		st.queueCtrl(s)
+	}
+}
+
+func (st *streamState) onMaxStreamDataLost(c *Conn, id, v uint64) {
+	if s := st.lookup(id); s != nil {
+		s.recv.OnMaxStreamDataLost(v)
+		st.queueCtrl(s)
+	}
+}
+
+func (st *streamState) onDataBlockedLost(c *Conn, id, limit uint64) {
+	if s := st.lookup(id); s != nil {
+		s.send.OnDataBlockedLost(limit)
+		st.schedule(s)
+	}
+}

@@ -1,0 +1,193 @@
+package conn
+
+import (
+	"bytes"
+
+	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// This file is the glue between the connection and internal/handshake: it
+// implements handshake.Callbacks, builds our transport parameters and
+// checks the peer's.
+
+// SetReadSecret implements handshake.Callbacks.
+func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte) error {
+	k, err := protect.NewKeys(c.version, suite, secret)
+	if err != nil {
+		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
+	}
+	switch level {
+	case handshake.LevelEarly:
+		c.zeroRTT.read = k
+	case handshake.LevelHandshake:
+		c.spaces[recovery.SpaceHandshake].read = k
+	case handshake.LevelApp:
+		c.app.installRead(k)
+		c.replayBufferedPackets()
+	}
+	return nil
+}
+
+// SetWriteSecret implements handshake.Callbacks.
+func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte) error {
+	k, err := protect.NewKeys(c.version, suite, secret)
+	if err != nil {
+		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
+	}
+	switch level {
+	case handshake.LevelEarly:
+		c.zeroRTT.write = k
+	case handshake.LevelHandshake:
+		c.spaces[recovery.SpaceHandshake].write = k
+	case handshake.LevelApp:
+		c.app.installWrite(k)
+	}
+	return nil
+}
+
+// PeerTransportParameters implements handshake.Callbacks: it parses and
+// checks the peer's transport parameters (RFC 9000 §7.4, §18.2) and the
+// authentication of connection IDs (RFC 9000 §7.3), then applies them.
+func (c *Conn) PeerTransportParameters(b []byte) error {
+	p, err := wire.ParseTransportParameters(b, c.side == Client)
+	if err != nil {
+		return err
+	}
+	if err := c.checkCIDAuthentication(&p); err != nil {
+		return err
+	}
+	c.peerParams = p
+	c.hasPeerTP = true
+	c.applyPeerParameters()
+	return nil
+}
+
+// checkCIDAuthentication enforces RFC 9000 §7.3: the connection IDs the
+// peer put in its transport parameters must match those on the wire.
+func (c *Conn) checkCIDAuthentication(p *wire.TransportParameters) error {
+	fail := func(reason string) error {
+		return &wire.Error{Code: wire.TransportParameterError, Reason: reason}
+	}
+	if !p.HasInitialSourceCID || !bytes.Equal(p.InitialSourceCID, c.cids.peerInitialSCID) {
+		return fail("initial_source_connection_id does not match the peer's Source Connection ID")
+	}
+	if c.side == Server {
+		return nil
+	}
+	if !p.HasOriginalDestinationCID || !bytes.Equal(p.OriginalDestinationCID, c.cids.originalDCID) {
+		return fail("original_destination_connection_id does not match")
+	}
+	if c.cids.retried {
+		if !p.HasRetrySourceCID || !bytes.Equal(p.RetrySourceCID, c.cids.retrySCID) {
+			return fail("retry_source_connection_id does not match the Retry packet")
+		}
+	} else if p.HasRetrySourceCID {
+		return fail("retry_source_connection_id without a Retry")
+	}
+	return nil
+}
+
+// HandshakeComplete implements handshake.Callbacks (RFC 9001 §4.1.1).
+func (c *Conn) HandshakeComplete() {
+	c.life.handshakeComplete = true
+	if c.side == Server {
+		// The server's handshake is confirmed at completion
+		// (RFC 9001 §4.1.2); it tells the client with HANDSHAKE_DONE.
+		c.flags |= flagHandshakeDone
+		c.confirmHandshake()
+	}
+	c.cids.issueUpTo(c)
+	c.onConnected()
+}
+
+// EarlyDataRejected implements handshake.Callbacks.
+func (c *Conn) EarlyDataRejected() {
+	c.zeroRTT.write = nil
+	c.zeroRTT.rejected = true
+}
+
+// confirmHandshake marks the handshake confirmed (RFC 9001 §4.1.2) and
+// discards the Handshake keys (§4.9.2).
+func (c *Conn) confirmHandshake() {
+	if c.life.handshakeConfirmed {
+		return
+	}
+	c.life.handshakeConfirmed = true
+	c.discardSpace(recovery.SpaceInitial)
+	c.discardSpace(recovery.SpaceHandshake)
+	c.loss.OnHandshakeConfirmed()
+}
+
+// discardSpace drops a packet number space's keys and recovery state
+// (RFC 9001 §4.9, RFC 9002 §6.4).
+func (c *Conn) discardSpace(sp recovery.Space) {
+	s := &c.spaces[sp]
+	if s.discarded {
+		return
+	}
+	s.discarded = true
+	s.read, s.write = nil, nil
+	c.loss.DiscardSpace(sp)
+	if c.hs != nil {
+		c.hs.Send[sp].Discard()
+	}
+}
+
+// localTransportParameters encodes the transport parameters we send.
+func (c *Conn) localTransportParameters() []byte {
+	s := &c.set
+	p := wire.DefaultTransportParameters()
+	p.MaxIdleTimeout = s.IdleTimeout
+	p.MaxUDPPayloadSize = uint64(max(s.MaximumMTU-udpOverhead, 1200))
+	p.InitialMaxData = s.ConnFlowControlWindow
+	p.InitialMaxStreamDataBidiLocal = s.StreamRecvWindowBidiLocal
+	p.InitialMaxStreamDataBidiRemote = s.StreamRecvWindowBidiRemote
+	p.InitialMaxStreamDataUni = s.StreamRecvWindowUni
+	p.InitialMaxStreamsBidi = s.PeerBidiStreamCount
+	p.InitialMaxStreamsUni = s.PeerUniStreamCount
+	p.MaxAckDelay = s.MaxAckDelay
+	p.AckDelayExponent = ackDelayExponent
+	p.ActiveConnectionIDLimit = maxRemoteCIDs
+	p.InitialSourceCID = c.cids.local[0].id()
+	p.HasInitialSourceCID = true
+	p.GreaseQUICBit = s.GreaseQUICBit
+	if s.DatagramReceive {
+		p.MaxDatagramFrameSize = maxDatagramFrameSize
+		p.HasMaxDatagramFrameSize = true
+	}
+	if c.side == Server {
+		p.OriginalDestinationCID = c.cids.originalDCID
+		p.HasOriginalDestinationCID = true
+		if c.cids.retried {
+			p.RetrySourceCID = c.cids.retrySCID
+			p.HasRetrySourceCID = true
+		}
+		p.StatelessResetToken = c.cids.local[0].token
+		p.HasStatelessResetToken = true
+		p.DisableActiveMigration = !s.MigrationEnabled
+	}
+	return p.Append(nil)
+}
+
+// applyPeerParameters puts the peer's transport parameters into effect.
+func (c *Conn) applyPeerParameters() {
+	p := &c.peerParams
+	c.loss.SetPeerMaxAckDelay(p.MaxAckDelay)
+	c.path.peerMaxUDPPayload = int(min(p.MaxUDPPayloadSize, 65527))
+	if p.HasStatelessResetToken {
+		c.cids.setPeerResetToken(c, p.StatelessResetToken)
+	}
+	c.streams.onPeerParameters(c, p)
+	c.datagrams.onPeerParameters(c, p)
+}
+
+// ackDelayExponent is the exponent we advertise and use to encode ACK
+// delays (RFC 9000 §18.2 default).
+const ackDelayExponent = 3
+
+// maxDatagramFrameSize is the max_datagram_frame_size we advertise when
+// datagrams are enabled (MsQuic advertises 65535).
+const maxDatagramFrameSize = 65535
