@@ -2,7 +2,6 @@ package conn
 
 import (
 	"testing"
-	"time"
 )
 
 func TestHandshakeCompletes(t *testing.T) {
@@ -20,7 +19,6 @@ func TestHandshakeCompletes(t *testing.T) {
 	if len(p.client.c.cids.remote) < 2 {
 		t.Errorf("client holds %d server connection IDs, want NEW_CONNECTION_IDs", len(p.client.c.cids.remote))
 	}
-	_ = time.Second
 }
 
 func TestHandshakeEventOrder(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
-	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/token"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -458,5 +457,3 @@ func (p *pair) handshake() {
 		p.t.Fatalf("handshake did not complete: client %v, server %v", p.client.names(), p.server.names())
 	}
 }
-
-var _ = recovery.SpaceApp

@@ -140,8 +140,8 @@ func (c *Conn) onServerInitial(scid []byte) bool {
 // processShortPacket handles a 1-RTT packet (always the last in a datagram).
 func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte) {
 	n := c.cfg.CIDLen
-	if len(data) < 1+n+1+packet.TagLen+4 {
-		return
+	if len(data) < 1+n+4+packet.TagLen {
+		return // too short for a header-protection sample (RFC 9001 §5.4.2)
 	}
 	dcid := data[1 : 1+n]
 	if first != nil && !bytes.Equal(dcid, first) {
