@@ -171,8 +171,12 @@ func (e *endpoint) ShutdownComplete(hs, peerAck, appClose bool) {
 	}
 	e.record(event{name: "ShutdownComplete", a: a, b: b})
 }
-func (e *endpoint) PeerAddressChanged(addr netip.AddrPort)  { e.record(event{name: "PeerAddressChanged"}) }
-func (e *endpoint) LocalAddressChanged(addr netip.AddrPort) { e.record(event{name: "LocalAddressChanged"}) }
+func (e *endpoint) PeerAddressChanged(addr netip.AddrPort) {
+	e.record(event{name: "PeerAddressChanged"})
+}
+func (e *endpoint) LocalAddressChanged(addr netip.AddrPort) {
+	e.record(event{name: "LocalAddressChanged"})
+}
 func (e *endpoint) StreamsAvailable(bidi, uni uint64) {
 	e.record(event{name: "StreamsAvailable", a: bidi, b: uni})
 }

@@ -100,4 +100,3 @@ func TestManyConcurrentStreams(t *testing.T) {
 		}
 	}
 }
-
