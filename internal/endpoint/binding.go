@@ -1,0 +1,217 @@
+// Package endpoint implements a binding: one UDP socket shared by
+// listeners and client connections (MsQuic's QUIC_BINDING). Its reader
+// goroutine demultiplexes datagrams to connections by destination
+// connection ID, answers what no connection owns (Version Negotiation,
+// stateless reset) and hands first Initial packets to its Handler, which
+// creates server connections. Connections write through the binding's
+// socket on their own goroutine.
+package endpoint
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/token"
+	"github.com/hquic/quic/internal/udp"
+)
+
+// Handler creates server connections for a binding.
+type Handler interface {
+	// NewConnection is called on the reader goroutine for a client's first
+	// Initial packet (a supported version, at least 1200 bytes, addressed to
+	// an unknown connection ID). It creates the connection with a Host from
+	// b.NewHost, routes the client's DCID to it (Host.Attach), schedules it
+	// and returns it; nil drops the packet.
+	NewConnection(b *Binding, info *InitialInfo) *conn.Conn
+}
+
+// InitialInfo describes a client's first Initial packet.
+type InitialInfo struct {
+	Version uint32
+	DCID    []byte
+	SCID    []byte
+	Token   []byte
+	Peer    netip.AddrPort
+	Local   netip.AddrPort
+}
+
+// Config configures a binding.
+type Config struct {
+	// CIDLen is the length of the connection IDs our connections issue;
+	// short-header packets are routed by that many bytes.
+	CIDLen int
+	// ResetKey derives stateless reset tokens.
+	ResetKey *token.ResetKey
+	// Handler creates server connections; nil means the binding serves only
+	// client connections.
+	Handler Handler
+	// Versions lists the QUIC versions we accept, in preference order, for
+	// Version Negotiation.
+	Versions []uint32
+	// UDP tunes the socket.
+	UDP udp.Options
+}
+
+// Binding is one UDP socket and the connections that use it.
+type Binding struct {
+	cfg   Config
+	sock  udp.Conn
+	local netip.AddrPort
+	pool  *udp.Pool
+	refs  sync.Pool // *sharedBuf wrappers for GRO batches
+
+	routes   lookup
+	stateless statelessLimiter
+
+	accepting atomic.Bool
+	closed    atomic.Bool
+	done      chan struct{}
+
+	// Counters.
+	Dropped  atomic.Uint64 // datagrams no connection or handler took
+	Resets   atomic.Uint64 // stateless resets sent
+	VNSent   atomic.Uint64 // Version Negotiation packets sent
+	WriteErr atomic.Uint64 // failed socket writes
+}
+
+// Listen opens a binding on laddr ("udp", "udp4" or "udp6" network).
+func Listen(network string, laddr netip.AddrPort, cfg Config) (*Binding, error) {
+	s, err := udp.Listen(network, laddr, cfg.UDP)
+	if err != nil {
+		return nil, err
+	}
+	return newBinding(s, cfg), nil
+}
+
+// New makes a binding over an existing socket, taking ownership of it.
+func New(s udp.Conn, cfg Config) *Binding { return newBinding(s, cfg) }
+
+func newBinding(s udp.Conn, cfg Config) *Binding {
+	b := &Binding{cfg: cfg, sock: s, local: s.LocalAddr(), done: make(chan struct{})}
+	size := udp.MTUClass
+	if s.Capabilities().GRO {
+		size = udp.GSOClass
+	}
+	b.pool = udp.NewPool(size)
+	b.refs.New = func() any { return &sharedBuf{} }
+	b.routes.init()
+	go b.readLoop()
+	return b
+}
+
+// LocalAddr returns the socket's address.
+func (b *Binding) LocalAddr() netip.AddrPort { return b.local }
+
+// Capabilities reports the socket's features.
+func (b *Binding) Capabilities() udp.Capabilities { return b.sock.Capabilities() }
+
+// SetAccepting turns creation of server connections on or off.
+func (b *Binding) SetAccepting(on bool) { b.accepting.Store(on) }
+
+// Close closes the socket and waits for the reader goroutine to exit.
+// Connections still using the binding can no longer send.
+func (b *Binding) Close() error {
+	if b.closed.Swap(true) {
+		<-b.done
+		return nil
+	}
+	err := b.sock.Close()
+	<-b.done
+	return err
+}
+
+// Outstanding returns the receive buffers not yet released, for leak tests.
+func (b *Binding) Outstanding() int64 { return b.pool.Outstanding() }
+
+// readLoop reads datagrams in batches and dispatches them.
+func (b *Binding) readLoop() {
+	defer close(b.done)
+	const batch = 32
+	msgs := make([]udp.Msg, batch)
+	bufs := make([]*udp.Buf, batch)
+	for i := range bufs {
+		bufs[i] = b.pool.Get()
+		msgs[i].Buf = bufs[i].B[:0:b.pool.Size()]
+	}
+	defer func() {
+		for _, buf := range bufs {
+			buf.Release()
+		}
+	}()
+	for {
+		n, err := b.sock.ReadBatch(msgs)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || b.closed.Load() {
+				return
+			}
+			continue
+		}
+		for i := 0; i < n; i++ {
+			m := &msgs[i]
+			if len(m.Buf) > 0 {
+				b.dispatchMsg(m, bufs[i])
+				bufs[i] = b.pool.Get()
+			}
+			m.Buf = bufs[i].B[:0:b.pool.Size()]
+			m.SegSize = 0
+		}
+	}
+}
+
+// dispatchMsg hands every datagram of a (possibly GRO-coalesced) read to
+// its connection. It takes ownership of buf.
+func (b *Binding) dispatchMsg(m *udp.Msg, buf *udp.Buf) {
+	seg := m.SegSize
+	if seg <= 0 || seg >= len(m.Buf) {
+		b.dispatch(m.Buf, m, buf)
+		return
+	}
+	sb := b.refs.Get().(*sharedBuf)
+	sb.buf, sb.pool = buf, &b.refs
+	count := (len(m.Buf) + seg - 1) / seg
+	sb.refs.Store(int32(count))
+	for off := 0; off < len(m.Buf); off += seg {
+		b.dispatch(m.Buf[off:min(off+seg, len(m.Buf))], m, sb)
+	}
+}
+
+// dispatch routes one datagram. It takes ownership of rel.
+func (b *Binding) dispatch(data []byte, m *udp.Msg, rel conn.Releaser) {
+	local := netip.AddrPortFrom(m.Local, b.local.Port())
+	if !m.Local.IsValid() {
+		local = b.local
+	}
+	dcid, ok := parseDCID(data, b.cfg.CIDLen)
+	if ok {
+		if c := b.routes.get(dcid); c != nil {
+			d := conn.Datagram{Data: data, Peer: m.Addr, Local: m.Local, ECN: m.ECN, Buf: rel}
+			if !c.QueueDatagram(d) {
+				b.Dropped.Add(1)
+				rel.Release()
+			}
+			return
+		}
+	}
+	b.handleUnknown(data, m.Addr, local, m.ECN, rel)
+}
+
+// sharedBuf lets the segments of one GRO read share a pooled buffer; the
+// last Release returns it.
+type sharedBuf struct {
+	buf  *udp.Buf
+	refs atomic.Int32
+	pool *sync.Pool
+}
+
+// Release drops one segment's reference.
+func (s *sharedBuf) Release() {
+	if s.refs.Add(-1) == 0 {
+		s.buf.Release()
+		s.buf = nil
+		s.pool.Put(s)
+	}
+}
