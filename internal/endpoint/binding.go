@@ -64,7 +64,7 @@ type Binding struct {
 	pool  *udp.Pool
 	refs  sync.Pool // *sharedBuf wrappers for GRO batches
 
-	routes   lookup
+	routes    lookup
 	stateless statelessLimiter
 
 	accepting atomic.Bool
