@@ -1,0 +1,331 @@
+package quic
+
+import "time"
+
+// Optional is a value that may be left unset, MsQuic's IsSet bit made
+// explicit. An unset field inherits its value from the level below (see
+// Settings); a set field with the zero value is different from an unset one:
+// Some(time.Duration(0)) for IdleTimeout disables the idle timeout.
+type Optional[T any] struct {
+	Value T
+	Set   bool
+}
+
+// Some returns a set Optional holding v.
+func Some[T any](v T) Optional[T] { return Optional[T]{Value: v, Set: true} }
+
+// Settings are the transport settings of MsQuic's QUIC_SETTINGS, one field
+// per MsQuic field, with MsQuic's defaults, units and ranges. Durations are
+// time.Duration values truncated to MsQuic's unit (milliseconds unless a field
+// says microseconds); negative durations are invalid.
+//
+// Only fields whose Set is true are applied ("patch" semantics), so a nil or
+// zero Settings changes nothing. Values are resolved along MsQuic's chain:
+//
+//  1. Library defaults (the MsQuic defaults listed on each field), overwritten
+//     by Library.SetSettings.
+//  2. A Configuration starts from the library's values; the fields set in
+//     NewConfiguration and Configuration.SetSettings overwrite them. Library
+//     changes made later still reach every field the configuration did not
+//     set itself.
+//  3. A Connection starts from a copy of the library's values; fields set on
+//     the connection win, and when a configuration is attached (client
+//     Start, server SetConfiguration) it fills in only the fields the
+//     connection did not set.
+//
+// Setting StreamRecvWindowDefault also sets the three per-stream-type windows
+// at the same level, except those set explicitly (in the same patch, or
+// earlier at that level without overwrite).
+//
+// Reading settings back (Library.Settings, Configuration.Settings) returns
+// every field's current value, with Set reporting which fields were set
+// explicitly at that level.
+//
+// Field names are MsQuic's with Go initialisms and without unit suffixes
+// (IdleTimeoutMs → IdleTimeout, InitialRttMs → InitialRTT, MtuDiscovery* →
+// MTUDiscovery*, DestCidUpdateIdleTimeoutMs → DestCIDUpdateIdleTimeout,
+// GreaseQuicBitEnabled → GreaseQUICBitEnabled, EcnEnabled → ECNEnabled,
+// XdpEnabled → XDPEnabled). Names used by the project specification map as
+// follows: DesiredMaxBytesPerKey → MaxBytesPerKey; HandshakeIdleTimeoutMs,
+// DisconnectTimeoutMs, InitialRttMs → HandshakeIdleTimeout,
+// DisconnectTimeout, InitialRTT; RetryMemory → GlobalSettings.RetryMemoryLimit;
+// StatelessRetryEnabled → GlobalSettings.StatelessRetryEnabled (hquic
+// extension); MaxPacketRetryCount and LossDetectionGracePeriodMs →
+// Extensions.MaxPacketRetryCount and Extensions.LossDetectionGracePeriod
+// (hquic extensions).
+//
+// Extensions holds hquic-specific knobs that have no MsQuic equivalent.
+type Settings struct {
+	// MaxBytesPerKey is how many bytes are encrypted with one 1-RTT key
+	// before a key update; at most the default 274,877,906,944 (2^38).
+	// (The project spec's "DesiredMaxBytesPerKey".)
+	MaxBytesPerKey Optional[uint64]
+	// HandshakeIdleTimeout is the idle timeout before the handshake
+	// completes; 0 disables it. Default 10s.
+	HandshakeIdleTimeout Optional[time.Duration]
+	// IdleTimeout is the advertised max_idle_timeout; 0 disables it. The
+	// effective timeout is the smaller non-zero value of both peers, at
+	// least three PTOs; expiry closes the connection silently with
+	// StatusConnectionIdle. Default 30s.
+	IdleTimeout Optional[time.Duration]
+	// MTUDiscoverySearchCompleteTimeout (microseconds) is how long DPLPMTUD
+	// waits after a search that ended below MaximumMTU before probing
+	// again. Default 600s.
+	MTUDiscoverySearchCompleteTimeout Optional[time.Duration]
+	// TLSClientMaxSendBuffer is the client TLS send buffer budget in bytes.
+	// Accepted and stored; like MsQuic's current core, no effect. Default
+	// 4096.
+	TLSClientMaxSendBuffer Optional[uint32]
+	// TLSServerMaxSendBuffer is the server TLS send buffer budget in bytes.
+	// Accepted and stored; no effect. Default 8192.
+	TLSServerMaxSendBuffer Optional[uint32]
+	// StreamRecvWindowDefault is the initial per-stream receive window for
+	// all stream types, a non-zero power of two; it also sets the three
+	// per-type windows (see Settings). Default 65536.
+	StreamRecvWindowDefault Optional[uint32]
+	// StreamRecvBufferDefault is the initial receive buffer allocation of a
+	// stream, at least 4096 bytes. Default 4096.
+	StreamRecvBufferDefault Optional[uint32]
+	// ConnFlowControlWindow is the connection receive window
+	// (initial_max_data). Default 16,777,216.
+	ConnFlowControlWindow Optional[uint32]
+	// MaxWorkerQueueDelay (microseconds) is the average worker queue delay
+	// above which new server connections are refused as overloaded. Only
+	// the library-wide value is used. Default 250ms.
+	MaxWorkerQueueDelay Optional[time.Duration]
+	// MaxStatelessOperations is the maximum number of queued stateless
+	// operations (Version Negotiation, Retry, stateless reset) per worker.
+	// Only the library-wide value is used. Default 16.
+	MaxStatelessOperations Optional[uint32]
+	// InitialWindowPackets is the initial congestion window in packets.
+	// Default 10.
+	InitialWindowPackets Optional[uint32]
+	// SendIdleTimeout resets the congestion window after sending nothing
+	// for this long. Default 1s.
+	SendIdleTimeout Optional[time.Duration]
+	// InitialRTT is the RTT estimate before the first sample; at least 1ms.
+	// Default 333ms.
+	InitialRTT Optional[time.Duration]
+	// MaxAckDelay is the advertised max_ack_delay, at most 16383ms (RFC
+	// 9000, Section 18.2). Default 25ms.
+	MaxAckDelay Optional[time.Duration]
+	// DisconnectTimeout is how long sent data may stay unacknowledged before
+	// the connection is declared dead (StatusConnectionTimeout); 1ms to
+	// 600s. Default 16s.
+	DisconnectTimeout Optional[time.Duration]
+	// KeepAliveInterval sends a PING this often when otherwise idle; 0 turns
+	// keep-alives off. Default 0.
+	KeepAliveInterval Optional[time.Duration]
+	// CongestionControlAlgorithm selects the congestion controller; unknown
+	// values fall back to CUBIC. Default CongestionControlCubic.
+	CongestionControlAlgorithm Optional[CongestionControlAlgorithm]
+	// PeerBidiStreamCount is how many bidirectional streams the peer may
+	// have open at once. Default 0: the peer cannot open any.
+	PeerBidiStreamCount Optional[uint16]
+	// PeerUnidiStreamCount is how many unidirectional streams the peer may
+	// have open at once. Default 0.
+	PeerUnidiStreamCount Optional[uint16]
+	// MaxBindingStatelessOperations is the maximum number of stateless
+	// operations tracked per UDP binding. Only the library-wide value is
+	// used. Default 100.
+	MaxBindingStatelessOperations Optional[uint16]
+	// StatelessOperationExpiration is the minimum spacing of stateless
+	// responses to one remote address, at most 65535ms. Only the
+	// library-wide value is used. Default 100ms.
+	StatelessOperationExpiration Optional[time.Duration]
+	// MinimumMTU is the IP MTU DPLPMTUD starts from, clamped to
+	// [1248, 1500] and not above MaximumMTU. Cannot change after a
+	// connection started. Default 1288.
+	MinimumMTU Optional[uint16]
+	// MaximumMTU is the largest IP MTU DPLPMTUD probes, clamped to
+	// [1248, 1500]. Cannot change after a connection started. Default 1500.
+	MaximumMTU Optional[uint16]
+	// SendBufferingEnabled makes the library copy send data so that
+	// SendComplete comes early. Default true.
+	SendBufferingEnabled Optional[bool]
+	// PacingEnabled paces packets over the RTT. Default true.
+	PacingEnabled Optional[bool]
+	// MigrationEnabled allows the client to migrate to a new address.
+	// Default true.
+	MigrationEnabled Optional[bool]
+	// DatagramReceiveEnabled advertises max_datagram_frame_size so the peer
+	// may send DATAGRAM frames (RFC 9221). Default false.
+	DatagramReceiveEnabled Optional[bool]
+	// ServerResumptionLevel controls session tickets and 0-RTT on servers,
+	// at most ServerResumeAndZeroRTT. Default ServerNoResume.
+	ServerResumptionLevel Optional[ServerResumptionLevel]
+	// GreaseQUICBitEnabled advertises grease_quic_bit (RFC 9287). Default
+	// false.
+	GreaseQUICBitEnabled Optional[bool]
+	// ECNEnabled turns on ECN marking and validation for sent packets.
+	// Cannot change after a connection started. Default false.
+	ECNEnabled Optional[bool]
+	// MaxOperationsPerDrain is the number of queued operations a connection
+	// processes per scheduling turn; non-zero. Default 16.
+	MaxOperationsPerDrain Optional[uint8]
+	// MTUDiscoveryMissingProbeCount is the number of unacknowledged probes
+	// of one size after which DPLPMTUD gives up on it. Default 3.
+	MTUDiscoveryMissingProbeCount Optional[uint8]
+	// DestCIDUpdateIdleTimeout switches to a fresh destination connection
+	// ID after being idle this long; 0 disables it. Default 20s.
+	DestCIDUpdateIdleTimeout Optional[time.Duration]
+	// HyStartEnabled turns on HyStart++ (RFC 9406) for CUBIC. Default
+	// false.
+	HyStartEnabled Optional[bool]
+	// StreamRecvWindowBidiLocalDefault is the initial window of
+	// bidirectional streams this endpoint opens
+	// (initial_max_stream_data_bidi_local); a non-zero power of two.
+	// Default 65536 (follows StreamRecvWindowDefault).
+	StreamRecvWindowBidiLocalDefault Optional[uint32]
+	// StreamRecvWindowBidiRemoteDefault is the initial window of
+	// bidirectional streams the peer opens
+	// (initial_max_stream_data_bidi_remote); a non-zero power of two.
+	// Default 65536.
+	StreamRecvWindowBidiRemoteDefault Optional[uint32]
+	// StreamRecvWindowUnidiDefault is the initial window of unidirectional
+	// streams the peer opens (initial_max_stream_data_uni); a non-zero
+	// power of two. Default 65536.
+	StreamRecvWindowUnidiDefault Optional[uint32]
+
+	// EncryptionOffloadAllowed (MsQuic preview) allows NIC crypto offload.
+	// Accepted, stored, no effect yet. Default false.
+	EncryptionOffloadAllowed Optional[bool]
+	// ReliableResetEnabled (MsQuic preview) negotiates RESET_STREAM_AT.
+	// Accepted, stored, no effect yet. Default false.
+	ReliableResetEnabled Optional[bool]
+	// OneWayDelayEnabled (MsQuic preview) negotiates the timestamp
+	// extension. Accepted, stored, no effect yet. Default false.
+	OneWayDelayEnabled Optional[bool]
+	// NetStatsEventEnabled (MsQuic preview) emits network statistics
+	// events. Accepted, stored, no effect yet. Default false.
+	NetStatsEventEnabled Optional[bool]
+	// StreamMultiReceiveEnabled (MsQuic preview) allows several outstanding
+	// receive indications. Accepted, stored, no effect yet. Default false.
+	StreamMultiReceiveEnabled Optional[bool]
+	// XDPEnabled (MsQuic preview) selects an XDP datapath. Accepted,
+	// stored, no effect. Default false.
+	XDPEnabled Optional[bool]
+	// QTIPEnabled (MsQuic preview) sends QUIC in TCP-looking packets.
+	// Accepted, stored, no effect. Default false.
+	QTIPEnabled Optional[bool]
+
+	// Extensions are hquic-specific settings with no MsQuic equivalent.
+	Extensions ExtensionSettings
+}
+
+// ExtensionSettings are hquic's own transport knobs, asked for by the
+// project specification and absent from MsQuic. They follow the same
+// Optional/precedence rules as Settings.
+type ExtensionSettings struct {
+	// MaxPacketRetryCount limits how many consecutive times the
+	// Initial/Handshake flight is retransmitted (handshake probe timeouts)
+	// before the handshake gives up; 0 means no count limit, only the time
+	// limits (HandshakeIdleTimeout, DisconnectTimeout), which is MsQuic's
+	// behaviour. MsQuic has no such setting: its giving up is time-based.
+	// Default 0.
+	MaxPacketRetryCount Optional[uint32]
+	// LossDetectionGracePeriod (milliseconds) is a floor on the probe
+	// timeout while the handshake is in progress, i.e. the minimum delay
+	// before a handshake flight is declared lost and resent; 0 means the
+	// plain RFC 9002 computation. MsQuic has no such setting (its loss
+	// thresholds are internal constants; the spec's
+	// "LossDetectionGracePeriodMs"). Default 0.
+	LossDetectionGracePeriod Optional[time.Duration]
+}
+
+// MsQuic defaults (quicdef.h) and limits (settings.c).
+const (
+	defaultMaxBytesPerKey     = 274877906944 // 2^38
+	defaultStreamRecvWindow   = 65536
+	minStreamRecvBuffer       = 4096
+	maxAckDelayLimit          = 16383 * time.Millisecond // 2^14-1 (RFC 9000, Section 18.2)
+	maxDisconnectTimeout      = 600 * time.Second
+	minMTU                    = 1248 // 1200 + IPv6 header + UDP header
+	maxMTU                    = 1500
+	defaultMinimumMTU         = 1288
+	defaultRetryMemoryLimit   = 65 // of 65535, about 0.1% of RAM
+	maxUint32Milliseconds     = (1<<32 - 1) * time.Millisecond
+	maxUint32Microseconds     = (1<<32 - 1) * time.Microsecond
+	maxStatelessOpsExpiration = 65535 * time.Millisecond
+)
+
+// defaultSettings returns MsQuic's defaults with every Value filled in and
+// no field marked Set.
+func defaultSettings() Settings {
+	def := func(v uint32) Optional[uint32] { return Optional[uint32]{Value: v} }
+	ms := func(v int64) Optional[time.Duration] {
+		return Optional[time.Duration]{Value: time.Duration(v) * time.Millisecond}
+	}
+	on := Optional[bool]{Value: true}
+	return Settings{
+		MaxBytesPerKey:                    Optional[uint64]{Value: defaultMaxBytesPerKey},
+		HandshakeIdleTimeout:              ms(10000),
+		IdleTimeout:                       ms(30000),
+		MTUDiscoverySearchCompleteTimeout: ms(600000),
+		TLSClientMaxSendBuffer:            def(4096),
+		TLSServerMaxSendBuffer:            def(8192),
+		StreamRecvWindowDefault:           def(defaultStreamRecvWindow),
+		StreamRecvBufferDefault:           def(minStreamRecvBuffer),
+		ConnFlowControlWindow:             def(16777216),
+		MaxWorkerQueueDelay:               ms(250),
+		MaxStatelessOperations:            def(16),
+		InitialWindowPackets:              def(10),
+		SendIdleTimeout:                   ms(1000),
+		InitialRTT:                        ms(333),
+		MaxAckDelay:                       ms(25),
+		DisconnectTimeout:                 ms(16000),
+		MaxBindingStatelessOperations:     Optional[uint16]{Value: 100},
+		StatelessOperationExpiration:      ms(100),
+		MinimumMTU:                        Optional[uint16]{Value: defaultMinimumMTU},
+		MaximumMTU:                        Optional[uint16]{Value: maxMTU},
+		SendBufferingEnabled:              on,
+		PacingEnabled:                     on,
+		MigrationEnabled:                  on,
+		MaxOperationsPerDrain:             Optional[uint8]{Value: 16},
+		MTUDiscoveryMissingProbeCount:     Optional[uint8]{Value: 3},
+		DestCIDUpdateIdleTimeout:          ms(20000),
+		StreamRecvWindowBidiLocalDefault:  def(defaultStreamRecvWindow),
+		StreamRecvWindowBidiRemoteDefault: def(defaultStreamRecvWindow),
+		StreamRecvWindowUnidiDefault:      def(defaultStreamRecvWindow),
+	}
+}
+
+// GlobalSettings are MsQuic's library-wide QUIC_GLOBAL_SETTINGS, set with
+// Library.SetGlobalSettings (patch semantics, like Settings).
+type GlobalSettings struct {
+	// RetryMemoryLimit is the share of system memory, in units of 1/65535,
+	// that connections still in their handshake may use before every
+	// listener answers new Initial packets with a stateless Retry. 0 means
+	// always Retry, 65535 effectively never. Default 65 (about 0.1%).
+	RetryMemoryLimit Optional[uint16]
+	// LoadBalancingMode selects how server connection IDs encode routing
+	// information. Cannot change once a registration has been opened.
+	// Default LoadBalancingDisabled.
+	LoadBalancingMode Optional[LoadBalancingMode]
+	// FixedServerID is the 4-byte server ID encoded with
+	// LoadBalancingServerIDFixed. Cannot change once a registration has
+	// been opened. Default 0.
+	FixedServerID Optional[uint32]
+	// StatelessRetryEnabled (hquic extension, the project spec's knob; not
+	// an MsQuic field) makes every listener send a Retry to each new client
+	// that has no valid token, the same as RetryMemoryLimit = 0 in MsQuic
+	// terms. When false, Retry is automatic, driven by RetryMemoryLimit.
+	// Default false.
+	StatelessRetryEnabled Optional[bool]
+}
+
+// StatelessRetryConfig is the key configuration of Retry tokens
+// (QUIC_STATELESS_RETRY_CONFIG). The token key is derived from Secret and
+// the current rotation period, so a fleet sharing the configuration accepts
+// each other's tokens.
+type StatelessRetryConfig struct {
+	// Algorithm is the token AEAD; Secret must be as long as its key.
+	Algorithm AEADAlgorithm
+	// Rotation is the key rotation period, at least 1ms and at most
+	// 4294967295ms; a token stays valid for two periods. MsQuic's default
+	// is 30s.
+	Rotation time.Duration
+	// Secret is the random secret the keys derive from: 16 bytes for
+	// AEADAES128GCM, 32 for AEADAES256GCM.
+	Secret []byte
+}

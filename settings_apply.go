@@ -1,0 +1,221 @@
+package quic
+
+// This file implements MsQuic's IsSet mechanics (settings.c QuicSettingApply
+// and QuicSettingsCopy) on Settings values.
+//
+// Inside the library a "full" Settings has every Value meaningful, and Set
+// marks the fields set explicitly at its level (library, configuration or
+// connection). The engine reads a connection's resolved settings as the
+// Values of such a full Settings.
+
+// patchField copies src into dst if src is set and dst is not set or may be
+// overwritten.
+func patchField[T any](dst *Optional[T], src Optional[T], overwrite bool) {
+	if src.Set && (!dst.Set || overwrite) {
+		*dst = src
+	}
+}
+
+// inheritField copies src's value into dst unless dst was set explicitly.
+func inheritField[T any](dst *Optional[T], src Optional[T]) {
+	if !dst.Set {
+		dst.Value = src.Value
+	}
+}
+
+// update validates patch and applies it to s, a full Settings (see apply).
+// On error s is unchanged. op names the API call in the error.
+func (s *Settings) update(op string, patch *Settings, overwrite, allowMTUAndECN bool) error {
+	p, err := patch.prepare(op)
+	if err != nil {
+		return err
+	}
+	next := *s
+	if err := next.apply(op, &p, overwrite, allowMTUAndECN); err != nil {
+		return err
+	}
+	*s = next
+	return nil
+}
+
+// apply copies the set fields of p, which prepare has validated, into s
+// (QuicSettingApply). A field already set in s is replaced only if
+// overwrite is true. Fields copied become Set in s.
+//
+// Setting StreamRecvWindowDefault also writes its value into each per-type
+// window that is not set in s (or into all of them when overwriting); a
+// per-type window set in p then wins over it.
+//
+// MinimumMTU, MaximumMTU and ECNEnabled may only change when allowMTUAndECN
+// is true (a connection that has not started). When p sets an MTU bound, the
+// other bound is taken from s if set there, and otherwise is the limit of
+// the allowed range (1248 or 1500), as in MsQuic; the resulting minimum must
+// not exceed the maximum. MTU values that p does not touch keep their
+// current values.
+func (s *Settings) apply(op string, p *Settings, overwrite, allowMTUAndECN bool) error {
+	if (p.MinimumMTU.Set || p.MaximumMTU.Set || p.ECNEnabled.Set) && !allowMTUAndECN {
+		field := "ECNEnabled"
+		if p.MinimumMTU.Set {
+			field = "MinimumMTU"
+		} else if p.MaximumMTU.Set {
+			field = "MaximumMTU"
+		}
+		return opError(op, StatusInvalidParameter, "Settings.%s cannot change after the connection started", field)
+	}
+	if p.MinimumMTU.Set || p.MaximumMTU.Set {
+		lo := Optional[uint16]{Value: minMTU}
+		if s.MinimumMTU.Set {
+			lo = s.MinimumMTU
+		}
+		hi := Optional[uint16]{Value: maxMTU}
+		if s.MaximumMTU.Set {
+			hi = s.MaximumMTU
+		}
+		patchField(&lo, p.MinimumMTU, overwrite)
+		patchField(&hi, p.MaximumMTU, overwrite)
+		if lo.Value > hi.Value {
+			return opError(op, StatusInvalidParameter,
+				"Settings.MinimumMTU (%d) must not exceed Settings.MaximumMTU (%d)", lo.Value, hi.Value)
+		}
+		s.MinimumMTU, s.MaximumMTU = lo, hi
+	}
+	patchField(&s.ECNEnabled, p.ECNEnabled, overwrite)
+
+	patchField(&s.MaxBytesPerKey, p.MaxBytesPerKey, overwrite)
+	patchField(&s.HandshakeIdleTimeout, p.HandshakeIdleTimeout, overwrite)
+	patchField(&s.IdleTimeout, p.IdleTimeout, overwrite)
+	patchField(&s.MTUDiscoverySearchCompleteTimeout, p.MTUDiscoverySearchCompleteTimeout, overwrite)
+	patchField(&s.TLSClientMaxSendBuffer, p.TLSClientMaxSendBuffer, overwrite)
+	patchField(&s.TLSServerMaxSendBuffer, p.TLSServerMaxSendBuffer, overwrite)
+	if p.StreamRecvWindowDefault.Set && (!s.StreamRecvWindowDefault.Set || overwrite) {
+		s.StreamRecvWindowDefault = p.StreamRecvWindowDefault
+		for _, w := range []*Optional[uint32]{
+			&s.StreamRecvWindowBidiLocalDefault,
+			&s.StreamRecvWindowBidiRemoteDefault,
+			&s.StreamRecvWindowUnidiDefault,
+		} {
+			if !w.Set || overwrite {
+				w.Value = p.StreamRecvWindowDefault.Value
+			}
+		}
+	}
+	patchField(&s.StreamRecvWindowBidiLocalDefault, p.StreamRecvWindowBidiLocalDefault, overwrite)
+	patchField(&s.StreamRecvWindowBidiRemoteDefault, p.StreamRecvWindowBidiRemoteDefault, overwrite)
+	patchField(&s.StreamRecvWindowUnidiDefault, p.StreamRecvWindowUnidiDefault, overwrite)
+	patchField(&s.StreamRecvBufferDefault, p.StreamRecvBufferDefault, overwrite)
+	patchField(&s.ConnFlowControlWindow, p.ConnFlowControlWindow, overwrite)
+	patchField(&s.MaxWorkerQueueDelay, p.MaxWorkerQueueDelay, overwrite)
+	patchField(&s.MaxStatelessOperations, p.MaxStatelessOperations, overwrite)
+	patchField(&s.InitialWindowPackets, p.InitialWindowPackets, overwrite)
+	patchField(&s.SendIdleTimeout, p.SendIdleTimeout, overwrite)
+	patchField(&s.InitialRTT, p.InitialRTT, overwrite)
+	patchField(&s.MaxAckDelay, p.MaxAckDelay, overwrite)
+	patchField(&s.DisconnectTimeout, p.DisconnectTimeout, overwrite)
+	patchField(&s.KeepAliveInterval, p.KeepAliveInterval, overwrite)
+	patchField(&s.CongestionControlAlgorithm, p.CongestionControlAlgorithm, overwrite)
+	patchField(&s.PeerBidiStreamCount, p.PeerBidiStreamCount, overwrite)
+	patchField(&s.PeerUnidiStreamCount, p.PeerUnidiStreamCount, overwrite)
+	patchField(&s.MaxBindingStatelessOperations, p.MaxBindingStatelessOperations, overwrite)
+	patchField(&s.StatelessOperationExpiration, p.StatelessOperationExpiration, overwrite)
+	patchField(&s.SendBufferingEnabled, p.SendBufferingEnabled, overwrite)
+	patchField(&s.PacingEnabled, p.PacingEnabled, overwrite)
+	patchField(&s.MigrationEnabled, p.MigrationEnabled, overwrite)
+	patchField(&s.DatagramReceiveEnabled, p.DatagramReceiveEnabled, overwrite)
+	patchField(&s.ServerResumptionLevel, p.ServerResumptionLevel, overwrite)
+	patchField(&s.GreaseQUICBitEnabled, p.GreaseQUICBitEnabled, overwrite)
+	patchField(&s.MaxOperationsPerDrain, p.MaxOperationsPerDrain, overwrite)
+	patchField(&s.MTUDiscoveryMissingProbeCount, p.MTUDiscoveryMissingProbeCount, overwrite)
+	patchField(&s.DestCIDUpdateIdleTimeout, p.DestCIDUpdateIdleTimeout, overwrite)
+	patchField(&s.HyStartEnabled, p.HyStartEnabled, overwrite)
+	patchField(&s.EncryptionOffloadAllowed, p.EncryptionOffloadAllowed, overwrite)
+	patchField(&s.ReliableResetEnabled, p.ReliableResetEnabled, overwrite)
+	patchField(&s.OneWayDelayEnabled, p.OneWayDelayEnabled, overwrite)
+	patchField(&s.NetStatsEventEnabled, p.NetStatsEventEnabled, overwrite)
+	patchField(&s.StreamMultiReceiveEnabled, p.StreamMultiReceiveEnabled, overwrite)
+	patchField(&s.XDPEnabled, p.XDPEnabled, overwrite)
+	patchField(&s.QTIPEnabled, p.QTIPEnabled, overwrite)
+	patchField(&s.Extensions.MaxPacketRetryCount, p.Extensions.MaxPacketRetryCount, overwrite)
+	patchField(&s.Extensions.LossDetectionGracePeriod, p.Extensions.LossDetectionGracePeriod, overwrite)
+	return nil
+}
+
+// inherit copies base's values into every field of s that is not set
+// explicitly (QuicSettingsCopy); Set flags are not copied. An MTU bound set
+// in s keeps base's other bound only if the pair stays ordered.
+func (s *Settings) inherit(base *Settings) {
+	switch {
+	case !s.MinimumMTU.Set && !s.MaximumMTU.Set:
+		s.MinimumMTU.Value, s.MaximumMTU.Value = base.MinimumMTU.Value, base.MaximumMTU.Value
+	case s.MinimumMTU.Set && !s.MaximumMTU.Set:
+		if base.MaximumMTU.Value > s.MinimumMTU.Value {
+			s.MaximumMTU.Value = base.MaximumMTU.Value
+		}
+	case s.MaximumMTU.Set && !s.MinimumMTU.Set:
+		if base.MinimumMTU.Value < s.MaximumMTU.Value {
+			s.MinimumMTU.Value = base.MinimumMTU.Value
+		}
+	}
+	inheritField(&s.ECNEnabled, base.ECNEnabled)
+	inheritField(&s.MaxBytesPerKey, base.MaxBytesPerKey)
+	inheritField(&s.HandshakeIdleTimeout, base.HandshakeIdleTimeout)
+	inheritField(&s.IdleTimeout, base.IdleTimeout)
+	inheritField(&s.MTUDiscoverySearchCompleteTimeout, base.MTUDiscoverySearchCompleteTimeout)
+	inheritField(&s.TLSClientMaxSendBuffer, base.TLSClientMaxSendBuffer)
+	inheritField(&s.TLSServerMaxSendBuffer, base.TLSServerMaxSendBuffer)
+	inheritField(&s.StreamRecvWindowDefault, base.StreamRecvWindowDefault)
+	inheritField(&s.StreamRecvWindowBidiLocalDefault, base.StreamRecvWindowBidiLocalDefault)
+	inheritField(&s.StreamRecvWindowBidiRemoteDefault, base.StreamRecvWindowBidiRemoteDefault)
+	inheritField(&s.StreamRecvWindowUnidiDefault, base.StreamRecvWindowUnidiDefault)
+	inheritField(&s.StreamRecvBufferDefault, base.StreamRecvBufferDefault)
+	inheritField(&s.ConnFlowControlWindow, base.ConnFlowControlWindow)
+	inheritField(&s.MaxWorkerQueueDelay, base.MaxWorkerQueueDelay)
+	inheritField(&s.MaxStatelessOperations, base.MaxStatelessOperations)
+	inheritField(&s.InitialWindowPackets, base.InitialWindowPackets)
+	inheritField(&s.SendIdleTimeout, base.SendIdleTimeout)
+	inheritField(&s.InitialRTT, base.InitialRTT)
+	inheritField(&s.MaxAckDelay, base.MaxAckDelay)
+	inheritField(&s.DisconnectTimeout, base.DisconnectTimeout)
+	inheritField(&s.KeepAliveInterval, base.KeepAliveInterval)
+	inheritField(&s.CongestionControlAlgorithm, base.CongestionControlAlgorithm)
+	inheritField(&s.PeerBidiStreamCount, base.PeerBidiStreamCount)
+	inheritField(&s.PeerUnidiStreamCount, base.PeerUnidiStreamCount)
+	inheritField(&s.MaxBindingStatelessOperations, base.MaxBindingStatelessOperations)
+	inheritField(&s.StatelessOperationExpiration, base.StatelessOperationExpiration)
+	inheritField(&s.SendBufferingEnabled, base.SendBufferingEnabled)
+	inheritField(&s.PacingEnabled, base.PacingEnabled)
+	inheritField(&s.MigrationEnabled, base.MigrationEnabled)
+	inheritField(&s.DatagramReceiveEnabled, base.DatagramReceiveEnabled)
+	inheritField(&s.ServerResumptionLevel, base.ServerResumptionLevel)
+	inheritField(&s.GreaseQUICBitEnabled, base.GreaseQUICBitEnabled)
+	inheritField(&s.MaxOperationsPerDrain, base.MaxOperationsPerDrain)
+	inheritField(&s.MTUDiscoveryMissingProbeCount, base.MTUDiscoveryMissingProbeCount)
+	inheritField(&s.DestCIDUpdateIdleTimeout, base.DestCIDUpdateIdleTimeout)
+	inheritField(&s.HyStartEnabled, base.HyStartEnabled)
+	inheritField(&s.EncryptionOffloadAllowed, base.EncryptionOffloadAllowed)
+	inheritField(&s.ReliableResetEnabled, base.ReliableResetEnabled)
+	inheritField(&s.OneWayDelayEnabled, base.OneWayDelayEnabled)
+	inheritField(&s.NetStatsEventEnabled, base.NetStatsEventEnabled)
+	inheritField(&s.StreamMultiReceiveEnabled, base.StreamMultiReceiveEnabled)
+	inheritField(&s.XDPEnabled, base.XDPEnabled)
+	inheritField(&s.QTIPEnabled, base.QTIPEnabled)
+	inheritField(&s.Extensions.MaxPacketRetryCount, base.Extensions.MaxPacketRetryCount)
+	inheritField(&s.Extensions.LossDetectionGracePeriod, base.Extensions.LossDetectionGracePeriod)
+}
+
+// valuesOnly returns s's values with no field marked Set: what a new
+// connection starts from (MsQuic copies the library values, not the IsSet
+// bits).
+func (s *Settings) valuesOnly() Settings {
+	var c Settings
+	c.inherit(s)
+	return c
+}
+
+// congestionControl returns the algorithm to run; values hquic does not
+// know fall back to CUBIC, as in MsQuic.
+func (s *Settings) congestionControl() CongestionControlAlgorithm {
+	if a := s.CongestionControlAlgorithm.Value; a == CongestionControlBBR {
+		return a
+	}
+	return CongestionControlCubic
+}
