@@ -19,21 +19,21 @@ func TestPacerRateAndBurst(t *testing.T) {
 		refill    int // packets available afterWait after draining
 	}{
 		{
-			name:  "congestion avoidance",
-			in:    pacerInput{cwnd: 120000, mds: 1200, iw: 12000, srtt: 100 * time.Millisecond},
-			rate:  1.5e6, burst: 10, interval: 800 * time.Microsecond,
+			name: "congestion avoidance",
+			in:   pacerInput{cwnd: 120000, mds: 1200, iw: 12000, srtt: 100 * time.Millisecond},
+			rate: 1.5e6, burst: 10, interval: 800 * time.Microsecond,
 			afterWait: 4 * time.Millisecond, refill: 5,
 		},
 		{
-			name:  "slow start",
-			in:    pacerInput{cwnd: 12000, mds: 1200, iw: 12000, srtt: 100 * time.Millisecond, slowStart: true},
-			rate:  240000, burst: 10, interval: 5 * time.Millisecond,
+			name: "slow start",
+			in:   pacerInput{cwnd: 12000, mds: 1200, iw: 12000, srtt: 100 * time.Millisecond, slowStart: true},
+			rate: 240000, burst: 10, interval: 5 * time.Millisecond,
 			afterWait: 20 * time.Millisecond, refill: 4,
 		},
 		{
-			name:  "high rate: bucket of 1 ms",
-			in:    pacerInput{cwnd: 12000000, mds: 1200, iw: 12000, srtt: 10 * time.Millisecond},
-			rate:  1.5e9, burst: 1250, interval: 800 * time.Nanosecond,
+			name: "high rate: bucket of 1 ms",
+			in:   pacerInput{cwnd: 12000000, mds: 1200, iw: 12000, srtt: 10 * time.Millisecond},
+			rate: 1.5e9, burst: 1250, interval: 800 * time.Nanosecond,
 			afterWait: 100 * time.Microsecond, refill: 125,
 		},
 	} {
