@@ -181,7 +181,10 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 	}
 	l.ecn.onSent(p)
 	sp.sent.push(p)
-	l.setTimer(now)
+	if p.InFlight {
+		// Only in-flight packets move the timer (RFC 9002 Appendix B.5).
+		l.setTimer(now)
+	}
 }
 
 // OnAppLimited tells the controller that the sender ran out of data while the

@@ -137,10 +137,14 @@ type Config struct {
 	HyStart bool
 	// Pacing enables the pacer (MsQuic PacingEnabled).
 	Pacing bool
-	// SendIdleTimeout: when an in-flight packet is sent after nothing was in
-	// flight and nothing was sent for at least this long, the congestion
-	// window restarts from the initial window (MsQuic SendIdleTimeoutMs).
-	// Zero disables the restart.
+	// SendIdleTimeout is MsQuic's SendIdleTimeoutMs. The exact rule: when
+	// an in-flight packet is sent while no bytes are in flight and the
+	// previous in-flight packet was sent at least SendIdleTimeout earlier,
+	// the congestion window becomes min(cwnd, initial window) before the
+	// packet is counted. ssthresh is kept (so slow start resumes up to it,
+	// as in RFC 5681 Section 4.1), CUBIC's epoch restarts and the pacer's
+	// bucket refills. MsQuic additionally forgets ssthresh. Zero disables
+	// the restart.
 	SendIdleTimeout time.Duration
 	// ECN enables sending ECT(0) marks and their validation (MsQuic
 	// EcnEnabled).
