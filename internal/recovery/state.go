@@ -130,9 +130,10 @@ func (l *State) Init(cfg Config, isServer bool) {
 func (l *State) NewSent() *Sent { return l.pool.get() }
 
 // OnPacketSent records a sent packet and takes ownership of p. It sets
-// p.Time. Packet numbers must increase within a space; an ack-eliciting
-// packet is always counted in flight (RFC 9002 Section 2). A packet for a
-// discarded space is dropped.
+// p.Time. Packet numbers must increase within a space (a repeated or lower
+// number is a programming error and panics; numbers may be skipped). An
+// ack-eliciting packet is always counted in flight (RFC 9002 Section 2). A
+// packet for a discarded space is dropped.
 func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 	l.now = now
 	sp := &l.spaces[p.Space]
