@@ -3,6 +3,8 @@ package stream
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +42,9 @@ func wantCode(t *testing.T, err error, code uint64) {
 	var e *Error
 	if !errors.As(err, &e) || e.Code != code {
 		t.Fatalf("error = %v, want transport error 0x%x", err, code)
+	}
+	if want := fmt.Sprintf("(transport error 0x%x)", code); !strings.HasSuffix(e.Error(), want) {
+		t.Fatalf("Error() = %q", e.Error())
 	}
 }
 

@@ -239,7 +239,7 @@ func (s *SendState) OnSent(off uint64, n int, fin bool) (newBytes uint64) {
 // (EventSendComplete); when all data and the FIN are acknowledged the stream
 // enters Data Recvd (EventSendShutdownComplete).
 func (s *SendState) OnAcked(off uint64, n int, fin bool) {
-	if s.phase != SendSending && s.phase != SendDataSent {
+	if n < 0 || (s.phase != SendSending && s.phase != SendDataSent) {
 		return
 	}
 	end := min(off+uint64(n), s.sent)
@@ -267,7 +267,7 @@ func (s *SendState) OnAcked(off uint64, n int, fin bool) {
 // (the caller schedules it). Losses after acknowledgement or after a reset
 // are ignored (RFC 9000, Section 3.3: no retransmission after RESET_STREAM).
 func (s *SendState) OnLost(off uint64, n int, fin bool) bool {
-	if s.phase != SendSending && s.phase != SendDataSent {
+	if n < 0 || (s.phase != SendSending && s.phase != SendDataSent) {
 		return false
 	}
 	added := false

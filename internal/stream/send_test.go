@@ -478,6 +478,11 @@ func TestSendMisuse(t *testing.T) {
 	if s4.Phase() != SendReady || s4.Sent() != 0 {
 		t.Fatal("bogus OnSent changed the state")
 	}
+	s4.OnSent(0, 50, false)
+	s4.OnAcked(10, -1, false)
+	if s4.OnLost(10, -1, false) || s4.Acked() != 0 {
+		t.Fatal("negative lengths were applied")
+	}
 	if SendResetRecvd.String() != "ResetRecvd" || SendPhase(99).String() != "SendPhase(?)" {
 		t.Fatal("SendPhase.String")
 	}
@@ -594,6 +599,7 @@ func TestSendSteadyStateDoesNotAllocate(t *testing.T) {
 		app := [][]byte{make([]byte, 3000), make([]byte, 1000)}
 		pkt := make([]byte, 1200)
 		var ctx any = &struct{}{}
+		frames := 0
 		step := func() {
 			s.Queue(app, false, ctx)
 			for {
@@ -604,7 +610,11 @@ func TestSendSteadyStateDoesNotAllocate(t *testing.T) {
 				n = min(n, 1200)
 				s.WriteData(pkt[:n], off)
 				s.OnSent(off, int(n), fin)
+				if frames++; frames%3 == 0 && s.OnLost(off, int(n), fin) {
+					continue // retransmitted by the next Pending
+				}
 				s.OnAcked(off, int(n), fin)
+				s.OnAcked(off, int(n), fin) // duplicate
 			}
 			for {
 				if _, _, ok := s.PopCompleted(); !ok {

@@ -174,7 +174,8 @@ func (q *sendQueue) find(off uint64) int {
 }
 
 // read copies the stream bytes starting at off into dst, crossing request
-// boundaries, and returns the number of bytes copied.
+// boundaries (requests cover contiguous offsets), and returns the number of
+// bytes copied.
 func (q *sendQueue) read(dst []byte, off uint64) int {
 	i := q.find(off)
 	if i < 0 {
@@ -185,9 +186,6 @@ func (q *sendQueue) read(dst []byte, off uint64) int {
 		r := &q.reqs[i]
 		if r.start == r.end {
 			continue
-		}
-		if r.start > off+uint64(n) {
-			break
 		}
 		n += q.readReq(r, dst[n:], off+uint64(n))
 	}
