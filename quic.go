@@ -78,6 +78,8 @@ type Library struct {
 	versions      *VersionSettings
 	retryConfig   *StatelessRetryConfig
 	resetKey      [StatelessResetKeyLength]byte
+
+	bindings bindingTable // UDP sockets shared by listeners (bindings.go)
 }
 
 // envOptions are the datapath switches read from the environment in Open.

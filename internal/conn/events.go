@@ -39,8 +39,6 @@ type Events interface {
 	// DatagramSendStateChanged reports progress of a datagram sent with
 	// SendDatagram; the returned value replaces its context.
 	DatagramSendStateChanged(ctx any, state DatagramState) any
-	// ResumptionTicketReceived delivers a client's resumption ticket.
-	ResumptionTicketReceived(ticket []byte)
 
 	StreamEvents
 }

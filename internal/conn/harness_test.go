@@ -86,9 +86,13 @@ func defaultSettings() Settings {
 type event struct {
 	name string
 	a, b uint64
+	c    uint64 // third value: appCloseInProgress, peerAccepted
 	s    *Stream
 	data []byte
 	r    CloseReason
+	ctx  any       // SendComplete's context
+	fin  bool      // Receive's FIN flag
+	at   mono.Time // virtual time of the event
 }
 
 func (e event) String() string { return fmt.Sprintf("%s(%d,%d)", e.name, e.a, e.b) }
@@ -111,13 +115,63 @@ type endpoint struct {
 	consumeNone   bool
 	received      map[uint64][]byte
 	handler       func(ev event) // optional extra hook
+	// recvFn, if set, replaces the RECEIVE behaviour above (received is
+	// then not filled in).
+	recvFn func(s *Stream, off uint64, bufs [][]byte, fin bool) (uint64, ReceiveResult)
+
+	// Lifecycle checker: no event may follow the SHUTDOWN_COMPLETE of its
+	// object, and every live stream must finish before the connection.
+	connDone   bool
+	streamDone map[*Stream]bool
+	live       map[*Stream]bool
 }
 
 func (e *endpoint) record(ev event) {
+	ev.at = e.p.now
+	e.check(ev)
 	e.events = append(e.events, ev)
 	if e.handler != nil {
 		e.handler(ev)
 	}
+}
+
+// check fails the test on an event after the SHUTDOWN_COMPLETE of the
+// connection or of the event's stream, and on a connection
+// SHUTDOWN_COMPLETE that precedes a live stream's.
+func (e *endpoint) check(ev event) {
+	e.t.Helper()
+	if e.connDone {
+		e.t.Errorf("%s: %v after the connection's ShutdownComplete", e.name, ev)
+	}
+	if ev.s != nil && e.streamDone[ev.s] {
+		e.t.Errorf("%s: %v after stream %d's ShutdownComplete", e.name, ev, ev.s.ID())
+	}
+	switch ev.name {
+	case "ShutdownComplete":
+		e.connDone = true
+		for s := range e.live {
+			e.t.Errorf("%s: connection ShutdownComplete before stream %d's", e.name, s.ID())
+		}
+	case "StreamShutdownComplete":
+		e.streamDone[ev.s] = true
+		delete(e.live, ev.s)
+	case "StartComplete":
+		if ev.a == uint64(StartOK) {
+			e.live[ev.s] = true
+		}
+	case "PeerStreamStarted":
+		if !e.rejectStreams {
+			e.live[ev.s] = true
+		}
+	}
+}
+
+// closeStream closes the application's handle of s: no event may follow,
+// so the stream is no longer expected to finish.
+func (e *endpoint) closeStream(s *Stream) {
+	delete(e.live, s)
+	e.streamDone[s] = true
+	e.c.StreamClose(s)
 }
 
 // Host implementation.
@@ -162,14 +216,14 @@ func (e *endpoint) ShutdownInitiatedByPeer(code uint64) {
 	e.record(event{name: "ShutdownByPeer", a: code})
 }
 func (e *endpoint) ShutdownComplete(hs, peerAck, appClose bool) {
-	var a, b uint64
-	if hs {
-		a = 1
+	e.record(event{name: "ShutdownComplete", a: b2u(hs), b: b2u(peerAck), c: b2u(appClose)})
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
 	}
-	if peerAck {
-		b = 1
-	}
-	e.record(event{name: "ShutdownComplete", a: a, b: b})
+	return 0
 }
 func (e *endpoint) PeerAddressChanged(addr netip.AddrPort) {
 	e.record(event{name: "PeerAddressChanged"})
@@ -191,7 +245,6 @@ func (e *endpoint) DatagramSendStateChanged(ctx any, st DatagramState) any {
 	e.record(event{name: "DatagramSendState", a: uint64(st)})
 	return ctx
 }
-func (e *endpoint) ResumptionTicketReceived(ticket []byte) {}
 
 func (e *endpoint) PeerStreamStarted(s *Stream, flags uint32) error {
 	e.record(event{name: "PeerStreamStarted", a: s.ID(), s: s})
@@ -201,9 +254,17 @@ func (e *endpoint) PeerStreamStarted(s *Stream, flags uint32) error {
 	return nil
 }
 func (e *endpoint) StreamStartComplete(s *Stream, st StartStatus, id uint64, accepted bool) {
-	e.record(event{name: "StartComplete", a: uint64(st), b: id, s: s})
+	e.record(event{name: "StartComplete", a: uint64(st), b: id, c: b2u(accepted), s: s})
 }
 func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zeroRTT bool) (uint64, ReceiveResult) {
+	if e.recvFn != nil {
+		var n uint64
+		for _, b := range bufs {
+			n += uint64(len(b))
+		}
+		e.record(event{name: "Receive", a: off, b: n, s: s, fin: fin})
+		return e.recvFn(s, off, bufs, fin)
+	}
 	var n uint64
 	var all []byte
 	for _, b := range bufs {
@@ -211,7 +272,7 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 		all = append(all, b...)
 	}
 	e.received[s.ID()] = append(e.received[s.ID()], all...)
-	e.record(event{name: "Receive", a: off, b: n, s: s})
+	e.record(event{name: "Receive", a: off, b: n, s: s, fin: fin})
 	if e.echo && len(all) > 0 {
 		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil, false)
 	}
@@ -228,7 +289,7 @@ func (e *endpoint) StreamSendComplete(s *Stream, ctx any, canceled bool) {
 	if canceled {
 		c = 1
 	}
-	e.record(event{name: "SendComplete", a: c, s: s})
+	e.record(event{name: "SendComplete", a: c, s: s, ctx: ctx})
 }
 func (e *endpoint) StreamPeerSendShutdown(s *Stream) {
 	e.record(event{name: "PeerSendShutdown", a: s.ID(), s: s})
@@ -312,6 +373,7 @@ type pair struct {
 	drop           func(from *endpoint, n int, data []byte) bool
 	sentCount      map[*endpoint]int
 	sentBytes      map[*endpoint]int
+	recvBytes      map[*endpoint]int // bytes delivered to each endpoint
 	rejectConn     bool
 	serverTLS      *tls.Config
 	serverSettings Settings
@@ -329,6 +391,7 @@ func newPair(t *testing.T, opts ...pairOption) *pair {
 		rng:       rand.New(rand.NewPCG(1, 2)),
 		sentCount: map[*endpoint]int{},
 		sentBytes: map[*endpoint]int{},
+		recvBytes: map[*endpoint]int{},
 		serverTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}},
 	}
 	p.serverSettings = defaultSettings()
@@ -340,12 +403,17 @@ func newPair(t *testing.T, opts ...pairOption) *pair {
 		o(p, &cc, clientTLS)
 	}
 	cc.TLS = clientTLS
-	p.client = &endpoint{t: t, name: "client", addr: clientAddr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{}}
-	p.server = &endpoint{t: t, name: "server", addr: serverAddr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{}}
+	p.client = newEndpoint(p, "client", clientAddr)
+	p.server = newEndpoint(p, "server", serverAddr)
 	p.client.peer, p.server.peer = p.server, p.client
 	p.client.c = NewClient(cc, p.client, p.client)
 	p.client.c.SetScheduler(nopSched{})
 	return p
+}
+
+func newEndpoint(p *pair, name string, addr netip.AddrPort) *endpoint {
+	return &endpoint{t: p.t, name: name, addr: addr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{},
+		streamDone: map[*Stream]bool{}, live: map[*Stream]bool{}}
 }
 
 // transmit puts a datagram on the wire from e, applying loss.
@@ -384,6 +452,7 @@ func (p *pair) deliver(d inFlight) {
 	if to.c == nil || to.closed {
 		return
 	}
+	p.recvBytes[to] += len(d.data)
 	from := clientAddr
 	if to == p.client {
 		from = serverAddr

@@ -1,0 +1,285 @@
+package quic
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/endpoint"
+	"github.com/hquic/quic/internal/token"
+	"github.com/hquic/quic/internal/udp"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// bindingTable holds a library's UDP bindings shared by listeners
+// (MsQuic's bindings): one per listening address, reference-counted by the
+// listeners and server connections that use it. Client connections get a
+// socket of their own.
+type bindingTable struct {
+	mu     sync.Mutex
+	shared map[netip.AddrPort]*sharedBinding
+
+	resetMu  sync.Mutex
+	resetFor [StatelessResetKeyLength]byte
+	reset    *token.ResetKey
+}
+
+// sharedBinding is a listening binding and who uses it.
+type sharedBinding struct {
+	lib *Library
+	key netip.AddrPort // the address listeners asked for
+	b   *endpoint.Binding
+
+	mu        sync.Mutex
+	listeners []*Listener
+	conns     int // server connections still using the socket
+}
+
+// resetTokens returns the stateless reset key derived from the library's
+// current secret.
+func (l *Library) resetTokens() *token.ResetKey {
+	key := l.statelessResetKey()
+	t := &l.bindings
+	t.resetMu.Lock()
+	defer t.resetMu.Unlock()
+	if t.reset == nil || t.resetFor != key {
+		t.reset, t.resetFor = token.NewResetKey(key), key
+	}
+	return t.reset
+}
+
+// udpOptions returns the socket options from the environment.
+func (l *Library) udpOptions() udp.Options {
+	return udp.Options{DisableGSO: l.env.disableGSO, DisableGRO: l.env.disableGRO, DisableECN: l.env.disableECN}
+}
+
+// endpointConfig returns the binding configuration; h is nil for client
+// sockets.
+func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
+	return endpoint.Config{
+		CIDLen:   cidLen,
+		ResetKey: l.resetTokens(),
+		Handler:  h,
+		Versions: []uint32{wire.Version1},
+		UDP:      l.udpOptions(),
+	}
+}
+
+// network picks the socket family for a local address: an unspecified
+// address listens dual-stack.
+func network(a netip.AddrPort) string {
+	switch {
+	case !a.Addr().IsValid() || a.Addr().IsUnspecified() && a.Addr().Is6():
+		return "udp"
+	case a.Addr().Is4():
+		return "udp4"
+	}
+	return "udp6"
+}
+
+// clientBinding opens a client connection's own socket, of the family of
+// remote, on local if it is set.
+func (l *Library) clientBinding(remote, local netip.AddrPort) (*endpoint.Binding, error) {
+	if !local.IsValid() {
+		if remote.Addr().Is4() {
+			local = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+		} else {
+			local = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+		}
+	}
+	netw := "udp4"
+	if local.Addr().Is6() {
+		netw = "udp6"
+	}
+	return endpoint.Listen(netw, local, l.endpointConfig(nil))
+}
+
+// listenerBinding finds or opens the binding for a listener on local and
+// adds the listener to it. Listeners share a binding per address; two with
+// a common ALPN on the same address fail with ErrALPNInUse.
+func (l *Library) listenerBinding(op string, lis *Listener, local netip.AddrPort) (*sharedBinding, error) {
+	t := &l.bindings
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shared == nil {
+		t.shared = make(map[netip.AddrPort]*sharedBinding)
+	}
+	if local.Port() != 0 {
+		if sb := t.shared[local]; sb != nil {
+			if err := sb.addListener(op, lis); err != nil {
+				return nil, err
+			}
+			return sb, nil
+		}
+	}
+	sb := &sharedBinding{lib: l}
+	b, err := endpoint.Listen(network(local), local, l.endpointConfig(sb))
+	if err != nil {
+		return nil, opErrorWrap(op, statusFromSocketError(err), err)
+	}
+	sb.b = b
+	sb.key = b.LocalAddr()
+	if local.Port() != 0 {
+		sb.key = local
+	}
+	sb.listeners = []*Listener{lis}
+	t.shared[sb.key] = sb
+	b.SetAccepting(true)
+	return sb, nil
+}
+
+// addListener adds lis unless a listener with a common ALPN is there.
+func (sb *sharedBinding) addListener(op string, lis *Listener) error {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for _, o := range sb.listeners {
+		for _, a := range o.alpns {
+			for _, b := range lis.alpns {
+				if a == b {
+					return opError(op, StatusALPNInUse, "ALPN %q already has a listener on %v", a, sb.key)
+				}
+			}
+		}
+	}
+	sb.listeners = append(sb.listeners, lis)
+	sb.b.SetAccepting(true)
+	return nil
+}
+
+// removeListener takes lis off the binding and closes the socket when
+// nothing uses it any more.
+func (sb *sharedBinding) removeListener(lis *Listener) {
+	sb.mu.Lock()
+	for i, o := range sb.listeners {
+		if o == lis {
+			sb.listeners = append(sb.listeners[:i], sb.listeners[i+1:]...)
+			break
+		}
+	}
+	if len(sb.listeners) == 0 {
+		sb.b.SetAccepting(false)
+	}
+	sb.mu.Unlock()
+	sb.maybeClose()
+}
+
+// releaseConn drops a server connection's use of the binding.
+func (sb *sharedBinding) releaseConn() {
+	sb.mu.Lock()
+	sb.conns--
+	sb.mu.Unlock()
+	sb.maybeClose()
+}
+
+// maybeClose closes the socket once no listener or connection uses it.
+func (sb *sharedBinding) maybeClose() {
+	t := &sb.lib.bindings
+	t.mu.Lock()
+	sb.mu.Lock()
+	unused := len(sb.listeners) == 0 && sb.conns == 0
+	if unused && t.shared[sb.key] == sb {
+		delete(t.shared, sb.key)
+	}
+	sb.mu.Unlock()
+	t.mu.Unlock()
+	if unused {
+		go sb.b.Close() // waits for the reader goroutine; never on a worker
+	}
+}
+
+// NewConnection implements endpoint.Handler: it creates the server
+// connection for a client's first Initial on the worker pool of the first
+// listener (the one that accepts it is known only once its ClientHello has
+// been read).
+func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.InitialInfo) *conn.Conn {
+	sb.mu.Lock()
+	if len(sb.listeners) == 0 {
+		sb.mu.Unlock()
+		return nil
+	}
+	first := sb.listeners[0]
+	sb.conns++
+	sb.mu.Unlock()
+	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
+	host := b.NewHost()
+	cfg := conn.Config{
+		Side:     conn.Server,
+		Version:  info.Version,
+		Settings: engineSettings(ptr(sb.lib.connectionSettings())),
+		ResetKey: sb.lib.resetTokens().Token,
+		CIDLen:   cidLen,
+		Peer:     info.Peer,
+		Local:    info.Local,
+	}
+	eng := conn.NewServer(cfg, host, &serverAcceptor{sb: sb, c: qc}, info.DCID, info.SCID)
+	host.Attach(eng, info.DCID)
+	host.OnClosed = qc.onTerminated
+	qc.eng, qc.host = eng, host
+	qc.task = first.reg.pool.Register(eng, uint32(info.Peer.Port()))
+	eng.SetScheduler(qc.task)
+	return eng
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// serverAcceptor implements conn.Acceptor for one server connection.
+type serverAcceptor struct {
+	sb *sharedBinding
+	c  *Connection
+}
+
+// Accept picks the listener by ALPN (the listener's preference wins) and
+// raises its NewConnectionEvent on the connection's worker.
+func (a *serverAcceptor) Accept(ec *conn.Conn, info *conn.NewConnectionInfo) (conn.Events, string, error) {
+	lis, alpn := a.sb.match(info.ClientALPNs)
+	if lis == nil {
+		return nil, "", conn.ErrNoALPN
+	}
+	return lis.accept(a.c, info, alpn)
+}
+
+// match finds the listener whose ALPN list shares a protocol with the
+// client's.
+func (sb *sharedBinding) match(client []string) (*Listener, string) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for _, l := range sb.listeners {
+		for _, a := range l.alpns {
+			for _, c := range client {
+				if a == c {
+					return l, a
+				}
+			}
+		}
+	}
+	return nil, ""
+}
+
+// statusFromSocketError maps a socket error to a status.
+func statusFromSocketError(err error) Status {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return StatusAddressInUse
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return StatusAddressNotAvailable
+	case errors.Is(err, syscall.EAFNOSUPPORT), errors.Is(err, syscall.EINVAL):
+		return StatusInvalidAddress
+	}
+	return StatusInternalError
+}
+
+// opErrorWrap builds an *OpError around err.
+func opErrorWrap(op string, s Status, err error) *OpError {
+	return &OpError{Op: op, Status: s, Err: err}
+}
+
+// checkStart fails, for op, once the registration was shut down: MsQuic
+// fails connections started after RegistrationShutdown.
+func (r *Registration) checkStart(op string) error {
+	if down, _, _ := r.shutdownState(); down {
+		return opError(op, StatusInvalidState, "registration is shut down")
+	}
+	return nil
+}

@@ -1,0 +1,405 @@
+package quic
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/endpoint"
+	"github.com/hquic/quic/internal/exec"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Connection is a QUIC connection handle (MsQuic's HQUIC connection). A
+// client connection is created with Registration.NewConnection and started
+// with Start; a server connection arrives in a listener's
+// NewConnectionEvent. Its events go to its ConnectionHandler.
+//
+// Lifecycle: the application shuts the connection down (Shutdown) or the
+// transport or peer does; the last event is always
+// *ConnectionShutdownCompleteEvent, after which the application calls
+// Close. Closing earlier shuts the connection down silently first (MsQuic
+// semantics). Methods are safe for concurrent use and may be called from
+// handlers.
+type Connection struct {
+	lib    *Library
+	reg    *Registration
+	server bool
+
+	handler atomic.Pointer[ConnectionHandler]
+	context atomic.Pointer[any]
+
+	mu          sync.Mutex
+	eng         *conn.Conn // nil until a client starts
+	task        *exec.Handle
+	host        *endpoint.Host
+	ownBinding  *endpoint.Binding // a client's own socket
+	binding     *sharedBinding    // a server connection's listener socket
+	started     bool
+	closed      bool
+	terminated  bool
+	configured  bool // server: SetConfiguration called
+	accepted    bool // server: the listener's handler accepted it
+	settings    Settings
+	remote      netip.AddrPort // SetRemoteAddr before Start
+	local       netip.AddrPort // SetLocalAddr before Start
+	preStart    []func(*conn.Conn)
+	closeReason string
+
+	ev connEventStructs // reused event values; owned by the worker
+}
+
+// connEventStructs holds one value of each event type so delivering an
+// event allocates nothing.
+type connEventStructs struct {
+	connected        ConnectedEvent
+	byTransport      ShutdownInitiatedByTransportEvent
+	byPeer           ShutdownInitiatedByPeerEvent
+	complete         ConnectionShutdownCompleteEvent
+	localAddr        LocalAddressChangedEvent
+	peerAddr         PeerAddressChangedEvent
+	peerStream       PeerStreamStartedEvent
+	streamsAvailable StreamsAvailableEvent
+	needsStreams     PeerNeedsStreamsEvent
+	dgramState       DatagramStateChangedEvent
+	dgramRecv        DatagramReceivedEvent
+	dgramSend        DatagramSendStateChangedEvent
+
+	startComplete  StartCompleteEvent
+	receive        ReceiveEvent
+	sendComplete   SendCompleteEvent
+	peerShutdown   PeerSendShutdownEvent
+	peerAborted    PeerSendAbortedEvent
+	peerRecvAbort  PeerReceiveAbortedEvent
+	sendShutdown   SendShutdownCompleteEvent
+	streamComplete StreamShutdownCompleteEvent
+	idealBuffer    IdealSendBufferSizeEvent
+	peerAccepted   PeerAcceptedEvent
+}
+
+// NewConnection creates a client connection handle (ConnectionOpen). It
+// sends nothing until Start. The handler must not be nil.
+func (r *Registration) NewConnection(h ConnectionHandler) (*Connection, error) {
+	const op = "Registration.NewConnection"
+	if h == nil {
+		return nil, opError(op, StatusInvalidParameter, "nil handler")
+	}
+	c := &Connection{lib: r.lib, reg: r, settings: Settings{}}
+	c.handler.Store(&h)
+	if err := r.addChild(op, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SetHandler replaces the connection's handler. A server application must
+// call it inside NewConnectionEvent to accept the connection.
+func (c *Connection) SetHandler(h ConnectionHandler) {
+	if h != nil {
+		c.handler.Store(&h)
+	}
+}
+
+// SetContext stores an application value with the connection.
+func (c *Connection) SetContext(v any) { c.context.Store(&v) }
+
+// Context returns the value stored with SetContext.
+func (c *Connection) Context() any {
+	if p := c.context.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// IsServer reports whether the connection was accepted by a listener.
+func (c *Connection) IsServer() bool { return c.server }
+
+// Start starts a client connection (ConnectionStart) to serverName:port
+// using cfg, which must have client credentials loaded. serverName is used
+// for TLS (SNI and certificate validation) and, unless SetRemoteAddr was
+// called, resolved with family (AddressFamilyUnspec, ...IPv4 or ...IPv6);
+// it may be an IP literal. Name resolution happens in this call, so avoid
+// calling Start with a host name from an event handler.
+//
+// Errors: ErrInvalidState if already started, closed, or the registration
+// is shut down; ErrInvalidParameter for a port of 0, an unknown family, a
+// server name longer than MaxSNILength, a nil or unloaded configuration;
+// ErrInvalidAddress when the name cannot be resolved; socket errors such as
+// ErrAddressInUse for a local address set with SetLocalAddr. The outcome of
+// the handshake arrives as events.
+func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName string, port uint16) error {
+	const op = "Connection.Start"
+	if c.server {
+		return opError(op, StatusInvalidParameter, "Start is for client connections")
+	}
+	switch {
+	case cfg == nil:
+		return opError(op, StatusInvalidParameter, "nil configuration")
+	case port == 0 && !c.remoteSet():
+		return opError(op, StatusInvalidParameter, "server port 0")
+	case family != AddressFamilyUnspec && family != AddressFamilyIPv4 && family != AddressFamilyIPv6:
+		return opError(op, StatusInvalidParameter, "unknown address family %d", family)
+	case len(serverName) > MaxSNILength:
+		return opError(op, StatusInvalidParameter, "server name longer than %d bytes", MaxSNILength)
+	}
+	if err := cfg.checkUsable(op); err != nil {
+		return err
+	}
+	if cfg.credentialFlags()&CredentialClient == 0 {
+		return opError(op, StatusInvalidParameter, "configuration has server credentials")
+	}
+	c.mu.Lock()
+	if c.started || c.closed {
+		c.mu.Unlock()
+		return opError(op, StatusInvalidState, "connection already started or closed")
+	}
+	c.started = true
+	remote, local := c.remote, c.local
+	c.mu.Unlock()
+	if err := c.reg.checkStart(op); err != nil {
+		c.unstart()
+		return err
+	}
+	if !remote.IsValid() {
+		addr, err := resolve(serverName, family)
+		if err != nil {
+			c.unstart()
+			return opErrorWrap(op, StatusInvalidAddress, err)
+		}
+		remote = netip.AddrPortFrom(addr, port)
+	}
+	b, err := c.lib.clientBinding(remote, local)
+	if err != nil {
+		c.unstart()
+		return opErrorWrap(op, statusFromSocketError(err), err)
+	}
+	s := c.connectionSettings(cfg)
+	tlsName := serverName
+	if tlsName == "" {
+		tlsName = remote.Addr().String()
+	}
+	host := b.NewHost()
+	ecfg := conn.Config{
+		Side:     conn.Client,
+		Version:  wire.Version1,
+		TLS:      cfg.tlsConfigForClient(tlsName, nil),
+		Settings: engineSettings(&s),
+		ResetKey: c.lib.resetTokens().Token,
+		CIDLen:   cidLen,
+		Peer:     remote,
+		Local:    b.LocalAddr(),
+	}
+	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
+	host.Attach(eng)
+	host.OnClosed = c.onTerminated
+	task := c.reg.pool.Register(eng, uint32(remote.Port()))
+	eng.SetScheduler(task)
+	c.mu.Lock()
+	c.eng, c.task, c.host, c.ownBinding = eng, task, host, b
+	pre := c.preStart
+	c.preStart = nil
+	c.mu.Unlock()
+	for _, f := range pre {
+		f(eng)
+	}
+	eng.Start()
+	return nil
+}
+
+// unstart undoes the started mark after a failed Start.
+func (c *Connection) unstart() {
+	c.mu.Lock()
+	c.started = false
+	c.mu.Unlock()
+}
+
+func (c *Connection) remoteSet() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remote.IsValid()
+}
+
+// cidLen is the length of the connection IDs hquic issues.
+const cidLen = 8
+
+// resolve finds an address for host in family; IP literals need no lookup.
+func resolve(host string, family AddressFamily) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap(), nil
+	}
+	network := "ip"
+	switch family {
+	case AddressFamilyIPv4:
+		network = "ip4"
+	case AddressFamilyIPv6:
+		network = "ip6"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, errors.New("no address for " + host)
+	}
+	return addrs[0].Unmap(), nil
+}
+
+// connectionSettings resolves the settings a connection runs with: fields
+// set on the connection win, then the configuration's, then the library's
+// (MsQuic's precedence).
+func (c *Connection) connectionSettings(cfg *Configuration) Settings {
+	c.mu.Lock()
+	s := c.settings
+	c.mu.Unlock()
+	cs := cfg.Settings()
+	s.inherit(&cs)
+	return s
+}
+
+// SetConfiguration gives an accepted server connection its configuration
+// (ConnectionSetConfiguration); the handshake proceeds once it is set. It
+// may be called inside NewConnectionEvent or later, once. Errors:
+// ErrInvalidParameter on a client connection or for an unusable
+// configuration, ErrInvalidState if already set or closed.
+func (c *Connection) SetConfiguration(cfg *Configuration) error {
+	const op = "Connection.SetConfiguration"
+	if !c.server {
+		return opError(op, StatusInvalidParameter, "SetConfiguration is for server connections")
+	}
+	if cfg == nil {
+		return opError(op, StatusInvalidParameter, "nil configuration")
+	}
+	if err := cfg.checkUsable(op); err != nil {
+		return err
+	}
+	if cfg.credentialFlags()&CredentialClient != 0 {
+		return opError(op, StatusInvalidParameter, "configuration has client credentials")
+	}
+	c.mu.Lock()
+	if c.configured || c.closed {
+		c.mu.Unlock()
+		return opError(op, StatusInvalidState, "configuration already set or connection closed")
+	}
+	c.configured = true
+	eng := c.eng
+	c.mu.Unlock()
+	s := c.connectionSettings(cfg)
+	eng.SetConfiguration(&conn.ServerConfig{TLS: cfg.tlsConfigForServer(nil), Settings: engineSettings(&s)})
+	return nil
+}
+
+// Shutdown starts closing the connection (ConnectionShutdown): with
+// ConnectionShutdownNone it sends CONNECTION_CLOSE carrying the
+// application's code (at most MaxVarInt) and waits out the closing period;
+// with ConnectionShutdownSilent it drops the connection without telling the
+// peer. The application gets no shutdown-initiated event for its own
+// shutdown; ConnectionShutdownCompleteEvent follows. Calling it again, or
+// on a closed connection, does nothing. A client that was never started is
+// shut down silently.
+func (c *Connection) Shutdown(flags ConnectionShutdownFlags, code uint64) error {
+	const op = "Connection.Shutdown"
+	if code > MaxVarInt {
+		return opError(op, StatusInvalidParameter, "error code above 2^62-1")
+	}
+	c.withEngine(func(e *conn.Conn) { e.Shutdown(flags&ConnectionShutdownSilent != 0, code) })
+	return nil
+}
+
+// regShutdown implements regChild: RegistrationShutdown skips connections
+// that were never started.
+func (c *Connection) regShutdown(flags ConnectionShutdownFlags, code uint64) {
+	c.mu.Lock()
+	eng := c.eng
+	c.mu.Unlock()
+	if eng != nil {
+		eng.Shutdown(flags&ConnectionShutdownSilent != 0, code)
+	}
+}
+
+// Close releases the handle (ConnectionClose). It does not block. A
+// connection that has not completed its shutdown is shut down silently
+// first; its ConnectionShutdownCompleteEvent still arrives, with
+// AppCloseInProgress set, and nothing after it. Closing twice does nothing.
+func (c *Connection) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	eng, terminated := c.eng, c.terminated
+	c.mu.Unlock()
+	switch {
+	case eng == nil:
+		c.release()
+	case terminated:
+		c.release()
+	default:
+		eng.CloseHandle()
+	}
+}
+
+// onTerminated runs on the worker when the engine has finished (after
+// ConnectionShutdownCompleteEvent).
+func (c *Connection) onTerminated() {
+	c.mu.Lock()
+	c.terminated = true
+	// A server connection no application accepted has no owner to close it.
+	closed := c.closed || c.server && !c.accepted
+	c.mu.Unlock()
+	if closed {
+		c.release()
+	}
+}
+
+// release frees what the connection holds once it is both closed by the
+// application and terminated: its worker registration, its own socket and
+// its place in the registration.
+func (c *Connection) release() {
+	c.mu.Lock()
+	task, b, sb := c.task, c.ownBinding, c.binding
+	c.task, c.ownBinding, c.binding = nil, nil, nil
+	c.mu.Unlock()
+	if task != nil {
+		task.Unregister()
+	}
+	if b != nil {
+		go b.Close() // Close waits for the reader goroutine: not on a worker
+	}
+	if sb != nil {
+		sb.releaseConn()
+	}
+	c.reg.removeChild(c)
+}
+
+// withEngine runs f with the engine now, or, for a client not yet started,
+// when Start creates it.
+func (c *Connection) withEngine(f func(*conn.Conn)) {
+	c.mu.Lock()
+	eng := c.eng
+	if eng == nil {
+		if !c.started && !c.closed {
+			c.preStart = append(c.preStart, f)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	f(eng)
+}
+
+// dispatch delivers a connection event to the handler.
+func (c *Connection) dispatch(ev ConnectionEvent) error {
+	h := c.handler.Load()
+	if h == nil {
+		return nil
+	}
+	return (*h)(c, ev)
+}

@@ -1,0 +1,213 @@
+package quic
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hquic/quic/internal/testutil"
+)
+
+// These tests run a real client and server over UDP on 127.0.0.1 through
+// the public API only.
+
+type e2e struct {
+	t        *testing.T
+	lib      *Library
+	reg      *Registration
+	srvCfg   *Configuration
+	cliCfg   *Configuration
+	listener *Listener
+	addr     netip.AddrPort
+}
+
+func newE2E(t *testing.T, alpn string, serverSettings *Settings) *e2e {
+	t.Helper()
+	lib, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := lib.NewRegistration(&RegistrationConfig{AppName: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, lib: lib, reg: reg}
+	if serverSettings == nil {
+		serverSettings = &Settings{PeerBidiStreamCount: Some[uint16](100), IdleTimeout: Some(10 * time.Second)}
+	}
+	e.srvCfg, err = reg.NewConfiguration([]string{alpn}, serverSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srvCfg.LoadCredential(&CredentialConfig{Type: CredentialTLSCertificate,
+		Certificates: []tls.Certificate{testutil.ServerCertificate()}}); err != nil {
+		t.Fatal(err)
+	}
+	e.cliCfg, err = reg.NewConfiguration([]string{alpn}, &Settings{IdleTimeout: Some(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cliCfg.LoadCredential(&CredentialConfig{Type: CredentialNone, Flags: CredentialClient,
+		RootCAs: testutil.RootCAs()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.close)
+	return e
+}
+
+func (e *e2e) close() {
+	if e.listener != nil {
+		e.listener.Close()
+	}
+	e.srvCfg.Close()
+	e.cliCfg.Close()
+	done := e.reg.CloseAsync()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		e.t.Error("registration did not close: a handle leaked")
+		return
+	}
+	if err := e.lib.Close(); err != nil {
+		e.t.Error(err)
+	}
+}
+
+// listenEcho starts a listener whose connections echo every stream.
+func (e *e2e) listenEcho() {
+	l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
+		switch ev := ev.(type) {
+		case *NewConnectionEvent:
+			ev.Connection.SetHandler(echoServerConn)
+			return ev.Connection.SetConfiguration(e.srvCfg)
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+		e.t.Fatal(err)
+	}
+	e.listener = l
+	e.addr, _ = l.LocalAddr()
+}
+
+func echoServerConn(c *Connection, ev ConnectionEvent) error {
+	switch ev := ev.(type) {
+	case *PeerStreamStartedEvent:
+		ev.Stream.SetHandler(echoServerStream)
+	case *ConnectionShutdownCompleteEvent:
+		if !ev.AppCloseInProgress {
+			c.Close()
+		}
+	}
+	return nil
+}
+
+func echoServerStream(s *Stream, ev StreamEvent) error {
+	switch ev := ev.(type) {
+	case *ReceiveEvent:
+		var data []byte
+		for _, b := range ev.Buffers {
+			data = append(data, b...)
+		}
+		flags := SendNone
+		if ev.Flags&ReceiveFIN != 0 {
+			flags = SendFIN
+		}
+		if len(data) > 0 || flags != SendNone {
+			s.Send([][]byte{data}, flags, nil)
+		}
+	case *StreamShutdownCompleteEvent:
+		s.Close()
+	}
+	return nil
+}
+
+func TestEchoOverLoopback(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	e.listenEcho()
+
+	var mu sync.Mutex
+	var got []byte
+	done := make(chan struct{})
+	connected := make(chan struct{})
+	closed := make(chan struct{})
+	var events []string
+	c, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
+		mu.Lock()
+		events = append(events, typeName(ev))
+		mu.Unlock()
+		switch ev.(type) {
+		case *ConnectedEvent:
+			close(connected)
+		case *ConnectionShutdownCompleteEvent:
+			c.Close()
+			close(closed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.NewStream(StreamOpenNone, func(s *Stream, ev StreamEvent) error {
+		switch ev := ev.(type) {
+		case *ReceiveEvent:
+			mu.Lock()
+			for _, b := range ev.Buffers {
+				got = append(got, b...)
+			}
+			mu.Unlock()
+		case *StreamShutdownCompleteEvent:
+			s.Close()
+			close(done)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(e.cliCfg, AddressFamilyIPv4, "localhost", e.addr.Port()); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("hello over loopback")
+	if err := s.Send([][]byte{msg}, SendStart|SendFIN, "ctx"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, connected, "CONNECTED")
+	wait(t, done, "stream SHUTDOWN_COMPLETE")
+	mu.Lock()
+	if !bytes.Equal(got, msg) {
+		t.Errorf("echo = %q, want %q", got, msg)
+	}
+	mu.Unlock()
+	if err := c.Shutdown(ConnectionShutdownNone, 7); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, closed, "connection SHUTDOWN_COMPLETE")
+	mu.Lock()
+	t.Logf("client events: %v", events)
+	mu.Unlock()
+	if err := s.Send(nil, SendFIN, nil); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("Send on a closed stream = %v, want ErrInvalidState", err)
+	}
+}
+
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func typeName(v any) string {
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,247 @@
+package quic
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hquic/quic/internal/conn"
+)
+
+// Listener accepts incoming connections on a UDP address for a set of
+// ALPNs (MsQuic's HQUIC listener). Each arriving connection is offered to
+// its handler in a NewConnectionEvent, on the new connection's worker:
+// handlers for different connections may run in parallel, so the handler
+// must be safe for concurrent use. Listeners of one library share a UDP
+// socket per address, so several may listen on one port with different
+// ALPNs. Methods are safe for concurrent use.
+type Listener struct {
+	reg *Registration
+
+	handler atomic.Pointer[ListenerHandler]
+	context atomic.Pointer[any]
+
+	mu       sync.Mutex
+	alpns    []string
+	sb       *sharedBinding
+	local    netip.AddrPort
+	started  bool
+	closed   bool
+	stopped  chan struct{} // closed when STOP_COMPLETE was delivered
+	inflight sync.WaitGroup
+
+	accepted, rejected atomic.Uint64
+}
+
+// ListenerStatistics are a listener's counters (QUIC_LISTENER_STATISTICS).
+type ListenerStatistics struct {
+	TotalAcceptedConnections  uint64
+	TotalRejectedConnections  uint64
+	BindingRecvDroppedPackets uint64
+}
+
+// NewListener creates a listener (ListenerOpen); nothing is bound until
+// Start. The handler must not be nil.
+func (r *Registration) NewListener(h ListenerHandler) (*Listener, error) {
+	const op = "Registration.NewListener"
+	if h == nil {
+		return nil, opError(op, StatusInvalidParameter, "nil handler")
+	}
+	l := &Listener{reg: r}
+	l.handler.Store(&h)
+	if err := r.addChild(op, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// SetHandler replaces the listener's handler.
+func (l *Listener) SetHandler(h ListenerHandler) {
+	if h != nil {
+		l.handler.Store(&h)
+	}
+}
+
+// SetContext stores an application value with the listener.
+func (l *Listener) SetContext(v any) { l.context.Store(&v) }
+
+// Context returns the value stored with SetContext.
+func (l *Listener) Context() any {
+	if p := l.context.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Start starts listening (ListenerStart) on local for the given ALPNs, in
+// preference order. An invalid local (netip.AddrPort{}) listens on every
+// address, IPv4 and IPv6, on a port the system picks; port 0 picks a port
+// too (see LocalAddr). Events may arrive before Start returns. Errors, each
+// distinct:
+//
+//   - ErrInvalidParameter: no ALPN, or one that is empty or longer than 255
+//     bytes;
+//   - ErrInvalidState: already started, or closed;
+//   - ErrAddressInUse: another socket holds the address;
+//   - ErrAddressNotAvailable: local is not an address of this host;
+//   - ErrInvalidAddress: an address the system cannot listen on;
+//   - ErrALPNInUse: a listener of this library already serves one of the
+//     ALPNs on that address.
+func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
+	const op = "Listener.Start"
+	if err := validateALPNs(op, alpns); err != nil {
+		return err
+	}
+	if err := l.reg.checkStart(op); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	if l.started || l.closed {
+		l.mu.Unlock()
+		return opError(op, StatusInvalidState, "listener already started or closed")
+	}
+	l.started = true
+	l.alpns = slices.Clone(alpns)
+	l.stopped = make(chan struct{})
+	l.mu.Unlock()
+	sb, err := l.reg.lib.listenerBinding(op, l, local)
+	if err != nil {
+		l.mu.Lock()
+		l.started = false
+		l.mu.Unlock()
+		return err
+	}
+	l.mu.Lock()
+	l.sb = sb
+	l.local = sb.b.LocalAddr()
+	l.mu.Unlock()
+	return nil
+}
+
+// LocalAddr returns the address the listener is bound to, including the
+// port the system picked (QUIC_PARAM_LISTENER_LOCAL_ADDRESS). It fails with
+// ErrInvalidState before Start.
+func (l *Listener) LocalAddr() (netip.AddrPort, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sb == nil {
+		return netip.AddrPort{}, opError("Listener.LocalAddr", StatusInvalidState, "listener not started")
+	}
+	return l.local, nil
+}
+
+// Statistics returns the listener's counters.
+func (l *Listener) Statistics() ListenerStatistics {
+	s := ListenerStatistics{TotalAcceptedConnections: l.accepted.Load(), TotalRejectedConnections: l.rejected.Load()}
+	l.mu.Lock()
+	if l.sb != nil {
+		s.BindingRecvDroppedPackets = l.sb.b.Dropped.Load()
+	}
+	l.mu.Unlock()
+	return s
+}
+
+// Stop stops accepting connections (ListenerStop). It does not block: the
+// ListenerStopCompleteEvent follows once no NewConnectionEvent is running,
+// and nothing after it. Connections already accepted are unaffected. The
+// listener may be started again after the stop completes. Stopping a
+// listener that is not started does nothing.
+func (l *Listener) Stop() { l.stop(false) }
+
+func (l *Listener) stop(appClose bool) {
+	l.mu.Lock()
+	if !l.started || l.sb == nil {
+		l.mu.Unlock()
+		return
+	}
+	sb, done := l.sb, l.stopped
+	l.started, l.sb = false, nil
+	l.mu.Unlock()
+	sb.removeListener(l)
+	go func() {
+		l.inflight.Wait()
+		ev := &ListenerStopCompleteEvent{AppCloseInProgress: appClose}
+		l.dispatch(ev)
+		close(done)
+	}()
+}
+
+// Close stops the listener if needed and releases it (ListenerClose). It
+// waits for the ListenerStopCompleteEvent, so it must not be called from
+// a NewConnectionEvent handler. Closing twice does nothing.
+func (l *Listener) Close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	done := l.stopped
+	l.mu.Unlock()
+	l.stop(true)
+	if done != nil {
+		<-done
+	}
+	l.reg.removeChild(l)
+}
+
+// regShutdown implements regChild: registration shutdown concerns
+// connections; listeners keep running until stopped.
+func (l *Listener) regShutdown(ConnectionShutdownFlags, uint64) {}
+
+// accept raises NewConnectionEvent for a server connection whose
+// ClientHello chose this listener. It runs on the connection's worker.
+func (l *Listener) accept(c *Connection, info *conn.NewConnectionInfo, alpn string) (conn.Events, string, error) {
+	l.mu.Lock()
+	if !l.started {
+		l.mu.Unlock()
+		l.rejected.Add(1)
+		return nil, "", errListenerStopped
+	}
+	l.inflight.Add(1)
+	l.mu.Unlock()
+	defer l.inflight.Done()
+	c.reg = l.reg
+	if err := l.reg.addChild("Listener.accept", c); err != nil {
+		l.rejected.Add(1)
+		return nil, "", err
+	}
+	ev := &NewConnectionEvent{
+		Info: NewConnectionInfo{
+			QUICVersion:    info.Version,
+			LocalAddr:      info.Local,
+			RemoteAddr:     info.Remote,
+			ServerName:     info.ServerName,
+			ClientALPNs:    info.ClientALPNs,
+			NegotiatedALPN: alpn,
+			ClientHello:    info.ClientHello,
+		},
+		Connection: c,
+	}
+	if err := l.dispatch(ev); err != nil {
+		l.rejected.Add(1)
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		l.reg.removeChild(c)
+		return nil, "", err
+	}
+	l.accepted.Add(1)
+	c.mu.Lock()
+	c.accepted = true
+	c.mu.Unlock()
+	return (*connEvents)(c), alpn, nil
+}
+
+// errListenerStopped refuses a connection that arrived as its listener
+// stopped.
+var errListenerStopped = opError("Listener.accept", StatusConnectionRefused, "listener stopped")
+
+func (l *Listener) dispatch(ev ListenerEvent) error {
+	h := l.handler.Load()
+	if h == nil {
+		return nil
+	}
+	return (*h)(l, ev)
+}

@@ -1,0 +1,49 @@
+package quic
+
+import (
+	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/recovery"
+)
+
+// CongestionControlNewReno selects the NewReno controller of RFC 9002
+// Section 7. It is an hquic extension: MsQuic has no such value.
+const CongestionControlNewReno CongestionControlAlgorithm = 0x8000
+
+// engineSettings converts resolved settings into the engine's plain values.
+func engineSettings(s *Settings) conn.Settings {
+	algo := recovery.Cubic
+	if s.CongestionControlAlgorithm.Value == CongestionControlNewReno {
+		algo = recovery.NewReno
+	}
+	return conn.Settings{
+		IdleTimeout:                s.IdleTimeout.Value,
+		HandshakeIdleTimeout:       s.HandshakeIdleTimeout.Value,
+		DisconnectTimeout:          s.DisconnectTimeout.Value,
+		KeepAliveInterval:          s.KeepAliveInterval.Value,
+		MaxAckDelay:                s.MaxAckDelay.Value,
+		InitialRTT:                 s.InitialRTT.Value,
+		ConnFlowControlWindow:      uint64(s.ConnFlowControlWindow.Value),
+		StreamRecvWindowBidiLocal:  uint64(s.StreamRecvWindowBidiLocalDefault.Value),
+		StreamRecvWindowBidiRemote: uint64(s.StreamRecvWindowBidiRemoteDefault.Value),
+		StreamRecvWindowUni:        uint64(s.StreamRecvWindowUnidiDefault.Value),
+		StreamRecvBuffer:           uint64(s.StreamRecvBufferDefault.Value),
+		PeerBidiStreamCount:        uint64(s.PeerBidiStreamCount.Value),
+		PeerUniStreamCount:         uint64(s.PeerUnidiStreamCount.Value),
+		MinimumMTU:                 int(s.MinimumMTU.Value),
+		MaximumMTU:                 int(s.MaximumMTU.Value),
+		Congestion:                 algo,
+		InitialWindowPackets:       int(s.InitialWindowPackets.Value),
+		HyStart:                    s.HyStartEnabled.Value,
+		Pacing:                     s.PacingEnabled.Value,
+		SendIdleTimeout:            s.SendIdleTimeout.Value,
+		ECN:                        s.ECNEnabled.Value,
+		DatagramReceive:            s.DatagramReceiveEnabled.Value,
+		MaxBytesPerKey:             s.MaxBytesPerKey.Value,
+		SendBuffering:              s.SendBufferingEnabled.Value,
+		MigrationEnabled:           s.MigrationEnabled.Value,
+		GreaseQUICBit:              s.GreaseQUICBitEnabled.Value,
+		MaxOperationsPerDrain:      int(s.MaxOperationsPerDrain.Value),
+		MaxPTOCount:                int(s.Extensions.MaxPacketRetryCount.Value),
+		HandshakePTOFloor:          s.Extensions.LossDetectionGracePeriod.Value,
+	}
+}

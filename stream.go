@@ -1,0 +1,287 @@
+package quic
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hquic/quic/internal/conn"
+)
+
+// Stream is a QUIC stream handle (MsQuic's HQUIC stream). Local streams are
+// created with Connection.NewStream and started with Start (or a Send with
+// SendStart); peer streams arrive in PeerStreamStartedEvent. Events go to
+// the stream's StreamHandler. The last event is always
+// *StreamShutdownCompleteEvent, after which the application calls Close.
+// Methods are safe for concurrent use and may be called from handlers.
+type Stream struct {
+	c     *Connection
+	flags StreamOpenFlags
+	peer  bool
+
+	handler atomic.Pointer[StreamHandler]
+	context atomic.Pointer[any]
+	id      atomic.Uint64 // ID+1 once started; 0 before
+
+	mu        sync.Mutex
+	eng       *conn.Stream // nil until the connection's engine exists
+	started   bool
+	finQueued bool
+	closed    bool
+
+	// Receive bookkeeping for ReceiveComplete (see ReceiveEvent).
+	inReceive     bool   // a ReceiveEvent handler is running
+	offered       uint64 // bytes offered by the running or pending ReceiveEvent
+	earlyComplete int64  // ReceiveComplete called inside the handler: n, else -1
+	pending       bool   // the handler returned Pending
+}
+
+// NewStream creates a local stream (StreamOpen). Nothing is sent and no ID
+// is assigned until it is started. The connection need not be started yet:
+// operations on the stream then take effect when it starts. Errors:
+// ErrInvalidParameter for a nil handler, ErrInvalidState once the
+// connection was closed by the application.
+func (c *Connection) NewStream(flags StreamOpenFlags, h StreamHandler) (*Stream, error) {
+	const op = "Connection.NewStream"
+	if h == nil {
+		return nil, opError(op, StatusInvalidParameter, "nil handler")
+	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, opError(op, StatusInvalidState, "connection closed")
+	}
+	s := &Stream{c: c, flags: flags, earlyComplete: -1}
+	s.handler.Store(&h)
+	c.withEngine(func(e *conn.Conn) {
+		cs := e.NewStream(uint32(flags))
+		cs.Handle = s
+		s.mu.Lock()
+		s.eng = cs
+		s.mu.Unlock()
+	})
+	return s, nil
+}
+
+// SetHandler replaces the stream's handler. For a peer stream it must be
+// called inside PeerStreamStartedEvent.
+func (s *Stream) SetHandler(h StreamHandler) {
+	if h != nil {
+		s.handler.Store(&h)
+	}
+}
+
+// SetContext stores an application value with the stream.
+func (s *Stream) SetContext(v any) { s.context.Store(&v) }
+
+// Context returns the value stored with SetContext.
+func (s *Stream) Context() any {
+	if p := s.context.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Connection returns the stream's connection.
+func (s *Stream) Connection() *Connection { return s.c }
+
+// ID returns the stream ID, assigned when the stream starts; before that it
+// fails with ErrInvalidState.
+func (s *Stream) ID() (uint64, error) {
+	if v := s.id.Load(); v != 0 {
+		return v - 1, nil
+	}
+	return 0, opError("Stream.ID", StatusInvalidState, "stream not started")
+}
+
+// engine runs f with the engine stream and its connection, now or when the
+// connection starts.
+func (s *Stream) engine(f func(e *conn.Conn, cs *conn.Stream)) {
+	s.c.withEngine(func(e *conn.Conn) {
+		s.mu.Lock()
+		cs := s.eng
+		s.mu.Unlock()
+		f(e, cs)
+	})
+}
+
+// Start starts a local stream (StreamStart): it gets its ID and may send.
+// StartCompleteEvent always follows a nil return and reports the outcome.
+// Errors: ErrInvalidState if already started, closed, or a peer stream.
+func (s *Stream) Start(flags StreamStartFlags) error {
+	const op = "Stream.Start"
+	s.mu.Lock()
+	if s.started || s.closed || s.peer {
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "stream already started, closed or opened by the peer")
+	}
+	s.started = true
+	s.mu.Unlock()
+	s.engine(func(e *conn.Conn, cs *conn.Stream) {
+		e.StreamStart(cs, uint32(flags), flags&StreamStartPriorityWork != 0)
+	})
+	return nil
+}
+
+// Send queues data (StreamSend): the bytes of bufs, then the end of the
+// stream if flags has SendFIN. The buffers belong to the library until the
+// SendCompleteEvent carrying sendCtx, which every successful Send gets
+// exactly once (Canceled if the data was not delivered). SendStart starts
+// the stream first. A zero-length send is allowed (with SendFIN it only
+// ends the stream). Errors, which queue nothing: ErrInvalidState after the
+// end of the stream was queued, on a receive-only stream or a closed
+// handle; ErrInvalidParameter if the total exceeds 2^32-1 bytes.
+func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
+	const op = "Stream.Send"
+	var total uint64
+	for _, b := range bufs {
+		total += uint64(len(b))
+	}
+	if total > math.MaxUint32 {
+		return opError(op, StatusInvalidParameter, "send longer than 2^32-1 bytes")
+	}
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "stream closed")
+	case s.peer && s.flags&StreamOpenUnidirectional != 0:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "the peer's unidirectional stream is receive-only")
+	case s.finQueued:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "send after the end of the stream")
+	}
+	if flags&SendFIN != 0 {
+		s.finQueued = true
+	}
+	if flags&SendStart != 0 {
+		s.started = true
+	}
+	s.mu.Unlock()
+	s.engine(func(e *conn.Conn, cs *conn.Stream) {
+		e.StreamSend(cs, bufs, uint32(flags), sendCtx, flags&SendPriorityWork != 0)
+	})
+	return nil
+}
+
+// Shutdown shuts down one or both directions (StreamShutdown):
+// StreamShutdownGraceful ends the sending direction after the queued data;
+// StreamShutdownAbortSend resets it (RESET_STREAM with code; pending sends
+// complete as canceled); StreamShutdownAbortReceive asks the peer to stop
+// (STOP_SENDING with code); StreamShutdownImmediate, with both aborts,
+// delivers StreamShutdownCompleteEvent at once. StreamShutdownInline is
+// accepted and treated like the rest: the shutdown runs after the current
+// handler returns. Errors: ErrInvalidParameter for no flags, a code above
+// MaxVarInt, Graceful combined with an abort, or Immediate without both
+// aborts; ErrInvalidState on a closed handle.
+func (s *Stream) Shutdown(flags StreamShutdownFlags, code uint64) error {
+	const op = "Stream.Shutdown"
+	abort := flags & StreamShutdownAbort
+	switch {
+	case flags&^StreamShutdownInline == 0:
+		return opError(op, StatusInvalidParameter, "no shutdown flags")
+	case code > MaxVarInt:
+		return opError(op, StatusInvalidParameter, "error code above 2^62-1")
+	case flags&StreamShutdownGraceful != 0 && flags&(StreamShutdownAbort|StreamShutdownImmediate) != 0:
+		return opError(op, StatusInvalidParameter, "graceful shutdown combined with an abort")
+	case flags&StreamShutdownImmediate != 0 && abort != StreamShutdownAbort:
+		return opError(op, StatusInvalidParameter, "immediate shutdown needs both abort flags")
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "stream closed")
+	}
+	if flags&(StreamShutdownGraceful|StreamShutdownAbortSend) != 0 {
+		s.finQueued = true
+	}
+	s.mu.Unlock()
+	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamShutdown(cs, uint32(flags), code) })
+	return nil
+}
+
+// ReceiveComplete reports how many bytes of a pending ReceiveEvent were
+// consumed (StreamReceiveComplete), after its handler returned Pending; it
+// may also be called inside the handler before it returns Pending. Fewer
+// bytes than offered pause receive events until SetReceiveEnabled(true).
+// Errors, which change nothing: ErrInvalidState when no receive is pending,
+// ErrInvalidParameter when n exceeds the bytes offered.
+func (s *Stream) ReceiveComplete(n uint64) error {
+	const op = "Stream.ReceiveComplete"
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "stream closed")
+	case !s.inReceive && !s.pending:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidState, "no receive is pending")
+	case n > s.offered:
+		s.mu.Unlock()
+		return opError(op, StatusInvalidParameter, "completing %d bytes of %d offered", n, s.offered)
+	}
+	if s.inReceive {
+		s.earlyComplete = int64(n)
+		s.mu.Unlock()
+		return nil
+	}
+	s.pending = false
+	s.mu.Unlock()
+	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamReceiveComplete(cs, n) })
+	return nil
+}
+
+// SetReceiveEnabled pauses or resumes receive events
+// (StreamReceiveSetEnabled). It takes effect after events already queued,
+// so to stop reliably consume 0 bytes in the handler instead. Errors:
+// ErrInvalidState on a closed handle.
+func (s *Stream) SetReceiveEnabled(enabled bool) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return opError("Stream.SetReceiveEnabled", StatusInvalidState, "stream closed")
+	}
+	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamSetReceiveEnabled(cs, enabled) })
+	return nil
+}
+
+// SetPriority sets the send priority, 0 (lowest) to 0xFFFF; the default is
+// 0x7FFF (QUIC_PARAM_STREAM_PRIORITY). Higher-priority data is sent first;
+// equal priorities share the connection round-robin.
+func (s *Stream) SetPriority(p uint16) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return opError("Stream.SetPriority", StatusInvalidState, "stream closed")
+	}
+	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamSetPriority(cs, p) })
+	return nil
+}
+
+// Close releases the handle (StreamClose); no event follows. A stream not
+// yet shut down is aborted in both directions with error code 0, and its
+// pending sends are dropped without SendCompleteEvent (the application,
+// which is closing, gets its buffers back now). Closing twice does nothing.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamClose(cs) })
+}
+
+// dispatch delivers a stream event to the handler.
+func (s *Stream) dispatch(ev StreamEvent) error {
+	h := s.handler.Load()
+	if h == nil {
+		return nil
+	}
+	return (*h)(s, ev)
+}
