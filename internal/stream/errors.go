@@ -22,6 +22,7 @@ type Error struct {
 	Reason string
 }
 
+// Error formats the reason and the code.
 func (e *Error) Error() string {
 	return fmt.Sprintf("quic: %s (transport error 0x%x)", e.Reason, e.Code)
 }
