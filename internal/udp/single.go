@@ -21,8 +21,7 @@ func (c *conn) readSingle(msgs []Msg) (int, error) {
 	for {
 		n, oobn, flags, addr, err := c.uc.ReadMsgUDPAddrPort(buf, c.roob)
 		if err != nil {
-			var e syscall.Errno
-			if errors.As(err, &e) && isICMPErrno(e) {
+			if isICMPErrno(errnoOf(err)) {
 				c.icmpErrors.Add(1)
 				continue
 			}
@@ -61,9 +60,11 @@ func (c *conn) writeSingle(msgs []Msg) (int, error) {
 		if e == 0 {
 			oob := c.appendOOB(c.woob[:0], seg, ecn, m.Local, m.IfIndex, c.dst4(dst))
 			_, _, err = c.uc.WriteMsgUDPAddrPort(m.Buf[off:off+n], oob, dst)
-			if err != nil && !errors.As(err, &e) {
-				c.restore(&f)
-				return i, closedErr(err)
+			if err != nil {
+				if e = errnoOf(err); e == 0 {
+					c.restore(&f)
+					return i, closedErr(err)
+				}
 			}
 		}
 		if e != 0 {
@@ -83,4 +84,13 @@ func (c *conn) writeSingle(msgs []Msg) (int, error) {
 		}
 	}
 	return len(msgs), nil
+}
+
+// errnoOf returns the system error inside err, 0 if there is none.
+func errnoOf(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return 0
 }
