@@ -494,6 +494,7 @@ func (p *pair) next() mono.Time {
 func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
 	end := p.now.Add(limit)
 	p.step()
+	stuck := 0
 	for !cond() {
 		t := p.next()
 		if t.IsZero() || t > end {
@@ -503,6 +504,9 @@ func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
 		}
 		if t > p.now {
 			p.now = t
+			stuck = 0
+		} else if stuck++; stuck > 10000 {
+			p.t.Fatalf("virtual time stuck at %v: client %s; server %s", p.now, p.client.deadlines(), p.server.deadlines())
 		}
 		sort.SliceStable(p.wire, func(i, j int) bool {
 			if p.wire[i].at != p.wire[j].at {
@@ -518,6 +522,19 @@ func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
 		p.step()
 	}
 	return true
+}
+
+// deadlines describes an endpoint's pending deadlines, for a stuck clock.
+func (e *endpoint) deadlines() string {
+	if e.c == nil {
+		return "no connection"
+	}
+	c := e.c
+	s := fmt.Sprintf("state %d timers %v loss %v", c.life.state, c.timers, c.loss.LossDetectionDeadline())
+	for sp := range c.spaces {
+		s += fmt.Sprintf(" ack[%d] %v", sp, c.spaces[sp].acks.AckDeadline())
+	}
+	return s
 }
 
 // handshake starts the client and runs until both sides are connected.

@@ -26,7 +26,10 @@ func (c *Conn) deadline() mono.Time {
 	for _, t := range c.timers {
 		d = mono.Min(d, t)
 	}
-	if c.life.closing() {
+	if c.life.closing() || c.life.state == stateIdle {
+		// flush sends nothing but CONNECTION_CLOSE while closing, and
+		// nothing at all before a server has its configuration: an ACK
+		// deadline here would make the executor spin.
 		return d
 	}
 	d = mono.Min(d, c.loss.LossDetectionDeadline())

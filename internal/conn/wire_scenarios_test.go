@@ -1,0 +1,145 @@
+package conn
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Wire inspection for scenario tests: datagrams are decrypted with the
+// receiving connection's keys as they are sent, so tests can assert which
+// frames went on the wire without touching the sender's internals.
+
+// wireFrame is one frame seen on the wire.
+type wireFrame struct {
+	pt wire.PacketType
+	n  int // index of the datagram among those its sender sent
+	f  wire.DebugFrame
+}
+
+func (w wireFrame) String() string { return fmt.Sprintf("#%d %v %v", w.n, w.pt, w.f) }
+
+// decode opens every packet of a datagram addressed to `to` that its
+// current keys can open and returns their frames. Packets it cannot open
+// are skipped.
+func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
+	c := to.c
+	if c == nil {
+		return nil
+	}
+	data = bytes.Clone(data)
+	var out []wireFrame
+	add := func(pt wire.PacketType, payload []byte) {
+		fs, _ := wire.ParseDebugFrames(payload)
+		for _, f := range fs {
+			out = append(out, wireFrame{pt: pt, n: n, f: f})
+		}
+	}
+	for len(data) > 0 {
+		if !wire.IsLongHeader(data[0]) {
+			if payload := openShort(c, data); payload != nil {
+				add(wire.Packet1RTT, payload)
+			}
+			return out
+		}
+		h, ok := wire.ParseLongHeader(data)
+		if !ok || h.Len <= 0 || h.Len > len(data) {
+			return out
+		}
+		pkt := data[:h.Len]
+		data = data[h.Len:]
+		var sp recovery.Space
+		switch h.Type {
+		case wire.PacketInitial:
+			sp = recovery.SpaceInitial
+		case wire.PacketHandshake:
+			sp = recovery.SpaceHandshake
+		default:
+			continue
+		}
+		keys := c.spaces[sp].read
+		if keys == nil {
+			continue
+		}
+		pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, c.spaces[sp].acks.LargestReceived())
+		if !ok {
+			continue
+		}
+		if payload, err := packet.Open(pkt, hdrLen, pn, &keys.AEAD); err == nil {
+			add(h.Type, payload)
+		}
+	}
+	return out
+}
+
+// openShort opens a 1-RTT packet with any of c's read key generations.
+func openShort(c *Conn, pkt []byte) []byte {
+	k := &c.app
+	if k.readCur == nil || len(pkt) < 1+c.cfg.CIDLen+4+packet.TagLen {
+		return nil
+	}
+	pn, hdrLen, ok := packet.Unprotect(pkt, 1+c.cfg.CIDLen, &k.readCur.HP, c.spaces[recovery.SpaceApp].acks.LargestReceived())
+	if !ok {
+		return nil
+	}
+	cands := []*protect.Keys{k.readCur, k.readPrev, k.readNext}
+	if next, err := k.readCur.Next(); err == nil {
+		cands = append(cands, next)
+	}
+	for _, keys := range cands {
+		if keys == nil {
+			continue
+		}
+		if payload, err := packet.Open(bytes.Clone(pkt), hdrLen, pn, &keys.AEAD); err == nil {
+			return payload
+		}
+	}
+	return nil
+}
+
+// tap records the frames of every datagram from sends (before any drop
+// decision) into the returned log. It wraps the current p.drop, so set
+// p.drop first.
+func (p *pair) tap(from *endpoint) *[]wireFrame {
+	log := new([]wireFrame)
+	prev := p.drop
+	p.drop = func(e *endpoint, n int, data []byte) bool {
+		if e == from {
+			*log = append(*log, p.decode(from.peer, n, data)...)
+		}
+		return prev != nil && prev(e, n, data)
+	}
+	return log
+}
+
+// framesOf returns the frames of type T in log.
+func framesOf[T wire.DebugFrame](log []wireFrame) []T {
+	var out []T
+	for _, w := range log {
+		if f, ok := w.f.(T); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// frameSummary lists the frame kinds of a log, for failure messages.
+func frameSummary(log []wireFrame) string {
+	var b strings.Builder
+	for i, w := range log {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		s := fmt.Sprint(w.f)
+		if j := strings.IndexByte(s, ' '); j > 0 {
+			s = s[:j]
+		}
+		fmt.Fprintf(&b, "#%d:%s", w.n, s)
+	}
+	return b.String()
+}
