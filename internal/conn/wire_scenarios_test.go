@@ -29,9 +29,6 @@ func (w wireFrame) String() string { return fmt.Sprintf("#%d %v %v", w.n, w.pt, 
 // are skipped.
 func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
 	c := to.c
-	if c == nil {
-		return nil
-	}
 	data = bytes.Clone(data)
 	var out []wireFrame
 	add := func(pt wire.PacketType, payload []byte) {
@@ -42,6 +39,9 @@ func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
 	}
 	for len(data) > 0 {
 		if !wire.IsLongHeader(data[0]) {
+			if c == nil {
+				return out
+			}
 			if payload := openShort(c, data); payload != nil {
 				add(wire.Packet1RTT, payload)
 			}
@@ -53,20 +53,22 @@ func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
 		}
 		pkt := data[:h.Len]
 		data = data[h.Len:]
-		var sp recovery.Space
-		switch h.Type {
-		case wire.PacketInitial:
-			sp = recovery.SpaceInitial
-		case wire.PacketHandshake:
-			sp = recovery.SpaceHandshake
-		default:
-			continue
+		var keys *protect.Keys
+		largest := int64(-1)
+		switch {
+		case h.Type == wire.PacketInitial:
+			// Initial keys derive from the client's first Destination
+			// Connection ID, so they work even before the receiver
+			// exists or after it discarded them.
+			_, keys = protect.InitialKeys(h.Version, p.client.c.cids.originalDCID, to == p.client)
+		case h.Type == wire.PacketHandshake && c != nil:
+			keys = c.spaces[recovery.SpaceHandshake].read
+			largest = c.spaces[recovery.SpaceHandshake].acks.LargestReceived()
 		}
-		keys := c.spaces[sp].read
 		if keys == nil {
 			continue
 		}
-		pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, c.spaces[sp].acks.LargestReceived())
+		pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, largest)
 		if !ok {
 			continue
 		}
