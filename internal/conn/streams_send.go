@@ -105,6 +105,7 @@ func (st *streamState) appendData(w *frameWriter) {
 		next := st.set.Next(e)
 		if s.announce && w.fits(wire.SizeStreamHeader(uint64(s.id), 0, 0, true)) {
 			w.b.Buf = wire.AppendStreamHeader(w.b.Buf, uint64(s.id), 0, 0, false, true)
+			s.send.OnSent(0, 0, false)
 			w.ackEliciting = true
 			w.log = logEntry(w.log, logStream, uint64(s.id), 0, 0, 0)
 			s.announce = false
