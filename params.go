@@ -1,0 +1,180 @@
+package quic
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/hquic/quic/internal/conn"
+)
+
+// Statistics are a connection's counters (QUIC_STATISTICS_V2, the fields
+// hquic maintains). Times are durations; byte and packet counts are totals
+// since the connection started.
+type Statistics struct {
+	RTT, MinRTT, MaxRTT, RTTVariance time.Duration
+
+	VersionNegotiation bool // a Version Negotiation round happened
+	StatelessRetry     bool // a Retry was used
+	ECNCapable         bool // the path marks ECN
+
+	SendPathMTU                   uint16
+	SendTotalPackets              uint64
+	SendRetransmittablePackets    uint64
+	SendSuspectedLostPackets      uint64
+	SendSpuriousLostPackets       uint64
+	SendTotalBytes                uint64
+	SendTotalStreamBytes          uint64
+	SendCongestionCount           uint64
+	SendPersistentCongestionCount uint64
+	SendECNCongestionCount        uint64
+	SendCongestionWindow          uint64
+	SendBytesInFlight             uint64
+
+	RecvTotalPackets       uint64
+	RecvReorderedPackets   uint64
+	RecvDroppedPackets     uint64
+	RecvDuplicatePackets   uint64
+	RecvTotalBytes         uint64
+	RecvTotalStreamBytes   uint64
+	RecvDecryptionFailures uint64
+	RecvValidAckFrames     uint64
+
+	KeyUpdateCount uint32
+}
+
+// snapshot returns the engine's published values, or false before a client
+// starts.
+func (c *Connection) snapshot() (conn.Snapshot, bool) {
+	c.mu.Lock()
+	eng := c.eng
+	c.mu.Unlock()
+	if eng == nil {
+		return conn.Snapshot{}, false
+	}
+	return eng.Snapshot(), true
+}
+
+// Statistics returns the connection's counters as of the end of its last
+// processing pass (QUIC_PARAM_CONN_STATISTICS_V2). It fails with
+// ErrInvalidState before a client connection is started.
+func (c *Connection) Statistics() (Statistics, error) {
+	snap, ok := c.snapshot()
+	if !ok {
+		return Statistics{}, opError("Connection.Statistics", StatusInvalidState, "connection not started")
+	}
+	s := snap.Stats
+	return Statistics{
+		RTT: s.RTT, MinRTT: s.MinRTT, MaxRTT: s.MaxRTT, RTTVariance: s.RTTVariance,
+		VersionNegotiation: s.VersionNegotiation, StatelessRetry: s.StatelessRetry, ECNCapable: s.ECNCapable,
+		SendPathMTU:                   uint16(min(s.SendPathMTU, 65535)),
+		SendTotalPackets:              s.SendTotalPackets,
+		SendRetransmittablePackets:    s.SendRetransmittablePackets,
+		SendSuspectedLostPackets:      s.SendSuspectedLostPackets,
+		SendSpuriousLostPackets:       s.SendSpuriousLostPackets,
+		SendTotalBytes:                s.SendTotalBytes,
+		SendTotalStreamBytes:          s.SendTotalStreamBytes,
+		SendCongestionCount:           s.SendCongestionCount,
+		SendPersistentCongestionCount: s.SendPersistentCongestionCount,
+		SendECNCongestionCount:        s.SendECNCongestionCount,
+		SendCongestionWindow:          s.SendCongestionWindow,
+		SendBytesInFlight:             s.SendBytesInFlight,
+		RecvTotalPackets:              s.RecvTotalPackets,
+		RecvReorderedPackets:          s.RecvReorderedPackets,
+		RecvDroppedPackets:            s.RecvDroppedPackets,
+		RecvDuplicatePackets:          s.RecvDuplicatePackets,
+		RecvTotalBytes:                s.RecvTotalBytes,
+		RecvTotalStreamBytes:          s.RecvTotalStreamBytes,
+		RecvDecryptionFailures:        s.RecvDecryptionFailures,
+		RecvValidAckFrames:            s.RecvValidAckFrames,
+		KeyUpdateCount:                s.KeyUpdateCount,
+	}, nil
+}
+
+// RemoteAddr returns the peer's address (QUIC_PARAM_CONN_REMOTE_ADDRESS).
+// Before a client starts it returns the address set with SetRemoteAddr, or
+// fails with ErrInvalidState if none was.
+func (c *Connection) RemoteAddr() (netip.AddrPort, error) {
+	if snap, ok := c.snapshot(); ok {
+		return snap.PeerAddr, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.remote.IsValid() {
+		return c.remote, nil
+	}
+	return netip.AddrPort{}, opError("Connection.RemoteAddr", StatusInvalidState, "remote address not known yet")
+}
+
+// SetRemoteAddr sets the server address of a client connection before
+// Start (QUIC_PARAM_CONN_REMOTE_ADDRESS); Start's server name is then used
+// only for TLS. Errors: ErrInvalidParameter for an unspecified address,
+// ErrInvalidState on a server connection or after Start.
+func (c *Connection) SetRemoteAddr(a netip.AddrPort) error {
+	const op = "Connection.SetRemoteAddr"
+	if !a.IsValid() || a.Addr().IsUnspecified() || a.Port() == 0 {
+		return opError(op, StatusInvalidParameter, "unspecified address %v", a)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.server || c.started {
+		return opError(op, StatusInvalidState, "only a client connection before Start")
+	}
+	c.remote = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	return nil
+}
+
+// LocalAddr returns our address on the connection's path
+// (QUIC_PARAM_CONN_LOCAL_ADDRESS); it fails with ErrInvalidState until it
+// is known.
+func (c *Connection) LocalAddr() (netip.AddrPort, error) {
+	if snap, ok := c.snapshot(); ok {
+		return snap.LocalAddr, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.local.IsValid() {
+		return c.local, nil
+	}
+	return netip.AddrPort{}, opError("Connection.LocalAddr", StatusInvalidState, "local address not known yet")
+}
+
+// SetLocalAddr binds a client connection's socket to a before Start
+// (QUIC_PARAM_CONN_LOCAL_ADDRESS). Errors: ErrInvalidState on a server
+// connection or after Start.
+func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
+	const op = "Connection.SetLocalAddr"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.server || c.started {
+		return opError(op, StatusInvalidState, "only a client connection before Start")
+	}
+	c.local = a
+	return nil
+}
+
+// SetSettings sets connection-level settings (QUIC_PARAM_CONN_SETTINGS):
+// fields set here win over the configuration's. They take effect at Start
+// (or SetConfiguration on a server); calling it later fails with
+// ErrInvalidState. Invalid values fail with ErrInvalidParameter.
+func (c *Connection) SetSettings(s *Settings) error {
+	const op = "Connection.SetSettings"
+	if s == nil {
+		return nil
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.configured {
+		return opError(op, StatusInvalidState, "settings are applied at start")
+	}
+	return c.settings.update(op, s, true, true)
+}
+
+// NegotiatedALPN returns the ALPN the handshake chose
+// (QUIC_PARAM_TLS_NEGOTIATED_ALPN), or "" before the handshake completes.
+func (c *Connection) NegotiatedALPN() string {
+	snap, _ := c.snapshot()
+	return snap.NegotiatedALPN
+}
