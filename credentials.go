@@ -278,9 +278,18 @@ type peerCertificate struct {
 // (the application's asynchronous decision).
 type peerCertificateFunc func(*peerCertificate) error
 
+// clone copies the template, including the slices tls.Config.Clone would
+// share, so that a connection may modify its copy freely.
+func (cr *credential) clone() *tls.Config {
+	t := cr.template.Clone()
+	t.NextProtos = slices.Clone(t.NextProtos)
+	t.Certificates = slices.Clone(t.Certificates)
+	return t
+}
+
 // clientConfig clones the template for a client connection to serverName.
 func (cr *credential) clientConfig(serverName string, peer peerCertificateFunc) *tls.Config {
-	t := cr.template.Clone()
+	t := cr.clone()
 	t.ServerName = serverName
 	if cr.flags&CredentialIndicateCertificateReceived != 0 {
 		t.VerifyConnection = cr.verifier(serverName, peer)
@@ -290,7 +299,7 @@ func (cr *credential) clientConfig(serverName string, peer peerCertificateFunc) 
 
 // serverConfig clones the template for a server connection.
 func (cr *credential) serverConfig(peer peerCertificateFunc) *tls.Config {
-	t := cr.template.Clone()
+	t := cr.clone()
 	if cr.flags&CredentialIndicateCertificateReceived != 0 && t.ClientAuth != tls.NoClientCert {
 		t.VerifyConnection = cr.verifier("", peer)
 	}

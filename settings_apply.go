@@ -210,12 +210,3 @@ func (s *Settings) valuesOnly() Settings {
 	c.inherit(s)
 	return c
 }
-
-// congestionControl returns the algorithm to run; values hquic does not
-// know fall back to CUBIC, as in MsQuic.
-func (s *Settings) congestionControl() CongestionControlAlgorithm {
-	if a := s.CongestionControlAlgorithm.Value; a == CongestionControlBBR {
-		return a
-	}
-	return CongestionControlCubic
-}
