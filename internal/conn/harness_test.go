@@ -121,9 +121,10 @@ type endpoint struct {
 
 	// Lifecycle checker: no event may follow the SHUTDOWN_COMPLETE of its
 	// object, and every live stream must finish before the connection.
-	connDone   bool
-	streamDone map[*Stream]bool
-	live       map[*Stream]bool
+	connDone     bool
+	streamDone   map[*Stream]bool
+	handleClosed map[*Stream]bool
+	live         map[*Stream]bool
 }
 
 func (e *endpoint) record(ev event) {
@@ -146,6 +147,9 @@ func (e *endpoint) check(ev event) {
 	if ev.s != nil && e.streamDone[ev.s] {
 		e.t.Errorf("%s: %v after stream %d's ShutdownComplete", e.name, ev, ev.s.ID())
 	}
+	if ev.s != nil && e.handleClosed[ev.s] && ev.name != "SendComplete" {
+		e.t.Errorf("%s: %v after stream %d's handle was closed", e.name, ev, ev.s.ID())
+	}
 	switch ev.name {
 	case "ShutdownComplete":
 		e.connDone = true
@@ -166,11 +170,12 @@ func (e *endpoint) check(ev event) {
 	}
 }
 
-// closeStream closes the application's handle of s: no event may follow,
-// so the stream is no longer expected to finish.
+// closeStream closes the application's handle of s: only the SEND_COMPLETE
+// of sends still pending may follow, and the stream is no longer expected
+// to finish.
 func (e *endpoint) closeStream(s *Stream) {
 	delete(e.live, s)
-	e.streamDone[s] = true
+	e.handleClosed[s] = true
 	e.c.StreamClose(s)
 }
 
@@ -413,7 +418,7 @@ func newPair(t *testing.T, opts ...pairOption) *pair {
 
 func newEndpoint(p *pair, name string, addr netip.AddrPort) *endpoint {
 	return &endpoint{t: p.t, name: name, addr: addr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{},
-		streamDone: map[*Stream]bool{}, live: map[*Stream]bool{}}
+		streamDone: map[*Stream]bool{}, handleClosed: map[*Stream]bool{}, live: map[*Stream]bool{}}
 }
 
 // transmit puts a datagram on the wire from e, applying loss.

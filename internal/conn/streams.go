@@ -98,6 +98,7 @@ type Stream struct {
 	announce       bool // send an empty STREAM frame (START_IMMEDIATE)
 	recvDisabled   bool // RECEIVE paused (partial consumption or SetReceiveEnabled(false))
 	recvPending    bool // the app returned Pending
+	recvAborted    bool // the app aborted its receive direction (ABORT_RECEIVE)
 	recvQueued     bool // in streamState.recvReady
 	ctrlQueued     bool // in streamState.ctrl
 	zeroRTTData    bool // data arrived in 0-RTT packets

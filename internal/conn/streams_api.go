@@ -204,6 +204,7 @@ func (st *streamState) abort(c *Conn, s *Stream, flags uint32, code uint64) {
 		st.schedule(s)
 	}
 	if flags&StreamShutdownAbortReceive != 0 && s.recv.Phase() != stream.RecvNone {
+		s.recvAborted = true
 		st.onConnCredit(c, c.now, s.recv.StopSending(code))
 		st.queueCtrl(s)
 	}

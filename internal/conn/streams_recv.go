@@ -139,9 +139,18 @@ func (st *streamState) onStreamDataBlocked(c *Conn, id uint64) error {
 	return err
 }
 
-// onMaxData handles MAX_DATA (RFC 9000 §19.9).
+// onMaxData handles MAX_DATA (RFC 9000 §19.9). appendData unschedules a
+// stream that the connection limit blocks, so every stream with unsent
+// data is scheduled again when the limit rises.
 func (st *streamState) onMaxData(c *Conn, v uint64) {
-	st.connSend.OnMaxData(v)
+	if !st.connSend.OnMaxData(v) {
+		return
+	}
+	for e := range st.set.All() {
+		if s := e.Stream; s.send.Queued() > s.send.Sent() {
+			st.set.Schedule(e)
+		}
+	}
 }
 
 // onMaxStreams handles MAX_STREAMS (RFC 9000 §19.11).
@@ -216,7 +225,9 @@ func (st *streamState) deliver(c *Conn, s *Stream) {
 	ev := s.pendingRecvEvents | s.recv.TakeEvents()
 	s.pendingRecvEvents = 0
 	if ev&stream.EventPeerSendAborted != 0 {
-		if c.events != nil && !s.shutdownDone {
+		// An application that aborted its receive direction is not told
+		// of the peer's answering RESET_STREAM (MsQuic semantics).
+		if c.events != nil && !s.shutdownDone && !s.recvAborted {
 			c.events.StreamPeerSendAborted(s, s.recv.ResetCode())
 		}
 		s.recv.OnResetRead()
