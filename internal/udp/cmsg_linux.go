@@ -98,7 +98,9 @@ func (c *conn) parseOOB(b []byte, m *Msg) {
 			m.Local = netip.AddrFrom16([16]byte(d[0:16])).Unmap()
 			m.IfIndex = binary.NativeEndian.Uint32(d[16:20])
 		case h.Level == unix.SOL_UDP && h.Type == unix.UDP_GRO && len(d) >= 4:
-			m.SegSize = int(binary.NativeEndian.Uint32(d))
+			if v := binary.NativeEndian.Uint32(d); v <= maxGSOPayload {
+				m.SegSize = int(v)
+			}
 		}
 		next := cmsgAlign(l)
 		if next >= len(b) {

@@ -11,6 +11,7 @@ import (
 
 const (
 	defaultBatch  = 64
+	maxBatch      = 1024 // UIO_MAXIOV, the most sendmmsg/recvmmsg take
 	defaultBuffer = 4 << 20
 
 	// maxGSOSegments is the most segments Linux accepts in one UDP_SEGMENT
@@ -83,6 +84,7 @@ func newConn(uc *net.UDPConn, opts Options) (*conn, error) {
 	if c.batch <= 0 {
 		c.batch = defaultBatch
 	}
+	c.batch = min(c.batch, maxBatch)
 	if la, ok := uc.LocalAddr().(*net.UDPAddr); ok {
 		ap := la.AddrPort()
 		c.local = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())

@@ -107,7 +107,8 @@ type Options struct {
 	// the ordinary request, which the system caps.
 	RecvBuffer, SendBuffer int
 
-	// BatchSize is the number of datagrams per system call (default 64).
+	// BatchSize is the number of datagrams per system call (default 64,
+	// at most 1024, the kernel's limit).
 	BatchSize int
 }
 
