@@ -14,8 +14,10 @@ const (
 	maxBatch      = 1024 // UIO_MAXIOV, the most sendmmsg/recvmmsg take
 	defaultBuffer = 4 << 20
 
-	// maxGSOSegments is the most segments Linux accepts in one UDP_SEGMENT
-	// send (UDP_MAX_SEGMENTS in kernels before 6.9; later ones allow more).
+	// maxGSOSegments is the most segments per UDP_SEGMENT send that every
+	// kernel with GSO accepts (UDP_MAX_SEGMENTS was 64 for years; newer
+	// kernels take 128). With MTU-size segments the payload limit below
+	// binds first anyway: 45 segments of 1,452 bytes.
 	maxGSOSegments = 64
 	// maxGSOPayload is the largest UDP payload of one send over IPv4
 	// (65,535 minus the IPv4 and UDP headers); IPv6 allows a little more,

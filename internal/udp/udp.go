@@ -177,7 +177,8 @@ func Listen(network string, laddr netip.AddrPort, opts Options) (Conn, error) {
 
 // NewConn wraps an existing UDP socket. The Conn takes ownership of c: it
 // sets socket options on it, and Close closes it. c may be connected, in
-// which case writes go to its remote address and Msg.Addr is ignored.
+// which case writes go to its remote address and Msg.Addr is ignored. On
+// error c stays open and the caller keeps it.
 func NewConn(c *net.UDPConn, opts Options) (Conn, error) {
 	return newConn(c, opts)
 }
