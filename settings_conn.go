@@ -45,5 +45,8 @@ func engineSettings(s *Settings) conn.Settings {
 		MaxOperationsPerDrain:      int(s.MaxOperationsPerDrain.Value),
 		MaxPTOCount:                int(s.Extensions.MaxPacketRetryCount.Value),
 		HandshakePTOFloor:          s.Extensions.LossDetectionGracePeriod.Value,
+
+		MTUDiscoveryMissingProbeCount:     int(s.MTUDiscoveryMissingProbeCount.Value),
+		MTUDiscoverySearchCompleteTimeout: s.MTUDiscoverySearchCompleteTimeout.Value,
 	}
 }

@@ -88,6 +88,21 @@ type Config struct {
 	// OnNewToken, if set, receives NEW_TOKEN tokens on a client; it runs on
 	// the connection goroutine.
 	OnNewToken func(token []byte)
+	// InitialToken is a client's token for its first Initial packets (a
+	// NEW_TOKEN token from an earlier connection, RFC 9000 §8.1.3).
+	InitialToken []byte
+	// IssueToken, if set, makes a server send a NEW_TOKEN frame once the
+	// handshake is confirmed; it returns the token for the connection's
+	// peer address (RFC 9000 §8.1.3).
+	IssueToken func(peer netip.AddrPort) []byte
+	// RetryODCID is set on a server connection that follows a Retry: the
+	// Destination Connection ID of the client's very first Initial, from
+	// the Retry token (RFC 9000 §7.3).
+	RetryODCID []byte
+	// AddressValidated is set on a server connection whose client
+	// presented a valid token: no anti-amplification limit applies
+	// (RFC 9000 §8.1).
+	AddressValidated bool
 	// Peer and Local are the path's addresses; Local may be unspecified.
 	Peer  netip.AddrPort
 	Local netip.AddrPort
@@ -117,6 +132,12 @@ type Settings struct {
 
 	MinimumMTU int // IP MTU; the UDP payload is 48 bytes less
 	MaximumMTU int
+	// MTUDiscoveryMissingProbeCount is how many lost probes of one size
+	// make DPLPMTUD give up on it (0: 3).
+	MTUDiscoveryMissingProbeCount int
+	// MTUDiscoverySearchCompleteTimeout is how long after a search that
+	// ended below MaximumMTU it starts again (0: 600 s).
+	MTUDiscoverySearchCompleteTimeout time.Duration
 
 	Congestion           recovery.Algorithm
 	InitialWindowPackets int
@@ -184,6 +205,7 @@ type Conn struct {
 
 	cids      cidState
 	path      path
+	mtu       mtuState
 	life      lifetime
 	flags     sendFlags
 	accept    acceptState // server, before TLS starts (accept.go)

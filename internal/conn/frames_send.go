@@ -33,6 +33,10 @@ func (w *frameWriter) fits(size int) bool { return size <= w.room() }
 
 func (w *frameWriter) writeFrames() {
 	c := w.c
+	if c.mtu.building {
+		w.writeMTUProbe()
+		return
+	}
 	if c.life.closing() {
 		if c.life.closeFrame {
 			w.b.Buf = c.appendClose(w.b.Buf, w.pt)

@@ -65,6 +65,13 @@ func (c *Conn) flush(now mono.Time) {
 	mtu := c.path.maxDatagramSize()
 	batchStart, segSize, segs := 0, 0, 0
 	ecn := c.ecnMark()
+	if c.mtuProbeDue(now) {
+		if size := c.buildMTUProbe(now, b); size > 0 {
+			c.path.onSent(size)
+			c.sendDatagrams(b.Buf[:size], 0, 1, ecn)
+		}
+		b.Reset(b.Buf)
+	}
 	sendBatch := func(end int) {
 		if end > batchStart {
 			c.sendDatagrams(b.Buf[batchStart:end], segSize, segs, ecn)

@@ -28,6 +28,7 @@ const (
 	logHandshakeDone                     //
 	logNewToken                          //
 	logDatagram                          // datagram id
+	logPMTUProbe                         // probed datagram size (mtu.go)
 )
 
 func logEntry(b []byte, tag byte, vals ...uint64) []byte {
@@ -102,6 +103,8 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 			c.flags &^= flagNewToken
 		case logDatagram:
 			c.datagrams.onAcked(c, r.varint(), p.WasLost())
+		case logPMTUProbe:
+			c.onMTUProbeAcked(int(r.varint()))
 		}
 	}
 }
@@ -155,6 +158,8 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 			c.flags |= flagNewToken
 		case logDatagram:
 			c.datagrams.onLost(c, r.varint())
+		case logPMTUProbe:
+			c.onMTUProbeLost(int(r.varint()))
 		}
 	}
 }

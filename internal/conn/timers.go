@@ -16,6 +16,7 @@ const (
 	timerKeyDiscard        // drop the previous 1-RTT read keys (RFC 9001 §6.5)
 	timerPacing            // the pacer allows the next packet
 	timerDisconnect        // DisconnectTimeoutMs without acknowledgment
+	timerMTURaise          // restart a DPLPMTUD search that ended low (mtu.go)
 	numTimers
 )
 
@@ -80,6 +81,9 @@ func (c *Conn) onTimers(now mono.Time) {
 	}
 	if t := c.timers[timerPacing]; !t.IsZero() && now >= t {
 		c.timers[timerPacing] = 0
+	}
+	if t := c.timers[timerMTURaise]; !t.IsZero() && now >= t {
+		c.onMTURaiseTimer()
 	}
 }
 
