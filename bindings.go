@@ -58,13 +58,18 @@ func (l *Library) udpOptions() udp.Options {
 // endpointConfig returns the binding configuration; h is nil for client
 // sockets.
 func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
-	return endpoint.Config{
+	cfg := endpoint.Config{
 		CIDLen:   cidLen,
 		ResetKey: l.resetTokens(),
 		Handler:  h,
 		Versions: []uint32{wire.Version1},
 		UDP:      l.udpOptions(),
 	}
+	if h != nil {
+		cfg.Tokens = l.tokenSealer()
+		cfg.RetryRequired = l.retryRequired
+	}
+	return cfg
 }
 
 // network picks the socket family for a local address: an unspecified
@@ -204,15 +209,21 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	sb.mu.Unlock()
 	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
 	host := b.NewHost()
+	lib := sb.lib
 	cfg := conn.Config{
-		Side:     conn.Server,
-		Version:  info.Version,
-		Settings: engineSettings(ptr(sb.lib.connectionSettings())),
-		ResetKey: sb.lib.resetTokens().Token,
-		CIDLen:   cidLen,
-		Peer:     info.Peer,
-		Local:    info.Local,
+		Side:             conn.Server,
+		Version:          info.Version,
+		Settings:         engineSettings(ptr(lib.connectionSettings())),
+		ResetKey:         lib.resetTokens().Token,
+		CIDLen:           cidLen,
+		Peer:             info.Peer,
+		Local:            info.Local,
+		RetryODCID:       info.RetryODCID,
+		AddressValidated: info.AddressValidated,
+		IssueToken:       func(peer netip.AddrPort) []byte { return lib.issueToken(info.Version, peer) },
 	}
+	lib.tokens.handshaking.Add(1)
+	qc.inHandshake = true
 	eng := conn.NewServer(cfg, host, &serverAcceptor{sb: sb, c: qc}, info.DCID, info.SCID)
 	host.Attach(eng, info.DCID)
 	host.OnClosed = qc.onTerminated

@@ -45,6 +45,7 @@ type Connection struct {
 	terminated  bool
 	configured  bool // server: SetConfiguration called
 	accepted    bool // server: the listener's handler accepted it
+	inHandshake bool // server: counted in the library's handshake memory
 	settings    Settings
 	remote      netip.AddrPort // SetRemoteAddr before Start
 	local       netip.AddrPort // SetLocalAddr before Start
@@ -184,15 +185,18 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		tlsName = remote.Addr().String()
 	}
 	host := b.NewHost()
+	cache := c.lib.tokenCache()
 	ecfg := conn.Config{
-		Side:     conn.Client,
-		Version:  wire.Version1,
-		TLS:      cfg.tlsConfigForClient(tlsName, nil),
-		Settings: engineSettings(&s),
-		ResetKey: c.lib.resetTokens().Token,
-		CIDLen:   cidLen,
-		Peer:     remote,
-		Local:    b.LocalAddr(),
+		Side:         conn.Client,
+		Version:      wire.Version1,
+		TLS:          cfg.tlsConfigForClient(tlsName, nil),
+		Settings:     engineSettings(&s),
+		ResetKey:     c.lib.resetTokens().Token,
+		CIDLen:       cidLen,
+		Peer:         remote,
+		Local:        b.LocalAddr(),
+		InitialToken: cache.Get(tlsName),
+		OnNewToken:   func(t []byte) { cache.Put(tlsName, t) },
 	}
 	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
 	host.Attach(eng)
@@ -349,6 +353,7 @@ func (c *Connection) Close() {
 // onTerminated runs on the worker when the engine has finished (after
 // ConnectionShutdownCompleteEvent).
 func (c *Connection) onTerminated() {
+	c.leaveHandshake()
 	c.mu.Lock()
 	c.terminated = true
 	// A server connection no application accepted has no owner to close it.
@@ -393,6 +398,18 @@ func (c *Connection) withEngine(f func(*conn.Conn)) {
 	}
 	c.mu.Unlock()
 	f(eng)
+}
+
+// leaveHandshake stops counting a server connection in the library's
+// handshake memory (when it connects or ends).
+func (c *Connection) leaveHandshake() {
+	c.mu.Lock()
+	was := c.inHandshake
+	c.inHandshake = false
+	c.mu.Unlock()
+	if was {
+		c.lib.tokens.handshaking.Add(-1)
+	}
 }
 
 // dispatch delivers a connection event to the handler.

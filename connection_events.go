@@ -16,6 +16,7 @@ func (e *connEvents) c() *Connection { return (*Connection)(e) }
 
 // Connected implements conn.Events.
 func (e *connEvents) Connected(resumed bool, alpn string) {
+	e.c().leaveHandshake()
 	ev := &e.ev.connected
 	*ev = ConnectedEvent{SessionResumed: resumed, NegotiatedALPN: alpn}
 	e.c().dispatch(ev)

@@ -39,6 +39,11 @@ type ListenerStatistics struct {
 	TotalAcceptedConnections  uint64
 	TotalRejectedConnections  uint64
 	BindingRecvDroppedPackets uint64
+
+	// hquic extensions: address validation on the listener's socket.
+	RetriesSent    uint64 // Retry packets sent
+	TokensAccepted uint64 // Initial packets with a valid Retry or NEW_TOKEN token
+	TokensRejected uint64 // Initial packets with an invalid token
 }
 
 // NewListener creates a listener (ListenerOpen); nothing is bound until
@@ -135,8 +140,11 @@ func (l *Listener) LocalAddr() (netip.AddrPort, error) {
 func (l *Listener) Statistics() ListenerStatistics {
 	s := ListenerStatistics{TotalAcceptedConnections: l.accepted.Load(), TotalRejectedConnections: l.rejected.Load()}
 	l.mu.Lock()
-	if l.sb != nil {
-		s.BindingRecvDroppedPackets = l.sb.b.Dropped.Load()
+	if b := l.sb; b != nil {
+		s.BindingRecvDroppedPackets = b.b.Dropped.Load()
+		s.RetriesSent = b.b.RetriesSent.Load()
+		s.TokensAccepted = b.b.TokensAccepted.Load()
+		s.TokensRejected = b.b.TokensRejected.Load()
 	}
 	l.mu.Unlock()
 	return s

@@ -80,6 +80,7 @@ type Library struct {
 	resetKey      [StatelessResetKeyLength]byte
 
 	bindings bindingTable // UDP sockets shared by listeners (bindings.go)
+	tokens   tokenState   // Retry and NEW_TOKEN tokens (tokens.go)
 }
 
 // envOptions are the datapath switches read from the environment in Open.

@@ -34,9 +34,15 @@ type InitialInfo struct {
 	Version uint32
 	DCID    []byte
 	SCID    []byte
-	Token   []byte
 	Peer    netip.AddrPort
 	Local   netip.AddrPort
+	// RetryODCID is the client's original Destination Connection ID when
+	// the packet carries a valid Retry token (DCID is then the Retry's
+	// Source Connection ID); nil otherwise.
+	RetryODCID []byte
+	// AddressValidated is set when the packet carries a valid Retry or
+	// NEW_TOKEN token for the client's address (RFC 9000 §8.1).
+	AddressValidated bool
 }
 
 // Config configures a binding.
@@ -54,6 +60,12 @@ type Config struct {
 	Versions []uint32
 	// UDP tunes the socket.
 	UDP udp.Options
+	// Tokens seals and opens Retry and NEW_TOKEN tokens (RFC 9000 §8.1);
+	// nil disables Retry and token validation.
+	Tokens *token.Sealer
+	// RetryRequired, if set, reports whether a client without a valid token
+	// must be sent a Retry before any state is created (RFC 9000 §8.1.2).
+	RetryRequired func() bool
 }
 
 // Binding is one UDP socket and the connections that use it.
@@ -72,10 +84,13 @@ type Binding struct {
 	done      chan struct{}
 
 	// Counters.
-	Dropped  atomic.Uint64 // datagrams no connection or handler took
-	Resets   atomic.Uint64 // stateless resets sent
-	VNSent   atomic.Uint64 // Version Negotiation packets sent
-	WriteErr atomic.Uint64 // failed socket writes
+	Dropped        atomic.Uint64 // datagrams no connection or handler took
+	Resets         atomic.Uint64 // stateless resets sent
+	VNSent         atomic.Uint64 // Version Negotiation packets sent
+	RetriesSent    atomic.Uint64 // Retry packets sent
+	TokensAccepted atomic.Uint64 // Initial packets with a valid token
+	TokensRejected atomic.Uint64 // Initial packets with an invalid token
+	WriteErr       atomic.Uint64 // failed socket writes
 }
 
 // Listen opens a binding on laddr ("udp", "udp4" or "udp6" network).

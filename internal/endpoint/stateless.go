@@ -55,11 +55,18 @@ func (b *Binding) handleUnknown(data []byte, peer, local netip.AddrPort, ecn uin
 		b.Dropped.Add(1)
 		return
 	}
-	if len(h.DCID) < 8 {
+	info := InitialInfo{Version: version, DCID: h.DCID, SCID: h.SCID, Peer: peer, Local: local}
+	if !b.checkToken(&info, h.Token) {
+		return
+	}
+	if len(info.DCID) < 8 && info.RetryODCID == nil {
 		b.Dropped.Add(1) // RFC 9000 §7.2: a client's first DCID is at least 8 bytes
 		return
 	}
-	info := InitialInfo{Version: version, DCID: h.DCID, SCID: h.SCID, Token: h.Token, Peer: peer, Local: local}
+	if !info.AddressValidated && b.cfg.Tokens != nil && b.cfg.RetryRequired != nil && b.cfg.RetryRequired() {
+		b.sendRetry(&info)
+		return
+	}
 	c := b.cfg.Handler.NewConnection(b, &info)
 	if c == nil {
 		b.Dropped.Add(1)

@@ -1,0 +1,90 @@
+package quic
+
+import (
+	"testing"
+)
+
+// dialEcho connects to the e2e server, echoes msg on one stream and shuts
+// down; it returns the client's statistics.
+func (e *e2e) dialEcho(t *testing.T, msg string) Statistics {
+	t.Helper()
+	done := make(chan struct{})
+	closed := make(chan struct{})
+	var stats Statistics
+	c, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
+		switch ev := ev.(type) {
+		case *ShutdownInitiatedByTransportEvent:
+			t.Errorf("transport closed the connection: %v", ev.Err)
+		case *ConnectionShutdownCompleteEvent:
+			c.Close()
+			close(closed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	s, err := c.NewStream(StreamOpenNone, func(s *Stream, ev StreamEvent) error {
+		switch ev := ev.(type) {
+		case *ReceiveEvent:
+			for _, b := range ev.Buffers {
+				got = append(got, b...)
+			}
+		case *StreamShutdownCompleteEvent:
+			s.Close()
+			close(done)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send([][]byte{[]byte(msg)}, SendStart|SendFIN, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(e.cliCfg, AddressFamilyIPv4, "localhost", e.addr.Port()); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, done, "echo")
+	if string(got) != msg {
+		t.Errorf("echo %q, want %q", got, msg)
+	}
+	stats, _ = c.Statistics()
+	c.Shutdown(ConnectionShutdownNone, 0)
+	wait(t, closed, "shutdown")
+	return stats
+}
+
+func TestStatelessRetryThenNewToken(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	if err := e.lib.SetGlobalSettings(&GlobalSettings{StatelessRetryEnabled: Some(true)}); err != nil {
+		t.Fatal(err)
+	}
+	e.listenEcho()
+	first := e.dialEcho(t, "with retry")
+	if !first.StatelessRetry {
+		t.Error("first connection did not go through a Retry")
+	}
+	// Each datagram of the client's first flight draws a Retry (a
+	// post-quantum key share makes the ClientHello span two); the client
+	// follows the first and ignores the rest.
+	ls := e.listener.Statistics()
+	retries := ls.RetriesSent
+	if retries == 0 || ls.TokensAccepted != 1 {
+		t.Errorf("after the first connection: %d Retries sent, %d tokens accepted; want ≥ 1 and 1", ls.RetriesSent, ls.TokensAccepted)
+	}
+	// The server issued a NEW_TOKEN; the second connection presents it and
+	// skips the Retry.
+	if e.lib.tokenCache().Len() == 0 {
+		t.Fatal("the client stored no NEW_TOKEN token")
+	}
+	second := e.dialEcho(t, "with a NEW_TOKEN token")
+	if second.StatelessRetry {
+		t.Error("second connection was sent a Retry despite its NEW_TOKEN token")
+	}
+	ls = e.listener.Statistics()
+	if ls.RetriesSent != retries || ls.TokensAccepted != 2 {
+		t.Errorf("after the second connection: %d Retries sent, %d tokens accepted; want %d and 2", ls.RetriesSent, ls.TokensAccepted, retries)
+	}
+}

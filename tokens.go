@@ -1,0 +1,128 @@
+package quic
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hquic/quic/internal/token"
+)
+
+// This file holds a library's address-validation machinery (RFC 9000
+// §8.1): the key that seals Retry and NEW_TOKEN tokens, the decision to
+// send a Retry, and the client-side store of NEW_TOKEN tokens.
+
+// tokenState is a library's token machinery.
+type tokenState struct {
+	mu     sync.Mutex
+	sealer *token.Sealer
+	period int64 // key period for a StatelessRetryConfig, -1 for a random key
+
+	cache *token.Cache // NEW_TOKEN tokens per server name (client)
+
+	handshaking atomic.Int64 // server connections still in their handshake
+}
+
+// handshakeMemoryEstimate is the memory a server connection holds during
+// its handshake (connection state, TLS, CRYPTO buffers), for the
+// RetryMemoryLimit accounting.
+const handshakeMemoryEstimate = 16 << 10
+
+// Token cache bounds: servers remembered and tokens per server.
+const (
+	tokenCacheServers   = 256
+	tokenCachePerServer = 4
+)
+
+// tokenSealer returns the sealer for Retry and NEW_TOKEN tokens: keyed by
+// the StatelessRetryConfig when one is set (rotating every Rotation, so a
+// fleet sharing the secret accepts each other's tokens), else by a random
+// key made once.
+func (l *Library) tokenSealer() *token.Sealer {
+	cfg := l.statelessRetryConfig()
+	t := &l.tokens
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cfg == nil {
+		if t.sealer == nil {
+			var k [32]byte
+			rand.Read(k[:])
+			t.sealer, t.period = token.NewSealer(k), -1
+		}
+		return t.sealer
+	}
+	now := time.Now()
+	period := now.UnixMilli() / max(cfg.Rotation.Milliseconds(), 1)
+	if t.sealer == nil || period != t.period {
+		var k [32]byte
+		copy(k[:], token.DeriveRetryKey(cfg.Secret, len(cfg.Secret), cfg.Rotation, now))
+		if t.sealer == nil || t.period < 0 {
+			t.sealer = token.NewSealer(k)
+		} else {
+			t.sealer.Rotate(k)
+		}
+		t.period = period
+	}
+	return t.sealer
+}
+
+// retryRequired reports whether a new client without a valid token must be
+// sent a Retry: always with GlobalSettings.StatelessRetryEnabled, otherwise
+// once the memory held by server connections in their handshake reaches
+// RetryMemoryLimit/65535 of the system's memory (MsQuic semantics).
+func (l *Library) retryRequired() bool {
+	g := l.GlobalSettings()
+	if g.StatelessRetryEnabled.Value {
+		return true
+	}
+	limit := uint64(g.RetryMemoryLimit.Value) * systemMemory() / 65535
+	used := uint64(max(l.tokens.handshaking.Load(), 0)) * handshakeMemoryEstimate
+	return used >= limit
+}
+
+// systemMemoryOnce caches the machine's memory size.
+var systemMemoryOnce = sync.OnceValue(readSystemMemory)
+
+func systemMemory() uint64 { return systemMemoryOnce() }
+
+// readSystemMemory reads MemTotal from /proc/meminfo; elsewhere it assumes
+// 8 GiB.
+func readSystemMemory() uint64 {
+	const fallback = 8 << 30
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return fallback
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				if kb, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return fallback
+}
+
+// tokenCache returns the client-side NEW_TOKEN store.
+func (l *Library) tokenCache() *token.Cache {
+	t := &l.tokens
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cache == nil {
+		t.cache = token.NewCache(tokenCacheServers, tokenCachePerServer)
+	}
+	return t.cache
+}
+
+// issueToken seals a NEW_TOKEN token for a client at peer.
+func (l *Library) issueToken(version uint32, peer netip.AddrPort) []byte {
+	return l.tokenSealer().Seal(nil, &token.Token{Kind: token.KindNewToken, Version: version, Addr: peer, IssuedAt: time.Now()})
+}
