@@ -63,9 +63,11 @@ type cidState struct {
 	peerInitialSCID []byte
 	retrySCID       []byte
 	retried         bool
-	// odcidRouted is set on a server while the client's original
-	// Destination Connection ID still routes to this connection.
-	odcidRouted bool
+	// initialDCID is, on a server, the Destination Connection ID of the
+	// client's Initial packets that created the connection (the Retry's
+	// Source Connection ID after a Retry); it routes to the connection
+	// until the connection ends.
+	initialDCID []byte
 }
 
 // newLocalCID makes a random connection ID with the configured length and
@@ -244,9 +246,9 @@ func (s *cidState) removeAll(c *Conn) {
 	for i := range s.local {
 		c.host.RemoveCID(s.local[i].id())
 	}
-	if s.odcidRouted {
-		c.host.RemoveCID(s.originalDCID)
-		s.odcidRouted = false
+	if s.initialDCID != nil {
+		c.host.RemoveCID(s.initialDCID)
+		s.initialDCID = nil
 	}
 	for i := range s.remote {
 		if s.remote[i].hasToken {

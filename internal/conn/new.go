@@ -20,6 +20,7 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
 	rand.Read(odcid)
 	c.cids.originalDCID = odcid
+	c.initialToken = cfg.InitialToken
 	c.issueLocalCID(false)
 	c.cids.remote = []remoteCID{{cid: makeConnID(odcid)}}
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
@@ -28,18 +29,27 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	return c
 }
 
-// NewServer creates a server connection for a client's first Initial
-// packet, addressed to odcid from a client whose Source Connection ID is
-// clientSCID. The binding already routes odcid to the connection.
-func NewServer(cfg Config, host Host, acceptor Acceptor, odcid, clientSCID []byte) *Conn {
+// NewServer creates a server connection for a client's Initial packet
+// addressed to dcid from a client whose Source Connection ID is
+// clientSCID. The binding already routes dcid to the connection. After a
+// Retry, cfg.RetryODCID holds the client's original Destination Connection
+// ID and dcid is the Retry's Source Connection ID.
+func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte) *Conn {
 	c := newConn(cfg, host)
 	c.accept.acceptor = acceptor
-	c.cids.originalDCID = bytes.Clone(odcid)
-	c.cids.odcidRouted = true
+	c.cids.initialDCID = bytes.Clone(dcid)
+	c.cids.originalDCID = c.cids.initialDCID
+	if cfg.RetryODCID != nil {
+		c.cids.originalDCID = bytes.Clone(cfg.RetryODCID)
+		c.cids.retried = true
+		c.cids.retrySCID = c.cids.initialDCID
+		c.stats.StatelessRetry = true
+	}
+	c.path.validated = cfg.AddressValidated
 	c.cids.peerInitialSCID = bytes.Clone(clientSCID)
 	c.issueLocalCID(false)
 	c.cids.remote = []remoteCID{{cid: makeConnID(clientSCID)}}
-	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, false)
+	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, dcid, false)
 	return c
 }
 

@@ -98,6 +98,10 @@ func (c *Conn) HandshakeComplete() {
 		// (RFC 9001 §4.1.2); it tells the client with HANDSHAKE_DONE.
 		c.flags |= flagHandshakeDone
 		c.confirmHandshake()
+		if c.cfg.IssueToken != nil {
+			c.newToken = c.cfg.IssueToken(c.path.peer)
+			c.flags |= flagNewToken
+		}
 	}
 	c.cids.issueUpTo(c)
 	c.onConnected()
