@@ -12,6 +12,9 @@ func (c *Conn) onConnected() {
 	cs := c.hs.ConnectionState()
 	c.alpn = cs.NegotiatedProtocol
 	c.restartIdleTimer(c.now)
+	// Publish first so that getters called from the event's handler, or
+	// right after it, already see the negotiated ALPN.
+	c.publishSnapshot()
 	if c.events != nil {
 		c.events.Connected(cs.DidResume, c.alpn)
 	}
