@@ -99,7 +99,7 @@ func (e event) String() string { return fmt.Sprintf("%s(%d,%d)", e.name, e.a, e.
 
 // endpoint is one side of the pair: its connection and what it saw.
 type endpoint struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	c      *Conn
 	addr   netip.AddrPort
@@ -278,10 +278,10 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 	}
 	e.received[s.ID()] = append(e.received[s.ID()], all...)
 	e.record(event{name: "Receive", a: off, b: n, s: s, fin: fin})
-	if e.echo && len(all) > 0 {
+	if e.echo && len(all) > 0 && !s.Unidirectional() {
 		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil, false)
 	}
-	if e.echo && fin {
+	if e.echo && fin && !s.Unidirectional() {
 		e.c.StreamShutdown(s, StreamShutdownGraceful, 0)
 	}
 	if e.consumeNone {
@@ -366,7 +366,7 @@ type inFlight struct {
 
 // pair is the two endpoints plus the network between them.
 type pair struct {
-	t              *testing.T
+	t              testing.TB
 	now            mono.Time
 	client, server *endpoint
 	wire           []inFlight
@@ -382,11 +382,12 @@ type pair struct {
 	rejectConn     bool
 	serverTLS      *tls.Config
 	serverSettings Settings
+	steps          int // simulation steps taken by runUntil
 }
 
 type pairOption func(p *pair, cc *Config, clientTLS *tls.Config)
 
-func newPair(t *testing.T, opts ...pairOption) *pair {
+func newPair(t testing.TB, opts ...pairOption) *pair {
 	t.Helper()
 	cert, pool := certOnce()
 	p := &pair{
@@ -501,6 +502,7 @@ func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
 	p.step()
 	stuck := 0
 	for !cond() {
+		p.steps++
 		t := p.next()
 		if t.IsZero() || t > end {
 			p.now = end
