@@ -1,0 +1,2 @@
+// Package interop holds hquic's interoperability tests against quic-go.
+package interop
