@@ -15,6 +15,9 @@ type ClientHello struct {
 	ServerName string   // the SNI host name, empty if absent
 	ALPNs      []string // the client's ALPN list in its preference order
 	Raw        []byte   // the whole handshake message, header included
+	// TransportParameters is the body of the quic_transport_parameters
+	// extension (RFC 9001 §8.2), aliasing Raw; nil if absent.
+	TransportParameters []byte
 }
 
 // errBadClientHello is returned for a malformed ClientHello; the caller
@@ -79,6 +82,8 @@ func ParseClientHello(msg []byte) (ClientHello, error) {
 			if ch.ALPNs, ok = parseALPN(body); !ok {
 				return ClientHello{}, errBadClientHello
 			}
+		case 57: // quic_transport_parameters
+			ch.TransportParameters = body
 		}
 	}
 	return ch, nil

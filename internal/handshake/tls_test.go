@@ -210,6 +210,9 @@ func TestClientHelloParsedFromRealClient(t *testing.T) {
 	if ch.ServerName != "example.test" || len(ch.ALPNs) != 2 || ch.ALPNs[0] != "h3" || ch.ALPNs[1] != "echo" {
 		t.Fatalf("parsed %q %q", ch.ServerName, ch.ALPNs)
 	}
+	if !bytes.Equal(ch.TransportParameters, []byte{1}) {
+		t.Fatalf("transport parameters %x, want 01", ch.TransportParameters)
+	}
 	for i := 0; i < len(data); i++ {
 		if _, err := ParseClientHello(data[:i]); err == nil {
 			t.Fatalf("truncated ClientHello of %d bytes accepted", i)
