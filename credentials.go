@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -76,6 +77,12 @@ type CredentialConfig struct {
 	// AllowedCipherSuites restricts cipher suites, with
 	// CredentialSetAllowedCipherSuites.
 	AllowedCipherSuites AllowedCipherSuites
+	// KeyLogWriter, when set, receives the TLS secrets of every connection
+	// using these credentials in the NSS key log format (SSLKEYLOGFILE),
+	// so that packet captures can be decrypted; it is crypto/tls's
+	// Config.KeyLogWriter and must be safe for concurrent use. An hquic
+	// extension for debugging only: it defeats the connections' security.
+	KeyLogWriter io.Writer
 }
 
 // credential is a loaded CredentialConfig: flags plus a crypto/tls template
@@ -118,6 +125,7 @@ func newCredential(op string, cc *CredentialConfig, alpns []string) (*credential
 		MinVersion:   tls.VersionTLS13,
 		NextProtos:   slices.Clone(alpns),
 		Certificates: certs,
+		KeyLogWriter: cc.KeyLogWriter,
 	}
 	if cr.client {
 		t.RootCAs = cr.roots
