@@ -113,7 +113,8 @@ func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
 	sb, err := l.reg.lib.listenerBinding(op, l, local)
 	if err != nil {
 		l.mu.Lock()
-		l.started = false
+		// No stop will complete: Close must not wait for one.
+		l.started, l.stopped = false, nil
 		l.mu.Unlock()
 		return err
 	}
