@@ -21,6 +21,11 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 		if n < 0 {
 			return false, false, &wire.Error{Code: wire.FrameEncodingError, Reason: "malformed frame type"}
 		}
+		if !wire.FrameAllowed(typ, wire.Packet1RTT) {
+			// Every known frame type may appear in 1-RTT packets, so this
+			// one is unknown (RFC 9000 §12.4: FRAME_ENCODING_ERROR).
+			return false, false, &wire.Error{Code: wire.FrameEncodingError, FrameType: typ, Reason: "unknown frame type"}
+		}
 		if !wire.FrameAllowed(typ, pt) {
 			return false, false, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ,
 				Reason: "frame not allowed in this packet type"}

@@ -36,9 +36,26 @@ func TestAppShutdownDeliversCodeToPeerAndCompletesBothSides(t *testing.T) {
 			if !p.runUntil(5*time.Second, func() bool { return peer.has("Receive") }) {
 				t.Fatal("stream never reached the peer")
 			}
+			var peerSent []time.Duration // send times of the peer's datagrams
+			p.drop = func(from *endpoint, n int, data []byte) bool {
+				if from == peer {
+					peerSent = append(peerSent, p.now.Sub(0))
+				}
+				return false
+			}
 			ini.c.Shutdown(false, 0x1234)
 			if !p.runUntil(10*time.Second, p.bothDone) {
 				t.Fatalf("not closed: %s %v / %s %v", ini.name, ini.names(), peer.name, peer.names())
+			}
+			draining, _ := peer.find("ShutdownByPeer")
+			n := 0
+			for _, at := range peerSent {
+				if at >= draining.at.Sub(0) {
+					n++
+				}
+			}
+			if n > 1 {
+				t.Errorf("peer sent %d datagrams after the close; a draining endpoint sends at most one (RFC 9000 §10.2.2)", n)
 			}
 			if ini.has("ShutdownByTransport") || ini.has("ShutdownByPeer") {
 				t.Errorf("initiator got a shutdown-initiated event: %v", ini.names())
@@ -383,5 +400,41 @@ func TestStatelessResetClosesConnectionSilently(t *testing.T) {
 				t.Errorf("client sent %d datagrams after a stateless reset", p.sentCount[p.client]-before)
 			}
 		})
+	}
+}
+
+func TestKeepAliveKeepsIdleConnectionOpen(t *testing.T) {
+	p := newPair(t, withClientSettings(func(s *Settings) {
+		s.IdleTimeout = 5 * time.Second
+		s.KeepAliveInterval = 2 * time.Second
+	}))
+	p.serverSettings.IdleTimeout = 5 * time.Second
+	p.handshake()
+	p.runUntil(time.Minute, func() bool { return p.client.has("ShutdownComplete") || p.server.has("ShutdownComplete") })
+	if p.client.has("ShutdownComplete") || p.server.has("ShutdownComplete") {
+		t.Fatalf("keep-alive did not keep the connection: client %v server %v", p.client.names(), p.server.names())
+	}
+	if n := p.sentCount[p.client]; n < 25 {
+		t.Errorf("client sent %d datagrams in a minute with a 2s keep-alive", n)
+	}
+	echoWorks(t, p)
+}
+
+func TestDisconnectTimeoutClosesWhenPeerStopsAcknowledging(t *testing.T) {
+	p := newPair(t, withClientSettings(func(s *Settings) { s.DisconnectTimeout = 3 * time.Second }))
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	p.drop = func(from *endpoint, n int, data []byte) bool { return from == p.server }
+	start := p.now
+	openSend(p, make([]byte, 10<<10), true)
+	if !p.runUntil(time.Minute, func() bool { return p.client.has("ShutdownComplete") }) {
+		t.Fatalf("client never gave up: %v", p.client.names())
+	}
+	ev, _ := p.client.find("ShutdownByTransport")
+	if ev.r.Local != ReasonDisconnect {
+		t.Errorf("close %+v, want the disconnect timeout", ev.r)
+	}
+	if d := ev.at.Sub(start); d != 3*time.Second {
+		t.Errorf("gave up after %v, want the 3s disconnect timeout", d)
 	}
 }
