@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hquic/quic"
+	"github.com/hquic/quic/interop/internal/runner"
+)
+
+// connectionTimeout bounds one connection's downloads.
+const connectionTimeout = 5 * time.Minute
+
+// runClient downloads env's requests: all on one connection, or one
+// connection each for multiconnect.
+func runClient(env *runner.Env) error {
+	keyLog, err := env.KeyLog()
+	if err != nil {
+		return err
+	}
+	if keyLog != nil {
+		defer keyLog.Close()
+	}
+	lib, reg, err := openLibrary(env)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	defer reg.Close()
+	cfg, err := configuration(reg, env, keyLog)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	if env.TestCase == runner.CaseMulticonnect {
+		for _, u := range env.Requests {
+			if err := download(reg, cfg, env, []*url.URL{u}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return download(reg, cfg, env, env.Requests)
+}
+
+// download fetches urls over one connection, in parallel streams, and
+// saves them. The server is the first URL's.
+func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, urls []*url.URL) error {
+	host, addr, err := runner.ServerAddr(urls[0])
+	if err != nil {
+		return err
+	}
+	var (
+		mu       sync.Mutex
+		failure  error
+		pending  = len(urls)
+		finished = make(chan struct{})
+		closed   = make(chan struct{})
+		stats    quic.Statistics
+	)
+	finish := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && failure == nil {
+			failure = err
+		}
+		if pending > 0 {
+			pending--
+			if pending == 0 || err != nil {
+				pending = 0
+				close(finished)
+			}
+		}
+	}
+	c, err := reg.NewConnection(func(c *quic.Connection, ev quic.ConnectionEvent) error {
+		switch ev := ev.(type) {
+		case *quic.ShutdownInitiatedByTransportEvent:
+			finish(fmt.Errorf("connection closed by the transport: %w", ev.Err))
+		case *quic.ShutdownInitiatedByPeerEvent:
+			finish(fmt.Errorf("server closed the connection with code %#x", ev.ErrorCode))
+		case *quic.ConnectionShutdownCompleteEvent:
+			stats, _ = c.Statistics()
+			finish(errors.New("connection closed"))
+			close(closed)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetRemoteAddr(addr); err != nil {
+		return err
+	}
+	for _, u := range urls {
+		if err := get(c, env, u, finish); err != nil {
+			return err
+		}
+	}
+	if err := c.Start(cfg, quic.AddressFamilyUnspec, host, addr.Port()); err != nil {
+		return err
+	}
+	select {
+	case <-finished:
+	case <-time.After(connectionTimeout):
+		return errors.New("timed out")
+	}
+	mu.Lock()
+	err = failure
+	mu.Unlock()
+	if err != nil {
+		return err
+	}
+	c.Shutdown(quic.ConnectionShutdownNone, 0)
+	<-closed
+	// The lab reads this line; the runner ignores it.
+	fmt.Fprintf(os.Stderr, "hquic-stats: key_updates=%d ecn_capable=%v retry=%v version_negotiation=%v rtt=%v lost=%d\n",
+		stats.KeyUpdateCount, stats.ECNCapable, stats.StatelessRetry, stats.VersionNegotiation, stats.RTT,
+		stats.SendSuspectedLostPackets)
+	return nil
+}
+
+// get opens a stream for u's request and saves the response when the
+// stream ends; finish is called once with the outcome.
+func get(c *quic.Connection, env *runner.Env, u *url.URL, finish func(error)) error {
+	var (
+		body []byte
+		fin  bool
+		fail error
+	)
+	s, err := c.NewStream(quic.StreamOpenNone, func(s *quic.Stream, ev quic.StreamEvent) error {
+		switch ev := ev.(type) {
+		case *quic.ReceiveEvent:
+			for _, b := range ev.Buffers {
+				body = append(body, b...)
+			}
+			if ev.Flags&quic.ReceiveFIN != 0 {
+				fin = true
+			}
+		case *quic.StartCompleteEvent:
+			if ev.Status.Failed() && fail == nil {
+				fail = fmt.Errorf("%s: stream start failed: %v", u.Path, ev.Status)
+			}
+		case *quic.PeerSendAbortedEvent:
+			fail = fmt.Errorf("%s: server reset the stream with code %#x", u.Path, ev.ErrorCode)
+		case *quic.StreamShutdownCompleteEvent:
+			s.Close()
+			switch {
+			case fail != nil:
+			case ev.ConnectionShutdown:
+				fail = fmt.Errorf("%s: connection closed during the download", u.Path)
+			case !fin:
+				fail = fmt.Errorf("%s: stream ended without FIN", u.Path)
+			default:
+				fail = save(env.DownloadPath(u), body)
+			}
+			finish(fail)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.Send([][]byte{runner.Request(u)}, quic.SendStart|quic.SendFIN, nil)
+}
+
+func save(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(name, data, 0o644)
+}

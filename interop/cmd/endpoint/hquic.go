@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"time"
+
+	"github.com/hquic/quic"
+	"github.com/hquic/quic/interop/internal/runner"
+)
+
+// openLibrary opens hquic with the library-wide settings env's test case
+// needs: Retry for every new client (retry) and a preference for QUIC v2
+// in compatible version negotiation (v2, server side).
+func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
+	lib, err := quic.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*quic.Library, *quic.Registration, error) {
+		lib.Close()
+		return nil, nil, err
+	}
+	if env.Role == "server" && env.TestCase == runner.CaseRetry {
+		if err := lib.SetGlobalSettings(&quic.GlobalSettings{StatelessRetryEnabled: quic.Some(true)}); err != nil {
+			return fail(err)
+		}
+	}
+	if env.Role == "server" && env.TestCase == runner.CaseV2 {
+		both := []uint32{quic.Version2, quic.Version1}
+		if err := lib.SetVersionSettings(&quic.VersionSettings{
+			AcceptableVersions: both, OfferedVersions: both, FullyDeployedVersions: both,
+		}); err != nil {
+			return fail(err)
+		}
+	}
+	reg, err := lib.NewRegistration(&quic.RegistrationConfig{AppName: "interop-endpoint"})
+	if err != nil {
+		return fail(err)
+	}
+	return lib, reg, nil
+}
+
+// settings are the transport settings for env's role and test case.
+func settings(env *runner.Env) *quic.Settings {
+	s := &quic.Settings{
+		IdleTimeout:          quic.Some(30 * time.Second),
+		HandshakeIdleTimeout: quic.Some(30 * time.Second),
+	}
+	if env.Role == "server" {
+		// The runner's multiplexing check wants a limit of at most 1000.
+		s.PeerBidiStreamCount = quic.Some[uint16](1000)
+	}
+	if env.TestCase == runner.CaseECN {
+		s.ECNEnabled = quic.Some(true)
+	}
+	if env.TestCase == runner.CaseKeyUpdate {
+		// Small enough that the client's ACKs alone trigger updates.
+		s.MaxBytesPerKey = quic.Some[uint64](16 << 10)
+	}
+	return s
+}
+
+// credential is env's TLS credential.
+func credential(env *runner.Env, keyLog io.Writer) *quic.CredentialConfig {
+	if env.Role == "server" {
+		return &quic.CredentialConfig{
+			Type: quic.CredentialCertificateFile, CertFile: env.CertFile(), KeyFile: env.KeyFile(),
+			KeyLogWriter: keyLog,
+		}
+	}
+	cc := &quic.CredentialConfig{Type: quic.CredentialNone, Flags: quic.CredentialClient, KeyLogWriter: keyLog}
+	if env.Verify {
+		cc.Flags |= quic.CredentialSetCACertificateFile
+		cc.CAFile = env.CAFile()
+	} else {
+		cc.Flags |= quic.CredentialNoCertificateValidation
+	}
+	return cc
+}
+
+// configuration opens the configuration for env.
+func configuration(reg *quic.Registration, env *runner.Env, keyLog io.Writer) (*quic.Configuration, error) {
+	cfg, err := reg.NewConfiguration([]string{runner.ALPN}, settings(env))
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.LoadCredential(credential(env, keyLog)); err != nil {
+		cfg.Close()
+		return nil, err
+	}
+	if env.Role == "client" && env.TestCase == runner.CaseV2 {
+		// Start in v1 and offer v2, which the server may switch to.
+		both := []uint32{quic.Version1, quic.Version2}
+		if err := cfg.SetVersionSettings(&quic.VersionSettings{
+			AcceptableVersions: both, OfferedVersions: both, FullyDeployedVersions: both,
+		}); err != nil {
+			cfg.Close()
+			return nil, err
+		}
+	}
+	return cfg, nil
+}

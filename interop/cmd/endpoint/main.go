@@ -1,0 +1,64 @@
+// Command endpoint is hquic's endpoint for the QUIC interop runner
+// (quic-interop/quic-interop-runner) and for the local lab in
+// internal/lab: HTTP/0.9 over QUIC (ALPN hq-interop), configured by the
+// runner's environment variables ROLE, TESTCASE, REQUESTS, SSLKEYLOGFILE and
+// QLOGDIR, with the runner's directories (/www, /certs, /downloads, port
+// 443) overridable for local use:
+//
+//	endpoint [-role R] [-testcase T] [-requests URLS] [-www DIR] [-certs DIR]
+//	         [-downloads DIR] [-listen HOST:PORT] [-keylog FILE] [-verify]
+//
+// It exits 0 on success, 1 on failure and 127 for a test case it does not
+// support. hquic writes no qlog, so QLOGDIR is ignored.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/hquic/quic/interop/internal/runner"
+)
+
+func main() {
+	env, err := runner.Parse("endpoint", os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "endpoint:", err)
+		os.Exit(runner.ExitFailure)
+	}
+	if reason := unsupported(env); reason != "" {
+		fmt.Fprintf(os.Stderr, "endpoint: %s test case %q unsupported: %s\n", env.Role, env.TestCase, reason)
+		os.Exit(runner.ExitUnsupported)
+	}
+	if env.Role == "server" {
+		err = serve(env)
+	} else {
+		err = runClient(env)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "endpoint:", err)
+		os.Exit(runner.ExitFailure)
+	}
+}
+
+// unsupported returns why hquic cannot run env's test case, or "".
+func unsupported(env *runner.Env) string {
+	if !runner.Supported(env.Role, env.TestCase) {
+		return "not a test case of the runner for this role"
+	}
+	if env.Role == "client" {
+		switch env.TestCase {
+		case runner.CaseChaCha20:
+			return "crypto/tls cannot restrict the TLS 1.3 cipher suites a client offers"
+		case runner.CaseResumption, runner.CaseZeroRTT:
+			return "the public API has no client resumption ticket (QUIC_PARAM_CONN_RESUMPTION_TICKET)"
+		}
+		return ""
+	}
+	switch env.TestCase {
+	case runner.CaseConnectionMigration:
+		return "servers cannot advertise a preferred_address"
+	case runner.CaseResumption, runner.CaseZeroRTT:
+		return "servers issue no session tickets (the engine never sends NewSessionTicket)"
+	}
+	return ""
+}

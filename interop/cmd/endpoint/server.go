@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hquic/quic"
+	"github.com/hquic/quic/interop/internal/runner"
+)
+
+// serve runs the HTTP/0.9 server until SIGINT or SIGTERM.
+func serve(env *runner.Env) error {
+	keyLog, err := env.KeyLog()
+	if err != nil {
+		return err
+	}
+	if keyLog != nil {
+		defer keyLog.Close()
+	}
+	ua, err := net.ResolveUDPAddr("udp", env.Listen)
+	if err != nil {
+		return fmt.Errorf("-listen: %w", err)
+	}
+	addr := ua.AddrPort()
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	if !addr.Addr().IsValid() || ua.IP == nil {
+		addr = netip.AddrPortFrom(netip.IPv6Unspecified(), addr.Port())
+	}
+	lib, reg, err := openLibrary(env)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	defer reg.Close()
+	cfg, err := configuration(reg, env, keyLog)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	l, err := reg.NewListener(func(l *quic.Listener, ev quic.ListenerEvent) error {
+		if ev, ok := ev.(*quic.NewConnectionEvent); ok {
+			ev.Connection.SetHandler(func(c *quic.Connection, ev quic.ConnectionEvent) error {
+				return serverConnection(env, c, ev)
+			})
+			return ev.Connection.SetConfiguration(cfg)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := l.Start([]string{runner.ALPN}, addr); err != nil {
+		return err
+	}
+	bound, _ := l.LocalAddr()
+	fmt.Printf("listening on %v\n", bound)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	reg.Shutdown(quic.ConnectionShutdownNone, 0)
+	return nil
+}
+
+func serverConnection(env *runner.Env, c *quic.Connection, ev quic.ConnectionEvent) error {
+	switch ev := ev.(type) {
+	case *quic.PeerStreamStartedEvent:
+		r := &request{env: env}
+		ev.Stream.SetHandler(r.handle)
+	case *quic.ConnectionShutdownCompleteEvent:
+		if !ev.AppCloseInProgress {
+			c.Close()
+		}
+	}
+	return nil
+}
+
+// request is one HTTP/0.9 request stream on the server.
+type request struct {
+	env *runner.Env
+	buf []byte
+}
+
+// Stream error codes the server resets with.
+const (
+	codeBadRequest = 0x10
+	codeNotFound   = 0x11
+)
+
+func (r *request) handle(s *quic.Stream, ev quic.StreamEvent) error {
+	switch ev := ev.(type) {
+	case *quic.ReceiveEvent:
+		for _, b := range ev.Buffers {
+			r.buf = append(r.buf, b...)
+		}
+		if len(r.buf) > runner.MaxRequest {
+			s.Shutdown(quic.StreamShutdownAbort, codeBadRequest)
+			return nil
+		}
+		if ev.Flags&quic.ReceiveFIN != 0 {
+			// Reading the file may block: not on the connection's worker.
+			go r.respond(s)
+		}
+	case *quic.PeerSendAbortedEvent:
+		s.Shutdown(quic.StreamShutdownAbort, ev.ErrorCode)
+	case *quic.StreamShutdownCompleteEvent:
+		if !ev.AppCloseInProgress {
+			s.Close()
+		}
+	}
+	return nil
+}
+
+func (r *request) respond(s *quic.Stream) {
+	name, err := runner.ParseRequest(r.env.WWW, r.buf)
+	if err != nil {
+		s.Shutdown(quic.StreamShutdownAbort, codeBadRequest)
+		return
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		s.Shutdown(quic.StreamShutdownAbort, codeNotFound)
+		return
+	}
+	if err := s.Send([][]byte{data}, quic.SendFIN, nil); err != nil {
+		s.Shutdown(quic.StreamShutdownAbort, codeNotFound)
+	}
+}
