@@ -10,7 +10,6 @@ import (
 	"github.com/hquic/quic/internal/endpoint"
 	"github.com/hquic/quic/internal/token"
 	"github.com/hquic/quic/internal/udp"
-	"github.com/hquic/quic/internal/wire"
 )
 
 // bindingTable holds a library's UDP bindings shared by listeners
@@ -58,11 +57,12 @@ func (l *Library) udpOptions() udp.Options {
 // endpointConfig returns the binding configuration; h is nil for client
 // sockets.
 func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
+	accept, _ := serverVersions(l)
 	cfg := endpoint.Config{
 		CIDLen:   cidLen,
 		ResetKey: l.resetTokens(),
 		Handler:  h,
-		Versions: []uint32{wire.Version1},
+		Versions: accept,
 		UDP:      l.udpOptions(),
 	}
 	if h != nil {
@@ -210,9 +210,11 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
 	host := b.NewHost()
 	lib := sb.lib
+	_, preferred := serverVersions(lib)
 	cfg := conn.Config{
 		Side:             conn.Server,
 		Version:          info.Version,
+		Versions:         preferred,
 		Settings:         engineSettings(ptr(lib.connectionSettings())),
 		ResetKey:         lib.resetTokens().Token,
 		CIDLen:           cidLen,

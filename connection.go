@@ -12,7 +12,6 @@ import (
 	"github.com/hquic/quic/internal/conn"
 	"github.com/hquic/quic/internal/endpoint"
 	"github.com/hquic/quic/internal/exec"
-	"github.com/hquic/quic/internal/wire"
 )
 
 // Connection is a QUIC connection handle (MsQuic's HQUIC connection). A
@@ -186,9 +185,11 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	}
 	host := b.NewHost()
 	cache := c.lib.tokenCache()
+	first, offered := clientVersions(cfg, c.lib)
 	ecfg := conn.Config{
 		Side:         conn.Client,
-		Version:      wire.Version1,
+		Version:      first,
+		Versions:     offered,
 		TLS:          cfg.tlsConfigForClient(tlsName, nil),
 		Settings:     engineSettings(&s),
 		ResetKey:     c.lib.resetTokens().Token,

@@ -84,3 +84,53 @@ func (v *VersionSettings) clone() *VersionSettings {
 		FullyDeployedVersions: slices.Clone(v.FullyDeployedVersions),
 	}
 }
+
+// clientVersions resolves a client's version choice from the
+// configuration's VersionSettings, else the library's (MsQuic: a client
+// starts with FullyDeployedVersions[0] and offers OfferedVersions). Without
+// version settings a client uses QUIC v1 alone and sends no
+// version_information.
+func clientVersions(cfg *Configuration, lib *Library) (first uint32, offered []uint32) {
+	v := cfg.VersionSettings()
+	if v == nil {
+		v = lib.VersionSettings()
+	}
+	if v == nil {
+		return Version1, nil
+	}
+	offered = v.OfferedVersions
+	if len(offered) == 0 {
+		offered = v.FullyDeployedVersions
+	}
+	switch {
+	case len(v.FullyDeployedVersions) > 0:
+		first = v.FullyDeployedVersions[0]
+	case len(offered) > 0:
+		first = offered[0]
+	default:
+		return Version1, nil
+	}
+	return first, offered
+}
+
+// serverVersions resolves what a server accepts and prefers: the library's
+// AcceptableVersions (MsQuic requires servers to set version settings
+// globally), by default QUIC v1 and v2. With version settings, a server
+// also switches clients to the first FullyDeployedVersions entry they
+// support (compatible negotiation, RFC 9368); preferred is nil otherwise.
+func serverVersions(lib *Library) (accept, preferred []uint32) {
+	v := lib.VersionSettings()
+	if v == nil || len(v.AcceptableVersions) == 0 {
+		return []uint32{Version1, Version2}, nil
+	}
+	for _, a := range v.AcceptableVersions {
+		if isSupportedVersion(a) {
+			accept = append(accept, a)
+		}
+	}
+	preferred = v.FullyDeployedVersions
+	if len(preferred) == 0 {
+		preferred = accept
+	}
+	return accept, preferred
+}

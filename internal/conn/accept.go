@@ -78,6 +78,9 @@ func (a *acceptState) onCrypto(c *Conn, now mono.Time, off uint64, data []byte) 
 	if err != nil {
 		return &wire.Error{Code: wire.CryptoError(50), FrameType: wire.FrameCrypto, Reason: err.Error()}
 	}
+	if ch.TransportParameters != nil {
+		c.chooseCompatibleVersion(ch.TransportParameters)
+	}
 	info := NewConnectionInfo{
 		Version:     c.version,
 		Local:       c.path.local,

@@ -74,6 +74,12 @@ type Config struct {
 	// TLS is the client's TLS configuration. A server gets its own later,
 	// from SetConfiguration.
 	TLS *tls.Config
+	// Versions are the QUIC versions we support, in preference order; when
+	// set, version_information is exchanged (RFC 9368), a client offers
+	// them and follows a Version Negotiation packet to one of them, and a
+	// server switches a client to a version it prefers. Empty: Version
+	// only.
+	Versions []uint32
 	// Settings are the transport settings. A server's may be replaced by
 	// SetConfiguration before the handshake proceeds.
 	Settings Settings
@@ -203,6 +209,7 @@ type Conn struct {
 	peerParams wire.TransportParameters
 	hasPeerTP  bool
 
+	vers      versionState
 	cids      cidState
 	path      path
 	mtu       mtuState

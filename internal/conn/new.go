@@ -61,20 +61,29 @@ func newConn(cfg Config, host Host) *Conn {
 		set:     cfg.Settings,
 		host:    host,
 	}
+	c.vers.first = cfg.Version
 	c.path.init(cfg.Peer, cfg.Local, cfg.Settings.MinimumMTU)
 	c.app.recvFirstPN, c.app.sentFirstPN = -1, -1
+	c.initPacketSpaces()
 	c.applySettings()
 	return c
 }
 
-// applySettings (re)initialises the sub-states from c.set. A server calls
-// it again when its configuration arrives, before it has sent anything.
+// applySettings (re)initialises the sub-states that depend on c.set. A
+// server calls it again when its configuration arrives: it has sent
+// nothing yet, so loss recovery starts clean, and it has received only
+// Initial packets, whose acknowledgment state is kept.
 func (c *Conn) applySettings() {
 	s := &c.set
-	for sp := range c.spaces {
-		c.spaces[sp].largestAcked = -1
-		c.spaces[sp].acks.Init(recovery.Space(sp), s.MaxAckDelay, maxAckRanges)
-	}
+	c.spaces[recovery.SpaceApp].acks.Init(recovery.SpaceApp, s.MaxAckDelay, maxAckRanges)
+	c.initLoss()
+	c.rx.setLimit(recvQueueLimit(s))
+	c.streams.init(c)
+}
+
+// initLoss starts loss recovery and congestion control afresh.
+func (c *Conn) initLoss() {
+	s := &c.set
 	c.loss.Init(recovery.Config{
 		InitialRTT:           s.InitialRTT,
 		MaxDatagramSize:      c.path.maxDatagramSize(),
@@ -87,8 +96,15 @@ func (c *Conn) applySettings() {
 		MaxPTOCount:          s.MaxPTOCount,
 		HandshakePTOFloor:    s.HandshakePTOFloor,
 	}, c.side == Server)
-	c.rx.setLimit(recvQueueLimit(s))
-	c.streams.init(c)
+}
+
+// initPacketSpaces starts packet numbering and acknowledgment tracking
+// afresh, without keys.
+func (c *Conn) initPacketSpaces() {
+	for sp := range c.spaces {
+		c.spaces[sp] = space{largestAcked: -1}
+		c.spaces[sp].acks.Init(recovery.Space(sp), c.set.MaxAckDelay, maxAckRanges)
+	}
 }
 
 // recvQueueLimit derives the receive queue bound from the connection flow

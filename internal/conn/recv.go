@@ -76,24 +76,23 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	if first != nil && !bytes.Equal(h.DCID, first) {
 		return h.Len, h.DCID // RFC 9000 §12.2: ignore a different DCID
 	}
-	if h.Version != c.version {
-		return h.Len, h.DCID
-	}
 	pkt := data[:h.Len]
 	var sp recovery.Space
-	var keys *protect.Keys
-	switch h.Type {
-	case wire.PacketRetry:
+	var keys, switchWrite *protect.Keys
+	switch {
+	case h.Type == wire.PacketRetry:
 		c.onRetry(now, pkt)
 		return 0, nil
-	case wire.PacketInitial:
-		sp, keys = recovery.SpaceInitial, c.spaces[recovery.SpaceInitial].read
-	case wire.PacketHandshake:
-		sp, keys = recovery.SpaceHandshake, c.spaces[recovery.SpaceHandshake].read
-	case wire.Packet0RTT:
-		if c.side != Server {
+	case h.Version != c.version:
+		if keys, switchWrite = c.acceptVersion(&h); keys == nil {
 			return h.Len, h.DCID
 		}
+		sp = recovery.SpaceInitial
+	case h.Type == wire.PacketInitial:
+		sp, keys = recovery.SpaceInitial, c.spaces[recovery.SpaceInitial].read
+	case h.Type == wire.PacketHandshake:
+		sp, keys = recovery.SpaceHandshake, c.spaces[recovery.SpaceHandshake].read
+	case h.Type == wire.Packet0RTT && c.side == Server:
 		sp, keys = recovery.SpaceApp, c.zeroRTT.read
 	default:
 		return h.Len, h.DCID
@@ -111,6 +110,9 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	if err != nil {
 		c.stats.RecvDecryptionFailures++
 		return h.Len, h.DCID
+	}
+	if switchWrite != nil {
+		c.commitVersion(h.Version, keys, switchWrite)
 	}
 	if c.side == Client && sp == recovery.SpaceInitial && !c.onServerInitial(h.SCID) {
 		return h.Len, h.DCID

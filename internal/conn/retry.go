@@ -36,11 +36,13 @@ func (c *Conn) onRetry(now mono.Time, pkt []byte) {
 }
 
 // onVersionNegotiation handles a Version Negotiation packet on a client
-// (RFC 9000 §6.2): it is ignored once any other packet was processed, or
-// if it lists our version (a forgery, §6.2); otherwise the connection fails
-// with a version negotiation error.
+// (RFC 9000 §6.2). It is ignored once any other packet was processed, after
+// an earlier Version Negotiation, or if it lists the version we used (a
+// forgery or a downgrade attempt, §6.2). Otherwise the client starts again,
+// invisibly to the application, with the first of its versions the server
+// lists, or fails with a version negotiation error if there is none.
 func (c *Conn) onVersionNegotiation(now mono.Time, pkt []byte) {
-	if c.side != Client || c.cids.peerInitialSCID != nil || c.cids.retried || c.life.state != stateHandshake {
+	if c.side != Client || c.cids.peerInitialSCID != nil || c.cids.retried || c.vers.restarted || c.life.state != stateHandshake {
 		return
 	}
 	dcid, scid, versions, ok := wire.ParseVersionNegotiation(pkt)
@@ -51,6 +53,12 @@ func (c *Conn) onVersionNegotiation(now mono.Time, pkt []byte) {
 		return
 	}
 	c.stats.VersionNegotiation = true
+	for _, v := range c.versions() {
+		if wire.IsSupportedVersion(v) && wire.VersionListContains(versions, v) {
+			c.restartWithVersion(now, v)
+			return
+		}
+	}
 	c.closeLocal(now, ReasonVersionNegotiation, true)
 }
 

@@ -59,6 +59,9 @@ func (c *Conn) PeerTransportParameters(b []byte) error {
 	if err := c.checkCIDAuthentication(&p); err != nil {
 		return err
 	}
+	if err := c.checkVersionInformation(&p); err != nil {
+		return err
+	}
 	c.peerParams = p
 	c.hasPeerTP = true
 	c.applyPeerParameters()
@@ -158,6 +161,7 @@ func (c *Conn) localTransportParameters() []byte {
 	p.InitialSourceCID = c.cids.local[0].id()
 	p.HasInitialSourceCID = true
 	p.GreaseQUICBit = s.GreaseQUICBit
+	p.VersionInformation, p.HasVersionInformation = c.versionInformation()
 	if s.DatagramReceive {
 		p.MaxDatagramFrameSize = maxDatagramFrameSize
 		p.HasMaxDatagramFrameSize = true
