@@ -382,7 +382,10 @@ type pair struct {
 	rejectConn     bool
 	serverTLS      *tls.Config
 	serverSettings Settings
-	steps          int // simulation steps taken by runUntil
+	serverVersions []uint32 // server Config.Versions
+	// serverRetryODCID, if set, creates the server as after a Retry.
+	serverRetryODCID []byte
+	steps            int // simulation steps taken by runUntil
 }
 
 type pairOption func(p *pair, cc *Config, clientTLS *tls.Config)
@@ -450,7 +453,7 @@ func (p *pair) deliver(d inFlight) {
 		if !ok || h.Type != wire.PacketInitial {
 			return
 		}
-		cfg := Config{Side: Server, Version: h.Version, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
+		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
 			CIDLen: 8, Peer: clientAddr, Local: serverAddr}
 		to.c = NewServer(cfg, to, to, h.DCID, h.SCID)
 		to.c.SetScheduler(nopSched{})
