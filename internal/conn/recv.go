@@ -73,6 +73,9 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	if !ok {
 		return 0, nil
 	}
+	if !c.fixedBitOK(data[0]) {
+		return h.Len, h.DCID
+	}
 	if first != nil && !bytes.Equal(h.DCID, first) {
 		return h.Len, h.DCID // RFC 9000 §12.2: ignore a different DCID
 	}
@@ -128,6 +131,13 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	return h.Len, h.DCID
 }
 
+// fixedBitOK reports whether a packet's fixed bit is acceptable: it must
+// be set (RFC 9000 §17.2, §17.3.1) unless we advertised grease_quic_bit
+// (RFC 9287 §3).
+func (c *Conn) fixedBitOK(b0 byte) bool {
+	return b0&wire.FixedBit != 0 || c.set.GreaseQUICBit
+}
+
 // onServerInitial records the server's Source Connection ID from its first
 // Initial packet (RFC 9000 §7.2); later Initials must carry the same one.
 func (c *Conn) onServerInitial(scid []byte) bool {
@@ -146,7 +156,7 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 		return // too short for a header-protection sample (RFC 9001 §5.4.2)
 	}
 	dcid := data[1 : 1+n]
-	if first != nil && !bytes.Equal(dcid, first) {
+	if first != nil && !bytes.Equal(dcid, first) || !c.fixedBitOK(data[0]) {
 		return
 	}
 	var tail [16]byte

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"bytes"
 	"crypto/tls"
 	"testing"
 	"time"
@@ -121,5 +122,60 @@ func TestVersionNegotiationRestartsInOfferedVersion(t *testing.T) {
 	}
 	if got := p.client.names(); got[0] != "StreamsAvailable" {
 		t.Errorf("client events %v: the restart must be invisible", got)
+	}
+}
+
+// With grease_quic_bit advertised by both sides (RFC 9287), 1-RTT packets
+// go out with the fixed bit cleared at times, and are accepted.
+func TestGreaseQUICBit(t *testing.T) {
+	p := newPair(t, func(p *pair, cc *Config, _ *tls.Config) {
+		cc.Settings.GreaseQUICBit = true
+		p.serverSettings.GreaseQUICBit = true
+	})
+	cleared := 0
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if !wire.IsLongHeader(data[0]) && data[0]&wire.FixedBit == 0 {
+			cleared++
+		}
+		return false
+	}
+	p.server.echo = true
+	p.handshake()
+	s := openSend(p, bytes.Repeat([]byte("x"), 20000), true)
+	if !p.runUntil(10*time.Second, func() bool { return p.client.has("PeerSendShutdown") }) {
+		t.Fatal("no echo")
+	}
+	if len(p.client.received[s.ID()]) != 20000 {
+		t.Fatalf("echoed %d bytes", len(p.client.received[s.ID()]))
+	}
+	if cleared == 0 {
+		t.Error("no packet was sent with the fixed bit cleared")
+	}
+}
+
+// Without grease_quic_bit, a packet with the fixed bit cleared is dropped
+// before decryption (RFC 9000 §17.3.1).
+func TestFixedBitClearedDropped(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return len(p.wire) == 0 })
+	srv := p.server.c
+	failures := srv.stats.RecvDecryptionFailures
+	flipped := 0
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client && !wire.IsLongHeader(data[0]) {
+			data[0] &^= wire.FixedBit
+			flipped++
+		}
+		return false
+	}
+	c := p.client.c
+	c.StreamSend(c.NewStream(0), [][]byte{[]byte("x")}, SendFlagStart, nil, false)
+	p.runUntil(100*time.Millisecond, func() bool { return false })
+	if flipped == 0 {
+		t.Fatal("no packet was sent")
+	}
+	if srv.stats.RecvDecryptionFailures != failures || p.server.has("PeerStreamStarted") {
+		t.Fatal("a packet with the fixed bit cleared was processed")
 	}
 }
