@@ -45,6 +45,7 @@ type Connection struct {
 	configured  bool // server: SetConfiguration called
 	accepted    bool // server: the listener's handler accepted it
 	inHandshake bool // server: counted in the library's handshake memory
+	cidPrefix   []byte
 	settings    Settings
 	remote      netip.AddrPort // SetRemoteAddr before Start
 	local       netip.AddrPort // SetLocalAddr before Start
@@ -197,6 +198,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		Peer:         remote,
 		Local:        b.LocalAddr(),
 		InitialToken: cache.Get(tlsName),
+		CIDPrefix:    c.cidPrefix,
 		OnNewToken:   func(t []byte) { cache.Put(tlsName, t) },
 	}
 	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
@@ -420,4 +422,36 @@ func (c *Connection) dispatch(ev ConnectionEvent) error {
 		return nil
 	}
 	return (*h)(c, ev)
+}
+
+// MaxLocalCIDPrefix is the longest prefix SetLocalCIDPrefix accepts: hquic
+// issues 8-byte connection IDs and keeps at least 4 random bytes.
+const MaxLocalCIDPrefix = cidLen - 4
+
+// SetLocalCIDPrefix fixes the first bytes of every connection ID this
+// connection issues (the project spec's LOCAL_CID_PREFIX), so a load
+// balancer in front of a server fleet can route packets by it. Call it on
+// a server connection inside NewConnectionEvent before SetConfiguration
+// (the handshake connection ID is then replaced before the client sees it)
+// or on a client before Start. This is the unencrypted form of QUIC-LB
+// (draft-ietf-quic-load-balancers): the prefix can carry the first octet
+// (config rotation and length bits) and a server ID; encrypted QUIC-LB
+// configurations are not implemented. Errors: ErrInvalidParameter for a
+// prefix longer than MaxLocalCIDPrefix, ErrInvalidState once a client has
+// started.
+func (c *Connection) SetLocalCIDPrefix(prefix []byte) error {
+	const op = "Connection.SetLocalCIDPrefix"
+	if len(prefix) > MaxLocalCIDPrefix {
+		return opError(op, StatusInvalidParameter, "prefix longer than %d bytes", MaxLocalCIDPrefix)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.server && c.started {
+		return opError(op, StatusInvalidState, "client already started")
+	}
+	c.cidPrefix = append([]byte(nil), prefix...)
+	if c.eng != nil {
+		c.eng.SetCIDPrefix(prefix)
+	}
+	return nil
 }

@@ -203,6 +203,9 @@ func (e *endpoint) Accept(c *Conn, info *NewConnectionInfo) (Events, string, err
 	if e.p.rejectConn {
 		return nil, "", fmt.Errorf("rejected")
 	}
+	if e.p.serverCIDPrefix != nil {
+		c.SetCIDPrefix(e.p.serverCIDPrefix)
+	}
 	for _, a := range info.ClientALPNs {
 		if a == "test" {
 			c.SetConfiguration(&ServerConfig{TLS: e.p.serverTLS, Settings: e.p.serverSettings})
@@ -385,7 +388,9 @@ type pair struct {
 	serverVersions []uint32 // server Config.Versions
 	// serverRetryODCID, if set, creates the server as after a Retry.
 	serverRetryODCID []byte
-	steps            int // simulation steps taken by runUntil
+	// serverCIDPrefix, if set, is applied in the server's Accept.
+	serverCIDPrefix []byte
+	steps           int // simulation steps taken by runUntil
 }
 
 type pairOption func(p *pair, cc *Config, clientTLS *tls.Config)

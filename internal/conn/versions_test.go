@@ -179,3 +179,23 @@ func TestFixedBitClearedDropped(t *testing.T) {
 		t.Fatal("a packet with the fixed bit cleared was processed")
 	}
 }
+
+// A server's connection-ID prefix applies to every ID it issues, including
+// the handshake one (the spec's LOCAL_CID_PREFIX).
+func TestServerCIDPrefix(t *testing.T) {
+	prefix := []byte{0xab, 0xcd}
+	p := newPair(t, func(p *pair, _ *Config, _ *tls.Config) { p.serverCIDPrefix = prefix })
+	p.handshake()
+	remote := p.client.c.cids.remote
+	if len(remote) < 2 {
+		t.Fatalf("client holds %d server IDs", len(remote))
+	}
+	for _, r := range remote {
+		if !bytes.HasPrefix(r.id(), prefix) {
+			t.Errorf("server connection ID %x lacks the prefix", r.id())
+		}
+	}
+	if !bytes.HasPrefix(p.client.c.cids.peerInitialSCID, prefix) {
+		t.Errorf("handshake connection ID %x lacks the prefix", p.client.c.cids.peerInitialSCID)
+	}
+}
