@@ -90,13 +90,13 @@ type Fate uint8
 
 // Fates.
 const (
-	Delivered Fate = iota
-	Corrupted      // delivered with a byte changed
-	Lost           // random or bursty loss
-	DroppedIndex   // in the drop list
-	QueueFull      // tail drop at the bottleneck
-	Blackholed     // during a blackhole period
-	Unroutable     // to a client binding that no longer exists
+	Delivered    Fate = iota
+	Corrupted         // delivered with a byte changed
+	Lost              // random or bursty loss
+	DroppedIndex      // in the drop list
+	QueueFull         // tail drop at the bottleneck
+	Blackholed        // during a blackhole period
+	Unroutable        // to a client binding that no longer exists
 )
 
 var fateNames = [...]string{"delivered", "corrupted", "lost", "dropped-index", "queue-full", "blackholed", "unroutable"}
