@@ -33,7 +33,8 @@ type sharedBinding struct {
 
 	mu        sync.Mutex
 	listeners []*Listener
-	conns     int // server connections still using the socket
+	conns     int                      // server connections still using the socket
+	pending   map[*Connection]struct{} // server connections no listener accepted yet
 }
 
 // resetTokens returns the stateless reset key derived from the library's
@@ -163,17 +164,34 @@ func (sb *sharedBinding) removeListener(lis *Listener) {
 			break
 		}
 	}
+	var orphans []*Connection
 	if len(sb.listeners) == 0 {
 		sb.b.SetAccepting(false)
+		for c := range sb.pending {
+			orphans = append(orphans, c)
+		}
 	}
 	sb.mu.Unlock()
+	// Connections still in their handshake have no listener left to accept
+	// them: drop them silently.
+	for _, c := range orphans {
+		c.regShutdown(ConnectionShutdownSilent, 0)
+	}
 	sb.maybeClose()
 }
 
+// accepted takes c off the binding's list of unaccepted connections.
+func (sb *sharedBinding) accepted(c *Connection) {
+	sb.mu.Lock()
+	delete(sb.pending, c)
+	sb.mu.Unlock()
+}
+
 // releaseConn drops a server connection's use of the binding.
-func (sb *sharedBinding) releaseConn() {
+func (sb *sharedBinding) releaseConn(c *Connection) {
 	sb.mu.Lock()
 	sb.conns--
+	delete(sb.pending, c)
 	sb.mu.Unlock()
 	sb.maybeClose()
 }
@@ -205,9 +223,20 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		return nil
 	}
 	first := sb.listeners[0]
-	sb.conns++
 	sb.mu.Unlock()
 	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
+	// The connection belongs to the registration whose workers run it, so
+	// closing the registration waits for it.
+	if first.reg.addChild("Listener.newConnection", qc) != nil {
+		return nil
+	}
+	sb.mu.Lock()
+	sb.conns++
+	if sb.pending == nil {
+		sb.pending = make(map[*Connection]struct{})
+	}
+	sb.pending[qc] = struct{}{}
+	sb.mu.Unlock()
 	host := b.NewHost()
 	lib := sb.lib
 	_, preferred := serverVersions(lib)

@@ -382,7 +382,7 @@ func (c *Connection) release() {
 		go b.Close() // Close waits for the reader goroutine: not on a worker
 	}
 	if sb != nil {
-		sb.releaseConn()
+		sb.releaseConn(c)
 	}
 	c.reg.removeChild(c)
 }

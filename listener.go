@@ -211,10 +211,14 @@ func (l *Listener) accept(c *Connection, info *conn.NewConnectionInfo, alpn stri
 	l.inflight.Add(1)
 	l.mu.Unlock()
 	defer l.inflight.Done()
-	c.reg = l.reg
-	if err := l.reg.addChild("Listener.accept", c); err != nil {
-		l.rejected.Add(1)
-		return nil, "", err
+	if c.reg != l.reg {
+		// Another registration's listener took it: move the connection.
+		if err := l.reg.addChild("Listener.accept", c); err != nil {
+			l.rejected.Add(1)
+			return nil, "", err
+		}
+		c.reg.removeChild(c)
+		c.reg = l.reg
 	}
 	ev := &NewConnectionEvent{
 		Info: NewConnectionInfo{
@@ -233,13 +237,15 @@ func (l *Listener) accept(c *Connection, info *conn.NewConnectionInfo, alpn stri
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
-		l.reg.removeChild(c)
 		return nil, "", err
 	}
 	l.accepted.Add(1)
 	c.mu.Lock()
 	c.accepted = true
 	c.mu.Unlock()
+	if c.binding != nil {
+		c.binding.accepted(c)
+	}
 	return (*connEvents)(c), alpn, nil
 }
 

@@ -1,7 +1,10 @@
 package quic
 
 import (
+	"net"
+	"net/netip"
 	"testing"
+	"time"
 )
 
 // dialEcho connects to the e2e server, echoes msg on one stream and shuts
@@ -86,5 +89,54 @@ func TestStatelessRetryThenNewToken(t *testing.T) {
 	ls = e.listener.Statistics()
 	if ls.RetriesSent != retries || ls.TokensAccepted != 2 {
 		t.Errorf("after the second connection: %d Retries sent, %d tokens accepted; want %d and 2", ls.RetriesSent, ls.TokensAccepted, retries)
+	}
+}
+
+// With a tiny RetryMemoryLimit, many half-open connections from distinct
+// addresses push the server into Retry mode; a client then connects
+// through a Retry.
+func TestAutomaticRetryUnderHandshakeLoad(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	if err := e.lib.SetGlobalSettings(&GlobalSettings{RetryMemoryLimit: Some[uint16](1)}); err != nil {
+		t.Fatal(err)
+	}
+	e.listenEcho()
+	halfOpen := int(systemMemory()/65535/handshakeMemoryEstimate) + 1
+	for i := 0; i < halfOpen; i++ {
+		sendGarbageInitial(t, e.addr, byte(i))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.lib.tokens.handshaking.Load() < int64(halfOpen) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !e.lib.retryRequired() {
+		t.Fatalf("%d half-open connections (limit crossed at %d) did not enable Retry", e.lib.tokens.handshaking.Load(), halfOpen)
+	}
+	if st := e.dialEcho(t, "under load"); !st.StatelessRetry {
+		t.Error("the client was not sent a Retry under handshake load")
+	}
+}
+
+// sendGarbageInitial sends, from a fresh socket, an Initial-shaped datagram
+// that never completes a handshake.
+func sendGarbageInitial(t *testing.T, to netip.AddrPort, seed byte) {
+	t.Helper()
+	s, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pkt := make([]byte, 1200)
+	pkt[0] = 0xc0
+	pkt[4] = 1 // version 1
+	pkt[5] = 8
+	for i := 6; i < 14; i++ {
+		pkt[i] = seed + byte(i)
+	}
+	pkt[14] = 0                   // SCID length
+	pkt[15] = 0                   // token length
+	pkt[16], pkt[17] = 0x44, 0x00 // length 1024
+	if _, err := s.WriteToUDPAddrPort(pkt, to); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -77,3 +77,25 @@ func TestRetrySourceCIDWithoutRetryRejected(t *testing.T) {
 		t.Fatalf("client events %v (reason %+v), want TRANSPORT_PARAMETER_ERROR", p.client.names(), ev.r)
 	}
 }
+
+// When the client's Initial after the Retry is lost, its retransmission
+// still carries the token and the handshake completes.
+func TestRetryWithLostInitialAfterRetry(t *testing.T) {
+	p := newPair(t)
+	h := firstClientInitial(t, p)
+	retrySCID := []byte{9, 9, 9, 9, 9, 9, 9, 9}
+	tok := []byte("retry-token")
+	dropped := 0
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client && dropped < 2 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	p.serverRetryODCID = bytes.Clone(h.DCID)
+	p.client.c.QueueDatagram(Datagram{Data: retryPacket(wire.Version1, h.DCID, h.SCID, retrySCID, tok), Peer: serverAddr})
+	if !p.runUntil(10*time.Second, func() bool { return p.client.has("Connected") && p.server.has("Connected") }) {
+		t.Fatalf("no handshake: client %v server %v", p.client.names(), p.server.names())
+	}
+}
