@@ -2,6 +2,7 @@ package conn
 
 import (
 	"errors"
+	"math"
 
 	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/wire"
@@ -37,6 +38,7 @@ type lifetime struct {
 	closeFrame         bool // a CONNECTION_CLOSE must go out
 	closeSent          int  // CONNECTION_CLOSE packets sent in the closing state
 	packetsWhileClosed int  // packets received in the closing state
+	finalPending       bool // SHUTDOWN_COMPLETE is due at the end of the run
 }
 
 func (l *lifetime) closing() bool { return l.state >= stateClosing }
@@ -144,19 +146,36 @@ func (c *Conn) onCloseTimer() {
 	c.completeShutdown()
 }
 
-// completeShutdown delivers SHUTDOWN_COMPLETE and releases routing.
+// completeShutdown terminates the connection and releases routing;
+// finishShutdown delivers SHUTDOWN_COMPLETE at the end of the run.
 func (c *Conn) completeShutdown() {
 	if c.life.state == stateDone {
 		return
 	}
 	c.life.state = stateDone
+	c.life.finalPending = true
 	c.timers = [numTimers]mono.Time{}
 	c.cids.removeAll(c)
 	if c.hs != nil {
 		c.hs.Close()
 	}
+}
+
+// finishShutdown delivers SHUTDOWN_COMPLETE, always the last connection
+// event: operations the application queued before it run first, so what
+// they report (canceled sends, failed starts) comes before it, even when
+// the shutdown overtook them in the priority lane. Afterwards the
+// connection reports nothing; the public package rejects later calls.
+func (c *Conn) finishShutdown(now mono.Time) {
+	if !c.life.finalPending {
+		return
+	}
+	c.life.finalPending = false
+	c.opScratch = c.ops.take(c.opScratch[:0], math.MaxInt)
+	c.runOps(now)
 	if c.events != nil {
 		c.events.ShutdownComplete(c.life.everHandshake, c.life.peerAcknowledged, c.life.appCloseInProgress)
+		c.events = nil
 	}
 	c.host.Closed()
 }

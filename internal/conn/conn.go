@@ -232,6 +232,7 @@ type Conn struct {
 	// Scratch reused on hot paths.
 	now        mono.Time
 	opScratch  []op
+	opNext     int // next operation of opScratch to run (run.go)
 	rxScratch  []Datagram
 	ackRanges  []recovery.AckRange
 	logScratch []byte

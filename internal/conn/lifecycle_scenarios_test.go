@@ -438,3 +438,54 @@ func TestDisconnectTimeoutClosesWhenPeerStopsAcknowledging(t *testing.T) {
 		t.Errorf("gave up after %v, want the 3s disconnect timeout", d)
 	}
 }
+
+// TestOperationsQueuedBeforeShutdownReportBeforeShutdownComplete: a send or
+// start the application queued before the shutdown (which runs in the
+// priority lane, ahead of them) is reported before SHUTDOWN_COMPLETE of
+// its stream and of the connection, exactly once.
+func TestOperationsQueuedBeforeShutdownReportBeforeShutdownComplete(t *testing.T) {
+	for _, how := range []string{"silent", "graceful", "closeHandle", "peerClose"} {
+		t.Run(how, func(t *testing.T) {
+			p := newPair(t)
+			p.handshake()
+			c := p.client.c
+			s := startStream(p, []byte("a"), false, "a")
+			p.runUntil(100*time.Millisecond, func() bool { return false })
+			c.StreamSend(s, [][]byte{[]byte("b")}, 0, "b", false)
+			s2 := c.NewStream(0)
+			c.StreamStart(s2, 0, false)
+			c.StreamSend(s2, [][]byte{[]byte("c")}, 0, "c", false)
+			switch how {
+			case "silent":
+				c.Shutdown(true, 1)
+			case "graceful":
+				c.Shutdown(false, 1)
+			case "closeHandle":
+				c.CloseHandle()
+			case "peerClose":
+				p.server.c.Shutdown(false, 1)
+				p.runUntil(10*time.Millisecond, func() bool { return false })
+				c.StreamSend(s, [][]byte{[]byte("d")}, 0, "d", false)
+				p.runUntil(0, func() bool { return false })
+			}
+			if !p.runUntil(10*time.Second, func() bool { return p.client.has("ShutdownComplete") }) {
+				t.Fatalf("not closed: %v", p.client.names())
+			}
+			sc := p.client.sendCompletes()
+			want := map[any]int{"a": 1, "b": 1, "c": 1}
+			if how == "peerClose" {
+				// Sent after the stream's SHUTDOWN_COMPLETE: nothing may
+				// follow that event (the public API rejects the call).
+				want["d"] = 0
+			}
+			for ctx, n := range want {
+				if sc[ctx] != n {
+					t.Errorf("send %v completed %d times, want %d: %v", ctx, sc[ctx], n, p.client.names())
+				}
+			}
+			if _, ok := p.client.streamEvent(s2, "StartComplete"); !ok {
+				t.Errorf("queued start never completed: %v", p.client.names())
+			}
+		})
+	}
+}

@@ -80,6 +80,26 @@ func (q *opQueue) take(dst []op, max int) []op {
 	return dst
 }
 
+// takeSends removes the queued sends of s, or with s nil those of every
+// started stream, and appends them to dst.
+func (q *opQueue) takeSends(dst []op, s *Stream) []op {
+	q.mu.Lock()
+	for l := range q.lanes {
+		kept := q.lanes[l][:0]
+		for _, o := range q.lanes[l] {
+			if o.kind == opStreamSend && (o.s == s || s == nil && o.s.started) {
+				dst = append(dst, o)
+				continue
+			}
+			kept = append(kept, o)
+		}
+		clear(q.lanes[l][len(kept):])
+		q.lanes[l] = kept
+	}
+	q.mu.Unlock()
+	return dst
+}
+
 // pending reports whether any operation is queued.
 func (q *opQueue) pending() bool {
 	q.mu.Lock()

@@ -26,10 +26,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		budget = defaultOpsPerRun
 	}
 	c.opScratch = c.ops.take(c.opScratch[:0], budget)
-	for i := range c.opScratch {
-		c.runOp(now, &c.opScratch[i])
-		c.opScratch[i] = op{}
-	}
+	c.runOps(now)
 	c.rxScratch = c.rx.take(c.rxScratch[:0], maxDatagramsPerRun)
 	for i := range c.rxScratch {
 		d := &c.rxScratch[i]
@@ -46,12 +43,25 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.maybeStartKeyUpdate(now)
 		c.flush(now)
 	}
+	c.finishShutdown(now)
 	c.publishSnapshot()
 	if c.life.state == stateDone {
 		c.rx.drain()
 		return c.ops.pending(), 0
 	}
 	return c.ops.pending() || c.rx.pending() || c.sendLimited, c.deadline()
+}
+
+// runOps runs the operations in opScratch. opNext is the next one to run,
+// so that a stream or connection shutdown can cancel the sends still
+// waiting behind it (cancelQueuedSends).
+func (c *Conn) runOps(now mono.Time) {
+	for c.opNext = 0; c.opNext < len(c.opScratch); {
+		o := &c.opScratch[c.opNext]
+		c.opNext++
+		c.runOp(now, o)
+		*o = op{}
+	}
 }
 
 // publishSnapshot copies the observable values for getters.

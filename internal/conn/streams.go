@@ -322,6 +322,7 @@ func (st *streamState) maybeFinish(c *Conn, s *Stream) {
 		return
 	}
 	if !s.shutdownDone {
+		st.cancelQueuedSends(c, s)
 		s.shutdownDone = true
 		if c.events != nil {
 			c.events.StreamShutdownComplete(s, StreamShutdownInfo{AppCloseInProgress: s.appClosed})
@@ -330,6 +331,31 @@ func (st *streamState) maybeFinish(c *Conn, s *Stream) {
 	st.set.Remove(s.entry)
 	s.entry = nil
 }
+
+// cancelQueuedSends reports as canceled the sends the application queued
+// on s (on every started stream if s is nil) that have not run yet, so
+// that their SEND_COMPLETE precedes the stream's SHUTDOWN_COMPLETE: a send
+// accepted before a stream shuts down is canceled by it (MsQuic semantics).
+func (st *streamState) cancelQueuedSends(c *Conn, s *Stream) {
+	match := func(o *op) bool { return o.kind == opStreamSend && (o.s == s || s == nil && o.s.started) }
+	for i := c.opNext; i < len(c.opScratch); i++ {
+		if o := &c.opScratch[i]; match(o) {
+			ctx, os := o.ctx, o.s
+			*o = op{kind: opFunc, fn: nopOp}
+			st.cancelSend(c, os, ctx)
+		}
+	}
+	if !c.ops.pending() {
+		return
+	}
+	q := c.ops.takeSends(nil, s)
+	for i := range q {
+		st.cancelSend(c, q[i].s, q[i].ctx)
+	}
+}
+
+// nopOp replaces a queued operation that was canceled.
+func nopOp(*Conn) {}
 
 // shutdownAll ends every stream because the connection is closing: pending
 // sends are canceled and every started stream gets SHUTDOWN_COMPLETE.
@@ -341,6 +367,7 @@ func (st *streamState) shutdownAll(c *Conn) {
 		ConnectionErrorCode:      c.life.reason.Code,
 		ConnectionReason:         c.life.reason,
 	}
+	st.cancelQueuedSends(c, nil)
 	finish := func(s *Stream) {
 		s.send.Close()
 		s.recv.Close()

@@ -171,9 +171,11 @@ func (st *streamState) send(c *Conn, s *Stream, o *op) {
 }
 
 // cancelSend reports a send that could not be queued as canceled, so the
-// application gets its buffers back exactly once.
+// application gets its buffers back exactly once. A send that arrives after
+// the stream's SHUTDOWN_COMPLETE reports nothing, since that event is the
+// last; the public package rejects such calls.
 func (st *streamState) cancelSend(c *Conn, s *Stream, ctx any) {
-	if c.events != nil && !s.appClosed {
+	if c.events != nil && !s.appClosed && !s.shutdownDone {
 		c.events.StreamSendComplete(s, ctx, true)
 	}
 }
