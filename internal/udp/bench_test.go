@@ -14,7 +14,7 @@ import (
 // congestion window would; without it the sender outruns the reader and
 // most datagrams die in the full receive buffer, which measures the drop
 // path rather than the datapath. Datagrams lost anyway (the sender gives up
-// waiting for them after 100ms) show up in loss%.
+// waiting for them after a second) show up in loss%.
 //
 //	go test -run='^$' -bench=. -benchtime=3s ./internal/udp/
 
@@ -105,7 +105,7 @@ func benchThroughput(b *testing.B, send, recv Options, gso bool, bufSize int) {
 		for sent-lost-received.Load() > window {
 			waiting.Store(true)
 			if sent-lost-received.Load() > window {
-				giveUp.Reset(100 * time.Millisecond)
+				giveUp.Reset(time.Second)
 				select {
 				case <-wake:
 				case <-giveUp.C:
