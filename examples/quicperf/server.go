@@ -63,12 +63,11 @@ func runServer(args []string) int {
 		return fail(err)
 	}
 	defer srv.close()
-	bound, _ := srv.listener.LocalAddr()
-	fmt.Printf("listening addr=%v\n", bound)
-
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	report := notifyStats()
+	bound, _ := srv.listener.LocalAddr()
+	fmt.Printf("listening addr=%v\n", bound)
 	for {
 		select {
 		case <-stop:
