@@ -40,10 +40,18 @@ type Header struct {
 	Version uint32 // 0 for short headers and Version Negotiation
 	DCID    []byte // short headers: nil (its length is not on the wire)
 	SCID    []byte
-	Token   []byte // Initial packets only
+	Token   []byte // Initial and Retry packets only
 	// Size is the packet's size within its datagram.
 	Size int
+	// Prefix holds the first bytes of a short-header packet (up to
+	// PrefixLen), enough to remove its header protection with the keys.
+	Prefix []byte
 }
+
+// PrefixLen is how much of a short-header packet Header.Prefix keeps: the
+// first byte, a connection ID of up to 20 bytes, and the 4-byte packet
+// number field and 16-byte sample of RFC 9001 §5.4.2.
+const PrefixLen = 1 + maxCIDLen + 4 + 16
 
 // maxCIDLen is the largest connection ID of QUIC v1/v2 (RFC 9000 §17.2).
 const maxCIDLen = 20
@@ -69,7 +77,7 @@ func Decode(d []byte) []Header {
 func decodeOne(d []byte) (Header, int, bool) {
 	if d[0]&0x80 == 0 {
 		// Short header: the rest of the datagram (RFC 9000 §12.2).
-		return Header{Type: TypeShort, Size: len(d)}, len(d), true
+		return Header{Type: TypeShort, Size: len(d), Prefix: append([]byte(nil), d[:min(len(d), PrefixLen)]...)}, len(d), true
 	}
 	if len(d) < 7 {
 		return Header{}, 0, false
@@ -110,7 +118,12 @@ func decodeOne(d []byte) (Header, int, bool) {
 	case 2:
 		h.Type = TypeHandshake
 	case 3:
+		// The Retry token runs to the 16-byte integrity tag (RFC 9000
+		// §17.2.5).
 		h.Type = TypeRetry
+		if len(d)-p >= 16 {
+			h.Token = append([]byte(nil), d[p:len(d)-16]...)
+		}
 		h.Size = len(d)
 		return h, len(d), true
 	}

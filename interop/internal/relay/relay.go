@@ -244,7 +244,10 @@ func (r *Relay) readClients() {
 			continue
 		}
 		data := append([]byte(nil), buf[:n]...)
-		r.ingress(ToServer, data, ecn, f, func(b []byte, ecn uint8) {
+		r.mu.Lock()
+		binding := f.conn.local
+		r.mu.Unlock()
+		r.ingress(ToServer, data, ecn, binding, func(b []byte, ecn uint8) {
 			r.mu.Lock()
 			c := f.conn
 			r.mu.Unlock()
@@ -312,19 +315,16 @@ func (r *Relay) readServer(f *flow, c *udpConn) {
 				Client: c.local, Headers: Decode(data)})
 			continue
 		}
-		r.ingress(ToClient, data, ecn, f, func(b []byte, ecn uint8) {
+		r.ingress(ToClient, data, ecn, c.local, func(b []byte, ecn uint8) {
 			r.client.write(b, ecn, f.client)
 		})
 	}
 }
 
 // ingress runs a datagram through its direction's impairments and
-// schedules its delivery.
-func (r *Relay) ingress(dir Direction, data []byte, ecn uint8, f *flow, send func([]byte, uint8)) {
+// schedules its delivery; client is the client's binding it concerns.
+func (r *Relay) ingress(dir Direction, data []byte, ecn uint8, client netip.AddrPort, send func([]byte, uint8)) {
 	now := time.Now()
-	r.mu.Lock()
-	client := f.conn.local
-	r.mu.Unlock()
 	rec := Record{Dir: dir, Time: now, Size: len(data), ECN: ecn, Client: client, Headers: Decode(data)}
 	if r.blackholed(now) {
 		rec.Fate = Blackholed

@@ -1,0 +1,106 @@
+// Command lab runs the QUIC interop runner's test cases locally, without
+// Docker, in three pairings (hquic↔hquic, hquic client↔quic-go server,
+// quic-go client↔hquic server) over an impairment relay on loopback, and
+// prints the matrix. Run it from the interop module:
+//
+//	go run ./cmd/lab                       # the full matrix
+//	go run ./cmd/lab -cases handshake,transfer -v
+//
+// Flags: -cases (comma-separated, default all), -pairings (any of
+// hquic-hquic, hquic-quic-go, quic-go-hquic; default all), -dir (keep the
+// runs' files there instead of a temporary directory), -v (endpoint
+// output). The exit status is 1 if any case failed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/hquic/quic/interop/internal/lab"
+)
+
+func main() {
+	casesFlag := flag.String("cases", "", "comma-separated cases (default: all)")
+	pairingsFlag := flag.String("pairings", "", "comma-separated pairings client-server (default: all)")
+	dir := flag.String("dir", "", "keep each run's files in this directory")
+	verbose := flag.Bool("v", false, "print the endpoints' output")
+	flag.Parse()
+	os.Exit(run(*casesFlag, *pairingsFlag, *dir, *verbose))
+}
+
+func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cases := lab.Cases
+	if casesFlag != "" {
+		cases = nil
+		for _, name := range strings.Split(casesFlag, ",") {
+			c := lab.CaseByName(strings.TrimSpace(name))
+			if c == nil {
+				fmt.Fprintf(os.Stderr, "lab: unknown case %q\n", name)
+				return 2
+			}
+			cases = append(cases, c)
+		}
+	}
+	keep := dir != ""
+	if !keep {
+		var err error
+		if dir, err = os.MkdirTemp("", "hquic-lab-"); err != nil {
+			fmt.Fprintln(os.Stderr, "lab:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		return 1
+	}
+	hq, gq, err := lab.BuildEndpoints(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		return 1
+	}
+	pairings := lab.Pairings(hq, gq)
+	if pairingsFlag != "" {
+		want := make(map[string]bool)
+		for _, p := range strings.Split(pairingsFlag, ",") {
+			want[strings.TrimSpace(p)] = true
+		}
+		var sel []lab.Pairing
+		for _, p := range pairings {
+			if want[p.Client.Name+"-"+p.Server.Name] {
+				sel = append(sel, p)
+			}
+		}
+		if len(sel) == 0 {
+			fmt.Fprintf(os.Stderr, "lab: no pairing matches %q\n", pairingsFlag)
+			return 2
+		}
+		pairings = sel
+	}
+	opt := lab.Options{Dir: dir}
+	if verbose {
+		opt.Log = os.Stderr
+	}
+	results := lab.RunAll(ctx, cases, pairings, opt, func(r lab.Result) {
+		line := fmt.Sprintf("%-20s %-18s %-11s %6.1fs", r.Case, r.Pairing, r.Status, r.Duration.Seconds())
+		if r.Detail != "" {
+			line += "  " + r.Detail
+		}
+		fmt.Fprintln(os.Stderr, line)
+	})
+	fmt.Println(lab.Matrix(results))
+	if d := lab.Details(results); d != "" {
+		fmt.Println(d)
+	}
+	for _, r := range results {
+		if r.Status == lab.Failed {
+			return 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,291 @@
+// Package lab runs the QUIC interop runner's test cases on one machine,
+// without Docker: the endpoints are processes with the runner's interface
+// (cmd/endpoint for hquic, cmd/goendpoint for quic-go), the network is
+// internal/relay on loopback, and each case's checks read the relay's
+// record of the cleartext packet headers, the downloaded files and, for
+// key updates, the key phase bits unprotected with the endpoints' key logs.
+package lab
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hquic/quic/interop/internal/relay"
+	"github.com/hquic/quic/interop/internal/runner"
+)
+
+// Impl is an endpoint program.
+type Impl struct {
+	// Name labels the implementation in the matrix ("hquic", "quic-go").
+	Name string
+	// Path is the endpoint binary.
+	Path string
+}
+
+// Pairing is a client and a server implementation.
+type Pairing struct{ Client, Server Impl }
+
+// String is "client→server".
+func (p Pairing) String() string { return p.Client.Name + "→" + p.Server.Name }
+
+// Status is a case's outcome.
+type Status uint8
+
+// Outcomes, as in the runner's matrix.
+const (
+	Passed Status = iota
+	Failed
+	Unsupported
+)
+
+// String returns "passed", "failed" or "unsupported".
+func (s Status) String() string {
+	return [...]string{"passed", "failed", "unsupported"}[s]
+}
+
+// Result is one case run in one pairing.
+type Result struct {
+	Case     string
+	Pairing  Pairing
+	Status   Status
+	Detail   string // why it failed or is unsupported
+	Duration time.Duration
+}
+
+// Options configure a lab run.
+type Options struct {
+	// Dir holds each run's files; runs get subdirectories.
+	Dir string
+	// Log, if set, receives the endpoints' output and progress lines.
+	Log io.Writer
+}
+
+// Run runs one case in one pairing.
+func Run(ctx context.Context, c *Case, p Pairing, opt Options) Result {
+	start := time.Now()
+	res := Result{Case: c.Name, Pairing: p}
+	status, detail := run(ctx, c, p, opt)
+	res.Status, res.Detail, res.Duration = status, detail, time.Since(start)
+	return res
+}
+
+// run is Run's body.
+func run(ctx context.Context, c *Case, p Pairing, opt Options) (Status, string) {
+	dir, err := os.MkdirTemp(opt.Dir, c.Name+"-")
+	if err != nil {
+		return Failed, err.Error()
+	}
+	t := &trial{c: c, dir: dir, log: opt.Log}
+	for _, d := range []string{"www", "downloads", "certs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return Failed, err.Error()
+		}
+	}
+	chain := 1
+	if c.CertChain > 0 {
+		chain = c.CertChain
+	}
+	if err := writeCerts(t.path("certs"), chain); err != nil {
+		return Failed, "certificates: " + err.Error()
+	}
+	if t.files, err = writeFiles(t.path("www"), c.Files); err != nil {
+		return Failed, err.Error()
+	}
+	loopback := "127.0.0.1"
+	if c.IPv6 {
+		loopback = "::1"
+	}
+	port, err := freePort(loopback)
+	if err != nil {
+		return Failed, err.Error()
+	}
+	serverAddr := netip.AddrPortFrom(netip.MustParseAddr(loopback), port)
+
+	// The server first: a server that cannot run the case ends the trial.
+	srvCtx, stopSrv := context.WithCancel(ctx)
+	defer stopSrv()
+	srv, ready, err := t.start(srvCtx, p.Server, "server", c.serverCase(), "-listen", serverAddr.String())
+	if err != nil {
+		return Failed, "server: " + err.Error()
+	}
+	defer srv.stop()
+	select {
+	case <-ready:
+	case <-srv.exited:
+		if srv.code == runner.ExitUnsupported {
+			return Unsupported, "server: " + srv.lastLine()
+		}
+		return Failed, fmt.Sprintf("server exited with %d: %s", srv.code, srv.lastLine())
+	case <-time.After(30 * time.Second):
+		return Failed, "server did not start listening"
+	}
+
+	cfg := c.network()
+	cfg.Listen = netip.AddrPortFrom(netip.MustParseAddr(loopback), 0)
+	cfg.Server = serverAddr
+	cfg.Seed = uint64(time.Now().UnixNano())
+	rl, err := relay.Start(cfg)
+	if err != nil {
+		return Failed, "relay: " + err.Error()
+	}
+	defer rl.Close()
+	t.relay = rl
+
+	var urls []string
+	for _, f := range t.files {
+		urls = append(urls, "https://"+rl.Addr().String()+"/"+f.name)
+	}
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	cliCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cli, _, err := t.start(cliCtx, p.Client, "client", c.clientCase(), "-downloads", t.path("downloads"),
+		"-requests", strings.Join(urls, " "))
+	if err != nil {
+		return Failed, "client: " + err.Error()
+	}
+	select {
+	case <-cli.exited:
+	case <-srv.exited:
+		<-cli.exited
+	}
+	switch {
+	case cli.code == runner.ExitUnsupported:
+		return Unsupported, "client: " + cli.lastLine()
+	case cliCtx.Err() != nil:
+		return Failed, fmt.Sprintf("client timed out after %v", timeout)
+	case cli.code != 0:
+		return Failed, fmt.Sprintf("client exited with %d: %s", cli.code, cli.lastLine())
+	}
+	srv.stop()
+	if srv.code == runner.ExitUnsupported {
+		return Unsupported, "server: " + srv.lastLine()
+	}
+	rl.Close()
+	t.records = rl.Records()
+	t.clientOut = cli.output()
+	if err := c.Check(t); err != nil {
+		return Failed, err.Error()
+	}
+	return Passed, ""
+}
+
+// trial is one case run: its directory, files and what was observed.
+type trial struct {
+	c         *Case
+	dir       string
+	log       io.Writer
+	files     []file
+	relay     *relay.Relay
+	records   []relay.Record
+	clientOut string
+}
+
+func (t *trial) path(elem ...string) string {
+	return filepath.Join(append([]string{t.dir}, elem...)...)
+}
+
+// proc is a running endpoint.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	code   int
+	buf    *lockedBuffer
+}
+
+// start runs an endpoint in role with the runner's environment; ready is
+// closed once a server prints "listening on".
+func (t *trial) start(ctx context.Context, impl Impl, role, testCase string, args ...string) (*proc, <-chan struct{}, error) {
+	cmd := exec.CommandContext(ctx, impl.Path, append([]string{
+		"-www", t.path("www"), "-certs", t.path("certs"),
+	}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"ROLE="+role,
+		"TESTCASE="+testCase,
+		"SSLKEYLOGFILE="+t.path(role+".keys"),
+		"QLOGDIR="+t.path(role+"-qlog"),
+	)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	p := &proc{cmd: cmd, exited: make(chan struct{}), buf: &lockedBuffer{}}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		signaled := false
+		for sc.Scan() {
+			line := sc.Text()
+			p.buf.add(line)
+			if t.log != nil {
+				fmt.Fprintf(t.log, "    %s %s: %s\n", impl.Name, role, line)
+			}
+			if !signaled && strings.HasPrefix(line, "listening on") {
+				signaled = true
+				close(ready)
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	go func() {
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee) && ee.Exited():
+			p.code = ee.ExitCode()
+		default:
+			p.code = -1
+		}
+		pw.Close()
+		close(p.exited)
+	}()
+	return p, ready, nil
+}
+
+// stop ends a server with SIGTERM and waits for it.
+func (p *proc) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *proc) lastLine() string { return p.buf.last() }
+
+func (p *proc) output() string { return p.buf.String() }
+
+// freePort finds a UDP port that is free on addr now.
+func freePort(addr string) (uint16, error) {
+	c, err := net.ListenPacket("udp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
+}
