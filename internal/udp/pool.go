@@ -17,11 +17,20 @@ const (
 )
 
 // Pool recycles datagram buffers of one size class. It is safe for
-// concurrent use.
+// concurrent use. Pools of the standard classes draw from storage shared by
+// the whole process, so a short-lived socket (a client connection's) reuses
+// buffers instead of allocating and zeroing new ones; each Pool still
+// counts its own outstanding buffers.
 type Pool struct {
 	size        int
-	p           sync.Pool
+	p           *sync.Pool
 	outstanding atomic.Int64
+}
+
+// classPools hold the buffers of MTUClass and GSOClass for every Pool.
+var classPools = [2]sync.Pool{
+	{New: func() any { return &Buf{arr: make([]byte, MTUClass)} }},
+	{New: func() any { return &Buf{arr: make([]byte, GSOClass)} }},
 }
 
 // Buf is a pooled buffer. It has exactly one owner at a time: whoever holds
@@ -42,9 +51,13 @@ type Buf struct {
 // GSOClass.
 func NewPool(size int) *Pool {
 	p := &Pool{size: size}
-	p.p.New = func() any {
-		arr := make([]byte, size)
-		return &Buf{arr: arr, pool: p}
+	switch size {
+	case MTUClass:
+		p.p = &classPools[0]
+	case GSOClass:
+		p.p = &classPools[1]
+	default:
+		p.p = &sync.Pool{New: func() any { return &Buf{arr: make([]byte, size)} }}
 	}
 	return p
 }
@@ -55,6 +68,7 @@ func (p *Pool) Size() int { return p.size }
 // Get returns an empty buffer owned by the caller.
 func (p *Pool) Get() *Buf {
 	b := p.p.Get().(*Buf)
+	b.pool = p
 	b.live = true
 	b.B = b.arr[:0]
 	p.outstanding.Add(1)

@@ -59,3 +59,19 @@ func TestPoolSteadyStateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Get+Release allocates %.1f times", n)
 	}
 }
+
+func TestPoolsOfOneClassCountSeparately(t *testing.T) {
+	p1, p2 := NewPool(MTUClass), NewPool(MTUClass)
+	a := p1.Get()
+	a.Release()
+	b := p2.Get()
+	c := p1.Get()
+	if p1.Outstanding() != 1 || p2.Outstanding() != 1 {
+		t.Fatalf("outstanding %d and %d, want 1 and 1", p1.Outstanding(), p2.Outstanding())
+	}
+	b.Release()
+	c.Release()
+	if p1.Outstanding() != 0 || p2.Outstanding() != 0 {
+		t.Fatalf("outstanding %d and %d after release, want 0 and 0", p1.Outstanding(), p2.Outstanding())
+	}
+}
