@@ -358,7 +358,7 @@ func (r *Relay) rebindLoop() {
 			return
 		case <-time.After(wait):
 		}
-		r.rebindAll()
+		r.Rebind()
 		if r.cfg.RebindEvery <= 0 {
 			return
 		}
@@ -366,7 +366,9 @@ func (r *Relay) rebindLoop() {
 	}
 }
 
-func (r *Relay) rebindAll() {
+// Rebind moves every client to a new binding now: a new port, and a new
+// address with Config.RebindAddr. The schedule in Config calls it too.
+func (r *Relay) Rebind() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
