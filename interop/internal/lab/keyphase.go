@@ -96,10 +96,19 @@ func readKeyLog(name string) (map[string][]byte, error) {
 	return out, sc.Err()
 }
 
-// hpCipher derives the AES header protection cipher from a traffic secret
-// (HKDF-Expand-Label, RFC 8446 §7.1; RFC 9001 §5.1): AES-128 from a
-// SHA-256 secret, AES-256 from a SHA-384 one.
+// hpCipher derives the AES header protection cipher from a traffic secret.
 func hpCipher(secret []byte, label string) (interface{ Encrypt(dst, src []byte) }, error) {
+	key, err := hpKey(secret, label)
+	if err != nil {
+		return nil, err
+	}
+	return aes.NewCipher(key)
+}
+
+// hpKey is HKDF-Expand-Label(secret, label, "", key length) (RFC 8446
+// §7.1, RFC 9001 §5.1): an AES-128 key from a SHA-256 secret, AES-256
+// from a SHA-384 one.
+func hpKey(secret []byte, label string) ([]byte, error) {
 	var h func() hash.Hash
 	keyLen := 16
 	switch len(secret) {
@@ -114,9 +123,5 @@ func hpCipher(secret []byte, label string) (interface{ Encrypt(dst, src []byte) 
 	info := []byte{byte(keyLen >> 8), byte(keyLen), byte(len(full))}
 	info = append(info, full...)
 	info = append(info, 0)
-	key, err := hkdf.Expand(h, secret, string(info), keyLen)
-	if err != nil {
-		return nil, err
-	}
-	return aes.NewCipher(key)
+	return hkdf.Expand(h, secret, string(info), keyLen)
 }

@@ -1,0 +1,76 @@
+package lab
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fastCases is the subset of the matrix that CI runs on every submission:
+// a few cases that take seconds each, in all three pairings. The full
+// matrix runs with `go run ./cmd/lab` (see README.md).
+var fastCases = []string{"handshake", "transferloss", "retry", "amplificationlimit", "v2"}
+
+func TestLabFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the lab runs real transfers over an impaired loopback link")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	hq, gq, err := BuildEndpoints(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []*Case
+	for _, name := range fastCases {
+		c := CaseByName(name)
+		if c == nil {
+			t.Fatalf("no case %q", name)
+		}
+		cases = append(cases, c)
+	}
+	results := RunAll(ctx, cases, Pairings(hq, gq), Options{Dir: dir}, func(r Result) {
+		if r.Status == Failed {
+			t.Errorf("%s %s failed: %s", r.Case, r.Pairing, r.Detail)
+		}
+	})
+	t.Logf("\n%s\n%s", Matrix(results), Details(results))
+}
+
+func TestMatrix(t *testing.T) {
+	hq, gq := Impl{Name: "hquic"}, Impl{Name: "quic-go"}
+	results := []Result{
+		{Case: "handshake", Pairing: Pairing{hq, hq}, Status: Passed, Duration: 1500 * time.Millisecond},
+		{Case: "handshake", Pairing: Pairing{gq, hq}, Status: Failed, Detail: "boom"},
+		{Case: "zerortt", Pairing: Pairing{hq, hq}, Status: Unsupported, Detail: "no tickets"},
+		{Case: "zerortt", Pairing: Pairing{gq, hq}, Status: Unsupported},
+	}
+	m := Matrix(results)
+	for _, want := range []string{
+		"| case | hquic→hquic | quic-go→hquic |",
+		"| handshake (H) | ✓ 1.5s | ✕ 0.0s |",
+		"| zerortt (Z) | ? | ? |",
+		"- hquic→hquic: passed H; failed -; unsupported Z",
+		"- quic-go→hquic: passed -; failed H; unsupported Z",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("matrix lacks %q:\n%s", want, m)
+		}
+	}
+	if d := Details(results); !strings.Contains(d, "handshake quic-go→hquic: failed: boom") {
+		t.Errorf("details:\n%s", d)
+	}
+}
+
+func TestCasesComplete(t *testing.T) {
+	if len(Cases) != 21 {
+		t.Errorf("%d cases, want the runner's 21", len(Cases))
+	}
+	for _, c := range Cases {
+		if Abbreviations[c.Name] == "" || c.Check == nil || len(c.Files.Sizes) == 0 {
+			t.Errorf("case %s is incomplete", c.Name)
+		}
+	}
+}
