@@ -52,8 +52,9 @@ func echoWorks(t *testing.T, p *pair) {
 // flightsOf returns the indexes of the datagrams each side sends during
 // a clean handshake, grouped into flights (datagrams sent at the same
 // instant).
-func flightsOf(t *testing.T) map[string][][]int {
+func flightsOf(t *testing.T, setup func(p *pair)) map[string][][]int {
 	p := newPair(t)
+	setup(p)
 	times := map[string][]mono.Time{}
 	p.drop = func(from *endpoint, n int, data []byte) bool {
 		times[from.name] = append(times[from.name], p.now)
@@ -75,8 +76,25 @@ func flightsOf(t *testing.T) map[string][][]int {
 	return out
 }
 
+// TestHandshakeCompletesDespiteLossOfAnySingleDatagramOrFlight drops each
+// datagram, and each multi-datagram flight, of either side once; with a
+// large certificate chain the server's flight also hits the
+// anti-amplification limit.
 func TestHandshakeCompletesDespiteLossOfAnySingleDatagramOrFlight(t *testing.T) {
-	flights := flightsOf(t)
+	for _, large := range []bool{false, true} {
+		t.Run(fmt.Sprintf("largeChain=%v", large), func(t *testing.T) {
+			setup := func(p *pair) {
+				if large {
+					withLargeCertChain(p)
+				}
+			}
+			handshakeUnderSingleLoss(t, setup)
+		})
+	}
+}
+
+func handshakeUnderSingleLoss(t *testing.T, setup func(p *pair)) {
+	flights := flightsOf(t, setup)
 	if len(flights["client"]) < 2 || len(flights["server"]) < 1 {
 		t.Fatalf("unexpected clean handshake: %v", flights)
 	}
@@ -100,6 +118,7 @@ func TestHandshakeCompletesDespiteLossOfAnySingleDatagramOrFlight(t *testing.T) 
 	for _, lc := range cases {
 		t.Run(fmt.Sprintf("%s%v", lc.side, lc.drop), func(t *testing.T) {
 			p := newPair(t)
+			setup(p)
 			p.drop = func(from *endpoint, n int, data []byte) bool {
 				if from.name != lc.side {
 					return false

@@ -42,6 +42,13 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
 	if d.Peer == c.path.peer {
 		c.path.onReceived(len(d.Data))
+		if c.side == Server && !c.path.validated {
+			// The datagram raised the anti-amplification budget: re-arm
+			// the PTO timer the limit suspended, or a lost server flight
+			// is never probed and the handshake deadlocks (RFC 9002
+			// §6.2.2.1, Appendix A.6). flush marks the limit again.
+			c.loss.SetAmplificationLimited(false)
+		}
 	}
 	data := d.Data
 	var first []byte

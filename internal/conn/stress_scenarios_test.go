@@ -53,6 +53,8 @@ func TestSmallWindowsManyStreamsUnderLossNeverStall(t *testing.T) {
 			t.Fatalf("stream %d: %d bytes, want %d intact", i, len(got[s.ID()]), len(sent[i]))
 		}
 	}
+	st := p.client.c.statistics()
+	t.Logf("virtual %v, %d packets sent, %d lost, %d stream bytes", p.now.Sub(0)-time.Hour, st.SendTotalPackets, st.SendSuspectedLostPackets, st.SendTotalStreamBytes)
 }
 
 func TestRandomAbortsUnderLossFinishEveryStreamAndCompleteEverySend(t *testing.T) {
