@@ -276,3 +276,29 @@ func (c *Conn) SetCIDPrefix(prefix []byte) {
 		c.host.AddCID(l.id())
 	})
 }
+
+// remoteBySeq returns the peer's connection ID with sequence number seq.
+func (s *cidState) remoteBySeq(seq uint64) *remoteCID {
+	for i := range s.remote {
+		if s.remote[i].seq == seq {
+			return &s.remote[i]
+		}
+	}
+	return nil
+}
+
+// switchRemote makes the peer's connection ID seq the one in use and
+// retires the one used before (RFC 9000 §9.5: an ID is never used on two
+// paths).
+func (s *cidState) switchRemote(c *Conn, seq uint64) {
+	for i := range s.remote {
+		if s.remote[i].seq != seq || i == 0 {
+			continue
+		}
+		old := s.remote[0]
+		s.remote[0] = s.remote[i]
+		s.remote = append(s.remote[:i], s.remote[i+1:]...)
+		s.dropRemote(c, old)
+		return
+	}
+}

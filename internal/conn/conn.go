@@ -42,7 +42,7 @@ type OutBatch struct {
 	Buf     []byte
 	SegSize int
 	Addr    netip.AddrPort
-	Local   netip.Addr
+	Local   netip.AddrPort // the local socket (and source address) to send from
 	ECN     uint8
 }
 
@@ -228,6 +228,7 @@ type Conn struct {
 	sendLimited      bool   // the last flush stopped at its datagram limit
 	buffered         []bufferedPacket
 	replayPending    bool
+	rxPeer, rxLocal  netip.AddrPort // addresses of the datagram being processed
 
 	// Scratch reused on hot paths.
 	now        mono.Time

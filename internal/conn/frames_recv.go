@@ -137,13 +137,14 @@ func (c *Conn) handleFrame(now mono.Time, sp recovery.Space, pt wire.PacketType,
 	case typ == wire.FramePathChallenge:
 		data, n := wire.ConsumePathChallenge(b)
 		if n > 0 {
-			c.path.onChallenge(c, data)
+			c.path.onChallenge(c, data, c.rxPeer, c.rxLocal)
 		}
 		return n, nil
 	case typ == wire.FramePathResponse:
-		// We send no PATH_CHALLENGE on this path, so a response matches
-		// nothing and is ignored (RFC 9000 §8.2.3).
-		_, n := wire.ConsumePathResponse(b)
+		data, n := wire.ConsumePathResponse(b)
+		if n > 0 {
+			c.onPathResponse(now, data)
+		}
 		return n, nil
 	case typ == wire.FrameConnectionCloseTransport || typ == wire.FrameConnectionCloseApp:
 		app, code, ft, reason, n := wire.ConsumeConnectionClose(b)

@@ -188,7 +188,7 @@ func (e *endpoint) Send(b *OutBatch) {
 	}
 	for off := 0; off < len(b.Buf); off += seg {
 		end := min(off+seg, len(b.Buf))
-		e.p.transmit(e, bytes.Clone(b.Buf[off:end]))
+		e.p.transmitFrom(e, bytes.Clone(b.Buf[off:end]), b.Local, b.Addr)
 	}
 }
 func (e *endpoint) AddCID(cid []byte)             { e.cids[string(cid)] = true }
@@ -361,10 +361,11 @@ func (nopSched) Wake() {}
 
 // inFlight is a datagram on the wire.
 type inFlight struct {
-	at   mono.Time
-	seq  int
-	to   *endpoint
-	data []byte
+	at       mono.Time
+	seq      int
+	to       *endpoint
+	data     []byte
+	src, dst netip.AddrPort // as the receiver sees them
 }
 
 // pair is the two endpoints plus the network between them.
@@ -385,6 +386,16 @@ type pair struct {
 	rejectConn     bool
 	serverTLS      *tls.Config
 	serverSettings Settings
+	// nat maps a client socket address to the address the server sees
+	// (NAT rebinding); unmapped addresses are seen as they are.
+	nat map[netip.AddrPort]netip.AddrPort
+	// spoofSrc, if set, makes an on-path attacker forward a copy of every
+	// client datagram from that address, arriving first (RFC 9000 §9.3.3);
+	// nothing sent to it arrives.
+	spoofSrc netip.AddrPort
+	// dead lists client socket addresses whose path does not work: nothing
+	// sent from or to them arrives.
+	dead           map[netip.AddrPort]bool
 	serverVersions []uint32 // server Config.Versions
 	// serverRetryODCID, if set, creates the server as after a Retry.
 	serverRetryODCID []byte
@@ -432,6 +443,36 @@ func newEndpoint(p *pair, name string, addr netip.AddrPort) *endpoint {
 
 // transmit puts a datagram on the wire from e, applying loss.
 func (p *pair) transmit(from *endpoint, data []byte) {
+	p.transmitFrom(from, data, netip.AddrPort{}, netip.AddrPort{})
+}
+
+// transmitFrom puts a datagram sent from local to dst on the wire. Client
+// datagrams pass through p.nat, which maps a client socket address to the
+// address the server sees; a server datagram to an address no client
+// socket maps to is lost (a NAT binding that changed).
+func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPort) {
+	if !local.IsValid() {
+		local = from.addr
+	}
+	if from == p.client && p.dead[local] || from == p.server && p.dead[dst] {
+		return
+	}
+	var src netip.AddrPort
+	if from == p.client {
+		src, dst = p.natted(local), serverAddr
+	} else {
+		src = serverAddr
+		sock, ok := p.clientSocketFor(dst)
+		if !ok || dst == p.spoofSrc {
+			return
+		}
+		dst = sock
+	}
+	if from == p.client && p.spoofSrc.IsValid() {
+		p.seq++
+		p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay - time.Millisecond), seq: p.seq, to: p.server,
+			data: bytes.Clone(data), src: p.spoofSrc, dst: serverAddr})
+	}
 	n := p.sentCount[from]
 	p.sentCount[from]++
 	p.sentBytes[from] += len(data)
@@ -446,7 +487,32 @@ func (p *pair) transmit(from *endpoint, data []byte) {
 		at = at.Add(time.Duration(p.rng.IntN(20)) * time.Millisecond)
 	}
 	p.seq++
-	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data})
+	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst})
+}
+
+// natted returns the address the server sees for the client socket local.
+func (p *pair) natted(local netip.AddrPort) netip.AddrPort {
+	if m, ok := p.nat[local]; ok {
+		return m
+	}
+	return local
+}
+
+// clientSocketFor finds the client socket whose datagrams the server sees
+// as coming from addr.
+func (p *pair) clientSocketFor(addr netip.AddrPort) (netip.AddrPort, bool) {
+	if !addr.IsValid() {
+		return clientAddr, true
+	}
+	for local, seen := range p.nat {
+		if seen == addr {
+			return local, true
+		}
+	}
+	if _, remapped := p.nat[addr]; remapped {
+		return netip.AddrPort{}, false
+	}
+	return addr, true
 }
 
 // deliver hands a datagram to its destination, creating the server
@@ -467,11 +533,7 @@ func (p *pair) deliver(d inFlight) {
 		return
 	}
 	p.recvBytes[to] += len(d.data)
-	from := clientAddr
-	if to == p.client {
-		from = serverAddr
-	}
-	to.c.QueueDatagram(Datagram{Data: d.data, Peer: from})
+	to.c.QueueDatagram(Datagram{Data: d.data, Peer: d.src, Local: d.dst})
 }
 
 // step runs both connections once at the current time.

@@ -115,7 +115,7 @@ type Releaser interface{ Release() }
 type Datagram struct {
 	Data  []byte
 	Peer  netip.AddrPort
-	Local netip.Addr
+	Local netip.AddrPort // the local socket address it arrived on
 	ECN   uint8
 	// Buf is released once the datagram has been processed; it may be nil.
 	Buf Releaser
@@ -195,6 +195,8 @@ type Snapshot struct {
 	Closed         bool
 	// Peer stream limits: how many more streams we may open now.
 	AvailableBidi, AvailableUni uint64
+	// CanMigrate reports whether a client may start an active migration.
+	CanMigrate bool
 }
 
 // Snapshot returns the values published at the end of the connection's last

@@ -22,9 +22,20 @@ type path struct {
 	mtu               int // UDP payload size we send (DPLPMTUD raises it)
 	peerMaxUDPPayload int
 
-	// responses are PATH_CHALLENGE payloads to echo (RFC 9000 §8.2.2).
-	responses [maxPathResponses][8]byte
+	// responses are PATH_CHALLENGE payloads to echo, each on the path it
+	// arrived on (RFC 9000 §8.2.2).
+	responses [maxPathResponses]pathResponse
 	nresp     int
+
+	// probe is the path being validated (migration.go).
+	probe probeState
+}
+
+// pathResponse is a PATH_RESPONSE to send on the path its challenge came
+// from.
+type pathResponse struct {
+	data        [8]byte
+	peer, local netip.AddrPort
 }
 
 // maxPathResponses bounds queued PATH_RESPONSE frames; a peer flooding
@@ -62,29 +73,59 @@ func (p *path) amplificationBudget(side Side) int {
 func (p *path) onReceived(n int) { p.bytesRecv += uint64(n) }
 func (p *path) onSent(n int)     { p.bytesSent += uint64(n) }
 
-// onChallenge queues the PATH_RESPONSE for a PATH_CHALLENGE.
-func (p *path) onChallenge(c *Conn, data [8]byte) {
+// onChallenge queues the PATH_RESPONSE for a PATH_CHALLENGE that arrived
+// from peer on our local address.
+func (p *path) onChallenge(c *Conn, data [8]byte, peer, local netip.AddrPort) {
 	if p.nresp == maxPathResponses {
 		copy(p.responses[:], p.responses[1:])
 		p.nresp--
 	}
-	p.responses[p.nresp] = data
+	p.responses[p.nresp] = pathResponse{data: data, peer: peer, local: local}
 	p.nresp++
 	c.flags |= flagPathResponse
 }
 
-// appendFrames writes queued PATH_RESPONSE frames.
+// is reports whether peer and local are the path's addresses. A local
+// address is the socket's: the same port, and the same address unless
+// either side is the wildcard a socket was bound to.
+func (p *path) is(peer, local netip.AddrPort) bool {
+	return peer == p.peer && sameLocal(local, p.local)
+}
+
+func sameLocal(a, b netip.AddrPort) bool {
+	if a.Port() != b.Port() {
+		return false
+	}
+	aa, ba := a.Addr(), b.Addr()
+	return aa == ba || !aa.IsValid() || !ba.IsValid() || aa.IsUnspecified() || ba.IsUnspecified()
+}
+
+// appendFrames writes the queued PATH_RESPONSE frames whose challenge
+// arrived on the current path; the others go out in probe datagrams on
+// their own paths (migration.go).
 func (p *path) appendFrames(w *frameWriter) {
 	if w.c.flags&flagPathResponse == 0 {
 		return
 	}
-	for p.nresp > 0 && w.fits(9) {
-		w.b.Buf = wire.AppendPathResponse(w.b.Buf, p.responses[0])
-		copy(p.responses[:], p.responses[1:p.nresp])
-		p.nresp--
-		w.ackEliciting = true
-	}
+	p.writeResponses(w, p.peer, p.local)
 	if p.nresp == 0 {
 		w.c.flags &^= flagPathResponse
 	}
+}
+
+// writeResponses writes the PATH_RESPONSE frames for the path (peer,
+// local) that fit and removes them from the queue.
+func (p *path) writeResponses(w *frameWriter, peer, local netip.AddrPort) {
+	kept := 0
+	for i := 0; i < p.nresp; i++ {
+		r := p.responses[i]
+		if r.peer == peer && sameLocal(r.local, local) && w.fits(9) {
+			w.b.Buf = wire.AppendPathResponse(w.b.Buf, r.data)
+			w.ackEliciting = true
+			continue
+		}
+		p.responses[kept] = r
+		kept++
+	}
+	p.nresp = kept
 }

@@ -40,7 +40,11 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 		return
 	}
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
-	if d.Peer == c.path.peer {
+	c.rxPeer, c.rxLocal = d.Peer, d.Local
+	if pr := &c.path.probe; pr.active && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
+		pr.recvd += uint64(len(d.Data))
+	}
+	if c.path.is(d.Peer, d.Local) {
 		c.path.onReceived(len(d.Data))
 		if c.side == Server && !c.path.validated {
 			// The datagram raised the anti-amplification budget: re-arm
@@ -238,7 +242,7 @@ func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt 
 	if pn < s.acks.LargestReceived() {
 		c.stats.RecvReorderedPackets++
 	}
-	ackEliciting, _, err := c.handleFrames(now, sp, pt, payload, dcid)
+	ackEliciting, probing, err := c.handleFrames(now, sp, pt, payload, dcid)
 	if err != nil {
 		c.closeWithError(now, err)
 		return
@@ -247,6 +251,9 @@ func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt 
 		return
 	}
 	s.acks.OnPacketReceived(now, pn, ackEliciting, recovery.ECN(d.ECN&3))
+	if pt == wire.Packet1RTT {
+		c.onPeerPath(now, d, pn, probing)
+	}
 	c.sentSinceReceive = false
 	c.restartIdleTimer(now)
 }

@@ -42,6 +42,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	if c.life.state != stateDone {
 		c.maybeStartKeyUpdate(now)
 		c.flush(now)
+		c.flushProbes(now)
 	}
 	c.finishShutdown(now)
 	c.publishSnapshot()
@@ -78,5 +79,6 @@ func (c *Conn) publishSnapshot() {
 		v.NegotiatedALPN = c.alpn
 	}
 	v.AvailableBidi, v.AvailableUni = c.streams.available()
+	v.CanMigrate = c.canMigrate()
 	c.publish(v)
 }

@@ -131,7 +131,7 @@ func (c *Conn) sendDatagrams(buf []byte, segSize, segs int, ecn uint8) {
 		segSize = 0
 	}
 	c.stats.SendTotalBytes += uint64(len(buf))
-	c.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local.Addr(), ECN: ecn}
+	c.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local, ECN: ecn}
 	c.host.Send(&c.out)
 }
 

@@ -32,10 +32,12 @@ type Stats struct {
 	RecvValidAckFrames     uint64
 	RecvDatagrams          uint64
 
-	KeyUpdateCount     uint32
-	ECNCapable         bool
-	StatelessRetry     bool
-	VersionNegotiation bool
+	KeyUpdateCount         uint32
+	PathChanges            uint32 // migrations to a new validated path
+	PathValidationFailures uint32 // paths that failed validation
+	ECNCapable             bool
+	StatelessRetry         bool
+	VersionNegotiation     bool
 }
 
 // statistics merges the connection's counters with loss recovery's.

@@ -16,6 +16,7 @@ const (
 	timerKeyDiscard        // drop the previous 1-RTT read keys (RFC 9001 §6.5)
 	timerPacing            // the pacer allows the next packet
 	timerDisconnect        // DisconnectTimeoutMs without acknowledgment
+	timerPath              // path validation (migration.go)
 	timerMTURaise          // restart a DPLPMTUD search that ended low (mtu.go)
 	numTimers
 )
@@ -78,6 +79,9 @@ func (c *Conn) onTimers(now mono.Time) {
 	if t := c.timers[timerKeyDiscard]; !t.IsZero() && now >= t {
 		c.app.discardPrev(now)
 		c.timers[timerKeyDiscard] = 0
+	}
+	if t := c.timers[timerPath]; !t.IsZero() && now >= t {
+		c.onPathTimer(now)
 	}
 	if t := c.timers[timerPacing]; !t.IsZero() && now >= t {
 		c.timers[timerPacing] = 0

@@ -203,7 +203,7 @@ func (b *Binding) dispatch(data []byte, m *udp.Msg, rel conn.Releaser) {
 	dcid, ok := parseDCID(data, b.cfg.CIDLen)
 	if ok {
 		if c := b.routes.get(dcid); c != nil {
-			d := conn.Datagram{Data: data, Peer: m.Addr, Local: m.Local, ECN: m.ECN, Buf: rel}
+			d := conn.Datagram{Data: data, Peer: m.Addr, Local: local, ECN: m.ECN, Buf: rel}
 			if !c.QueueDatagram(d) {
 				b.Dropped.Add(1)
 				rel.Release()

@@ -43,7 +43,10 @@ func (h *Host) Attach(c *conn.Conn, cids ...[]byte) {
 // Send implements conn.Host.
 func (h *Host) Send(o *conn.OutBatch) {
 	m := &h.msg[0]
-	*m = udp.Msg{Buf: o.Buf, SegSize: o.SegSize, Addr: o.Addr, Local: o.Local, ECN: o.ECN}
+	*m = udp.Msg{Buf: o.Buf, SegSize: o.SegSize, Addr: o.Addr, ECN: o.ECN}
+	if a := o.Local.Addr(); a.IsValid() && !a.IsUnspecified() {
+		m.Local = a // answer from the address the peer used (pktinfo)
+	}
 	if _, err := h.b.sock.WriteBatch(h.msg[:]); err != nil {
 		h.b.WriteErr.Add(1)
 	}

@@ -74,7 +74,7 @@ func (b *Binding) handleUnknown(data []byte, peer, local netip.AddrPort, ecn uin
 	}
 	// The connection's routes exist now; hand it its first datagram. It
 	// gets its own copy: the receive buffer is released on return.
-	d := conn.Datagram{Data: append([]byte(nil), data...), Peer: peer, Local: local.Addr(), ECN: ecn}
+	d := conn.Datagram{Data: append([]byte(nil), data...), Peer: peer, Local: local, ECN: ecn}
 	c.QueueDatagram(d)
 }
 
@@ -94,7 +94,7 @@ func (b *Binding) handleUnknownShort(data []byte, peer, local netip.AddrPort) {
 		var tail [16]byte
 		copy(tail[:], data[len(data)-16:])
 		if c := b.routes.byToken(tail); c != nil {
-			d := conn.Datagram{Data: append([]byte(nil), data...), Peer: peer, Local: local.Addr()}
+			d := conn.Datagram{Data: append([]byte(nil), data...), Peer: peer, Local: local}
 			c.QueueDatagram(d)
 			return
 		}

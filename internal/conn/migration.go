@@ -1,0 +1,252 @@
+package conn
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// Path validation and connection migration (RFC 9000 §8.2, §9).
+//
+// A server that receives a non-probing packet, with the highest packet
+// number so far, from a new peer address validates that address with
+// PATH_CHALLENGE and moves to it once PATH_RESPONSE comes back. Until then
+// data keeps going to the old address, so a spoofed or replayed packet
+// from a third address can never redirect the connection (§9.3.2, §9.3.3):
+// its challenge simply goes unanswered. A client migrates actively when
+// the application gives it a new local socket (MigrateTo): it probes the
+// new path with a fresh connection ID and moves once validated. Probing
+// packets (only PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and
+// PADDING) never cause a move (§9.1).
+
+// probeState is a path under validation.
+type probeState struct {
+	active      bool
+	peer, local netip.AddrPort
+	challenge   [8]byte
+	client      bool   // we move our local socket (active migration)
+	dcidSeq     uint64 // client: the peer's connection ID used on the new path
+	attempts    int
+	next        mono.Time // next PATH_CHALLENGE
+	deadline    mono.Time // validation fails after this
+	recvd, sent uint64    // anti-amplification accounting on the new path
+}
+
+// minChallengeDatagram is the size a datagram carrying PATH_CHALLENGE is
+// expanded to when the anti-amplification limit allows (RFC 9000 §8.2.1).
+const minChallengeDatagram = 1200
+
+// kInitialRTT is RFC 9002's initial RTT, for the validation timeout of a
+// path without an RTT sample.
+const kInitialRTT = 333 * time.Millisecond
+
+// validationTimeout is how long a path is probed before giving up: three
+// times the larger of the current PTO and a new path's initial PTO
+// (RFC 9000 §8.2.4).
+func (c *Conn) validationTimeout() time.Duration {
+	return 3 * max(c.loss.PTO(), 2*kInitialRTT)
+}
+
+// onPeerPath runs for every authenticated 1-RTT packet after its frames:
+// a non-probing packet with the highest packet number from an address other
+// than the current path's starts validating that path on a server.
+func (c *Conn) onPeerPath(now mono.Time, d *Datagram, pn int64, probing bool) {
+	if c.path.is(d.Peer, d.Local) {
+		return
+	}
+	pr := &c.path.probe
+	if pr.active && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
+		return
+	}
+	if c.side != Server || probing || !c.life.handshakeConfirmed ||
+		pn != c.spaces[recovery.SpaceApp].acks.LargestReceived() {
+		return
+	}
+	c.startProbe(now, d.Peer, d.Local)
+	pr.recvd = uint64(len(d.Data))
+}
+
+// startProbe begins validating the path (peer, local).
+func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) {
+	pr := &c.path.probe
+	*pr = probeState{active: true, peer: peer, local: local, next: now, deadline: now.Add(c.validationTimeout())}
+	rand.Read(pr.challenge[:])
+	c.armPathTimer()
+}
+
+// MigrateTo starts a client's active migration to the local socket
+// address local, which the host must already serve (RFC 9000 §9.2). It
+// does nothing before the handshake is confirmed, when the peer disabled
+// active migration, or without a spare connection ID of the peer's (a new
+// path needs one, §9.5). Success is reported with LocalAddressChanged. It
+// may be called from any goroutine.
+func (c *Conn) MigrateTo(local netip.AddrPort) {
+	c.Do(func(c *Conn) { c.migrateTo(c.now, local) })
+}
+
+func (c *Conn) migrateTo(now mono.Time, local netip.AddrPort) {
+	if c.side != Client || !c.life.handshakeConfirmed || c.life.closing() ||
+		c.hasPeerTP && c.peerParams.DisableActiveMigration || sameLocal(local, c.path.local) {
+		return
+	}
+	if len(c.cids.remote) < 2 {
+		c.stats.PathValidationFailures++
+		return
+	}
+	c.startProbe(now, c.path.peer, local)
+	pr := &c.path.probe
+	pr.client = true
+	pr.dcidSeq = c.cids.remote[1].seq
+}
+
+// CanMigrate reports whether a client may start an active migration now:
+// the handshake is confirmed, the peer allows it, and a spare connection ID
+// is available. Published in the snapshot.
+func (c *Conn) canMigrate() bool {
+	return c.side == Client && c.life.handshakeConfirmed && !c.life.closing() &&
+		!(c.hasPeerTP && c.peerParams.DisableActiveMigration) && len(c.cids.remote) >= 2
+}
+
+// onPathResponse handles PATH_RESPONSE: a match validates the probed path,
+// whichever path the response arrived on (RFC 9000 §8.2.3).
+func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {
+	pr := &c.path.probe
+	if !pr.active || data != pr.challenge {
+		return
+	}
+	c.migrate(now)
+}
+
+// migrate moves the connection to the validated probe path. Congestion
+// control and RTT start afresh unless only the port changed (RFC 9000
+// §9.4).
+func (c *Conn) migrate(now mono.Time) {
+	pr := c.path.probe
+	c.path.probe = probeState{}
+	oldPeer, oldLocal := c.path.peer, c.path.local
+	c.path.peer, c.path.local = pr.peer, pr.local
+	c.path.validated = true
+	c.path.bytesRecv, c.path.bytesSent = pr.recvd, pr.sent
+	if pr.client {
+		c.cids.switchRemote(c, pr.dcidSeq)
+	}
+	addrChanged := oldPeer.Addr() != pr.peer.Addr() || oldLocal.Addr() != pr.local.Addr() && oldLocal.Addr().IsValid() && !oldLocal.Addr().IsUnspecified()
+	if addrChanged {
+		c.loss.OnPathChanged(now, true)
+	}
+	c.stats.PathChanges++
+	if c.events == nil {
+		return
+	}
+	if pr.client {
+		c.events.LocalAddressChanged(pr.local)
+	} else {
+		c.events.PeerAddressChanged(pr.peer)
+	}
+}
+
+// onPathTimer retransmits a PATH_CHALLENGE or gives the validation up.
+func (c *Conn) onPathTimer(now mono.Time) {
+	pr := &c.path.probe
+	c.timers[timerPath] = 0
+	if !pr.active {
+		return
+	}
+	if now >= pr.deadline {
+		c.path.probe = probeState{}
+		c.stats.PathValidationFailures++
+		return
+	}
+	c.armPathTimer()
+}
+
+// armPathTimer sets the path timer to the next challenge or the deadline.
+func (c *Conn) armPathTimer() {
+	pr := &c.path.probe
+	c.timers[timerPath] = mono.Min(pr.next, pr.deadline)
+}
+
+// flushProbes sends what must go on paths other than the current one: the
+// PATH_CHALLENGE of the path under validation and PATH_RESPONSEs to
+// challenges that arrived on other paths (RFC 9000 §8.2.2).
+func (c *Conn) flushProbes(now mono.Time) {
+	if c.app.write == nil || c.life.closing() {
+		return
+	}
+	pr := &c.path.probe
+	if pr.active && now >= pr.next {
+		c.sendProbe(now, pr.peer, pr.local, true)
+		pr.attempts++
+		pr.next = now.Add(c.loss.PTO() << min(pr.attempts, 6))
+		c.armPathTimer()
+	}
+	for c.path.nresp > 0 {
+		r := c.path.responses[0]
+		if c.path.is(r.peer, r.local) {
+			return // goes in the regular flush
+		}
+		c.sendProbe(now, r.peer, r.local, false)
+	}
+}
+
+// sendProbe sends one datagram on the path (peer, local) with the probe's
+// PATH_CHALLENGE if challenge is set and the PATH_RESPONSEs due there,
+// padded to 1200 bytes as the anti-amplification limit allows.
+func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bool) {
+	pr := &c.path.probe
+	size := minChallengeDatagram
+	if c.side == Server && pr.active && pr.peer == peer {
+		budget := amplificationFactor*pr.recvd - min(pr.sent, amplificationFactor*pr.recvd)
+		size = int(min(uint64(size), budget))
+	}
+	if size < minPacketRoom {
+		return
+	}
+	dcid := c.cids.dcid()
+	if pr.client && pr.active {
+		if r := c.cids.remoteBySeq(pr.dcidSeq); r != nil {
+			dcid = r.id()
+		}
+	}
+	bp := sendBufPool.Get().(*[]byte)
+	defer sendBufPool.Put(bp)
+	b := &c.builder
+	b.Reset(*bp)
+	b.StartDatagram(size)
+	s := &c.spaces[recovery.SpaceApp]
+	pn := s.nextPN
+	if !b.StartShort(dcid, pn, s.largestAcked, c.app.phase, false, true, c.app.write) {
+		*bp = b.Buf[:0]
+		return
+	}
+	w := frameWriter{c: c, b: b, log: c.logScratch[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}
+	if challenge {
+		w.b.Buf = wire.AppendPathChallenge(w.b.Buf, pr.challenge)
+		w.ackEliciting = true
+	}
+	c.path.writeResponses(&w, peer, local)
+	b.Finish()
+	s.nextPN++
+	_, n := b.EndDatagram(size)
+	rec := c.loss.NewSent()
+	rec.PN, rec.Space, rec.Size = pn, recovery.SpaceApp, n
+	rec.AckEliciting, rec.InFlight = true, true
+	c.app.onSealed(pn, n)
+	c.loss.OnPacketSent(now, rec)
+	if pr.active && pr.peer == peer {
+		pr.sent += uint64(n)
+	}
+	c.out = OutBatch{Buf: b.Buf[:n], Addr: peer, Local: local}
+	c.host.Send(&c.out)
+	c.stats.SendTotalPackets++
+	c.stats.SendTotalBytes += uint64(n)
+	*bp = b.Buf[:0]
+	b.Buf = nil
+	if c.path.nresp == 0 {
+		c.flags &^= flagPathResponse
+	}
+}

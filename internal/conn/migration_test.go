@@ -1,0 +1,140 @@
+package conn
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// echoTransfer sends n bytes on a new client stream and runs until the
+// echo is back or limit passes; it returns whether the echo matched.
+func echoTransfer(t *testing.T, p *pair, n int, during func()) bool {
+	t.Helper()
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i*7 + i>>8)
+	}
+	s := openSend(p, data, true)
+	steps := 0
+	ok := p.runUntil(60*time.Second, func() bool {
+		steps++
+		if steps == 40 && during != nil {
+			during()
+		}
+		return p.client.has("PeerSendShutdown")
+	})
+	return ok && sha256.Sum256(p.client.received[s.ID()]) == sha256.Sum256(data)
+}
+
+// NAT rebinding of the client's port mid-transfer: the server validates
+// the new address, moves to it once, and the transfer completes
+// (RFC 9000 §9.3).
+func TestNATRebindingMidTransfer(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	rebound := netip.AddrPortFrom(clientAddr.Addr(), clientAddr.Port()+1)
+	if !echoTransfer(t, p, 1<<20, func() {
+		p.nat = map[netip.AddrPort]netip.AddrPort{clientAddr: rebound}
+	}) {
+		t.Fatalf("transfer across the rebinding failed: client %v", tail(p.client.names()))
+	}
+	if n := p.server.count("PeerAddressChanged"); n != 1 {
+		t.Fatalf("server got %d PEER_ADDRESS_CHANGED, want 1", n)
+	}
+	if p.server.c.path.peer != rebound {
+		t.Errorf("server path peer %v, want %v", p.server.c.path.peer, rebound)
+	}
+	if p.server.c.stats.PathChanges != 1 {
+		t.Errorf("server PathChanges %d", p.server.c.stats.PathChanges)
+	}
+}
+
+// Client active migration mid-transfer: the client probes a new local
+// socket with a fresh connection ID, moves once validated, retires the old
+// ID; the server follows; the transfer completes.
+func TestClientActiveMigrationMidTransfer(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	newLocal := netip.MustParseAddrPort("10.0.0.3:2000")
+	oldDCID := bytes.Clone(p.client.c.cids.dcid())
+	if !p.client.c.canMigrate() {
+		t.Fatal("client cannot migrate after the handshake")
+	}
+	if !echoTransfer(t, p, 1<<20, func() { p.client.c.MigrateTo(newLocal) }) {
+		t.Fatalf("transfer across the migration failed: client %v", tail(p.client.names()))
+	}
+	if p.client.count("LocalAddressChanged") != 1 || p.server.count("PeerAddressChanged") != 1 {
+		t.Fatalf("client %v, server %v", p.client.names(), p.server.names())
+	}
+	if p.client.c.path.local != newLocal || p.server.c.path.peer != newLocal {
+		t.Errorf("paths: client local %v, server peer %v", p.client.c.path.local, p.server.c.path.peer)
+	}
+	if bytes.Equal(p.client.c.cids.dcid(), oldDCID) {
+		t.Error("the client kept its connection ID across paths")
+	}
+}
+
+// An on-path attacker forwarding copies of the client's packets from its
+// own address cannot move the connection: the server's challenge to that
+// address goes unanswered, validation fails, and data keeps flowing on
+// the real path (RFC 9000 §9.3.3).
+func TestSpoofedSourceDoesNotMigrate(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	attacker := netip.MustParseAddrPort("10.6.6.6:6666")
+	if !echoTransfer(t, p, 256<<10, func() { p.spoofSrc = attacker }) {
+		t.Fatalf("transfer under attack failed: client %v", tail(p.client.names()))
+	}
+	p.runUntil(10*time.Second, func() bool { return p.server.c.stats.PathValidationFailures > 0 })
+	if p.server.has("PeerAddressChanged") || p.server.c.path.peer != clientAddr {
+		t.Fatalf("the server moved to %v", p.server.c.path.peer)
+	}
+	if p.server.c.stats.PathValidationFailures == 0 {
+		t.Error("no path validation failure recorded")
+	}
+}
+
+// A replayed old packet from a new address is not the highest packet
+// number received, so it cannot start a migration (RFC 9000 §9.3).
+func TestReplayedPacketFromNewAddressIgnored(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	var captured []byte
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client && captured == nil && data[0]&0x80 == 0 {
+			captured = bytes.Clone(data)
+		}
+		return false
+	}
+	if !echoTransfer(t, p, 64<<10, nil) {
+		t.Fatal("transfer failed")
+	}
+	p.server.c.QueueDatagram(Datagram{Data: captured, Peer: netip.MustParseAddrPort("10.9.9.9:9"), Local: serverAddr})
+	p.step()
+	if p.server.c.path.probe.active || p.server.has("PeerAddressChanged") {
+		t.Fatal("a replayed packet started a migration")
+	}
+}
+
+// Active migration to a path that does not work: no PATH_RESPONSE comes
+// back, validation fails, and the connection stays on its old path.
+func TestMigrationToDeadPathFallsBack(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	dead := netip.MustParseAddrPort("10.0.0.4:3000")
+	p.dead = map[netip.AddrPort]bool{dead: true}
+	if !echoTransfer(t, p, 256<<10, func() { p.client.c.MigrateTo(dead) }) {
+		t.Fatalf("transfer failed: client %v", tail(p.client.names()))
+	}
+	p.runUntil(10*time.Second, func() bool { return p.client.c.stats.PathValidationFailures > 0 })
+	if p.client.c.stats.PathValidationFailures != 1 || p.client.has("LocalAddressChanged") || p.client.c.path.local != clientAddr {
+		t.Fatalf("failures %d, events %v, local %v", p.client.c.stats.PathValidationFailures, p.client.names(), p.client.c.path.local)
+	}
+}
