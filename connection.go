@@ -36,9 +36,9 @@ type Connection struct {
 	mu          sync.Mutex
 	eng         *conn.Conn // nil until a client starts
 	task        *exec.Handle
-	host        *endpoint.Host
-	ownBinding  *endpoint.Binding // a client's own socket
-	binding     *sharedBinding    // a server connection's listener socket
+	host        *endpoint.Host // a server connection's host on the listener's socket
+	client      *clientHost    // a client's own sockets
+	binding     *sharedBinding // a server connection's listener socket
 	started     bool
 	closed      bool
 	terminated  bool
@@ -184,7 +184,8 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	if tlsName == "" {
 		tlsName = remote.Addr().String()
 	}
-	host := b.NewHost()
+	host := &clientHost{onClosed: c.onTerminated}
+	host.add(b)
 	cache := c.lib.tokenCache()
 	first, offered := clientVersions(cfg, c.lib)
 	ecfg := conn.Config{
@@ -202,12 +203,11 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		OnNewToken:   func(t []byte) { cache.Put(tlsName, t) },
 	}
 	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
-	host.Attach(eng)
-	host.OnClosed = c.onTerminated
+	host.attach(eng)
 	task := c.reg.pool.Register(eng, uint32(remote.Port()))
 	eng.SetScheduler(task)
 	c.mu.Lock()
-	c.eng, c.task, c.host, c.ownBinding = eng, task, host, b
+	c.eng, c.task, c.client = eng, task, host
 	pre := c.preStart
 	c.preStart = nil
 	c.mu.Unlock()
@@ -372,14 +372,14 @@ func (c *Connection) onTerminated() {
 // its place in the registration.
 func (c *Connection) release() {
 	c.mu.Lock()
-	task, b, sb := c.task, c.ownBinding, c.binding
-	c.task, c.ownBinding, c.binding = nil, nil, nil
+	task, ch, sb := c.task, c.client, c.binding
+	c.task, c.client, c.binding = nil, nil, nil
 	c.mu.Unlock()
 	if task != nil {
 		task.Unregister()
 	}
-	if b != nil {
-		go b.Close() // Close waits for the reader goroutine: not on a worker
+	if ch != nil {
+		closeBindings(ch.bindings())
 	}
 	if sb != nil {
 		sb.releaseConn(c)
@@ -454,4 +454,16 @@ func (c *Connection) SetLocalCIDPrefix(prefix []byte) error {
 		c.eng.SetCIDPrefix(prefix)
 	}
 	return nil
+}
+
+// closeBindings closes sockets off the calling goroutine: Close waits for
+// each socket's reader goroutine, which must not happen on a worker.
+func closeBindings(bs []*endpoint.Binding) {
+	if len(bs) > 0 {
+		go func() {
+			for _, b := range bs {
+				b.Close()
+			}
+		}()
+	}
 }

@@ -54,6 +54,13 @@ func (e *connEvents) PeerAddressChanged(addr netip.AddrPort) {
 
 // LocalAddressChanged implements conn.Events.
 func (e *connEvents) LocalAddressChanged(addr netip.AddrPort) {
+	c := e.c()
+	c.mu.Lock()
+	ch := c.client
+	c.mu.Unlock()
+	if ch != nil {
+		closeBindings(ch.keepOnly(addr)) // the old sockets are no longer used
+	}
 	ev := &e.ev.localAddr
 	*ev = LocalAddressChangedEvent{Addr: addr}
 	e.c().dispatch(ev)

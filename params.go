@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/endpoint"
 )
 
 // Statistics are a connection's counters (QUIC_STATISTICS_V2, the fields
@@ -40,6 +41,10 @@ type Statistics struct {
 	RecvValidAckFrames     uint64
 
 	KeyUpdateCount uint32
+
+	// hquic extensions.
+	PathChanges            uint32 // moves to a new validated path (migration)
+	PathValidationFailures uint32 // paths that failed validation
 }
 
 // snapshot returns the engine's published values, or false before a client
@@ -87,6 +92,8 @@ func (c *Connection) Statistics() (Statistics, error) {
 		RecvDecryptionFailures:        s.RecvDecryptionFailures,
 		RecvValidAckFrames:            s.RecvValidAckFrames,
 		KeyUpdateCount:                s.KeyUpdateCount,
+		PathChanges:                   s.PathChanges,
+		PathValidationFailures:        s.PathValidationFailures,
 	}, nil
 }
 
@@ -138,17 +145,43 @@ func (c *Connection) LocalAddr() (netip.AddrPort, error) {
 	return netip.AddrPort{}, opError("Connection.LocalAddr", StatusInvalidState, "local address not known yet")
 }
 
-// SetLocalAddr binds a client connection's socket to a before Start
-// (QUIC_PARAM_CONN_LOCAL_ADDRESS). Errors: ErrInvalidState on a server
-// connection or after Start.
+// SetLocalAddr sets a client connection's local address
+// (QUIC_PARAM_CONN_LOCAL_ADDRESS). Before Start it binds the connection's
+// socket to a. After the handshake is confirmed it migrates the connection
+// (RFC 9000 §9.2): a new socket is bound to a (port 0 picks one), the new
+// path is validated with a fresh connection ID, and the connection moves to
+// it, reported by LocalAddressChanged; if validation fails the connection
+// stays where it was. Errors: ErrInvalidState on a server connection, while
+// the handshake is in progress, when the server disabled active migration
+// or has given no spare connection ID; socket errors such as
+// ErrAddressInUse.
 func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 	const op = "Connection.SetLocalAddr"
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.server || c.started {
-		return opError(op, StatusInvalidState, "only a client connection before Start")
+	if c.server {
+		c.mu.Unlock()
+		return opError(op, StatusInvalidState, "only a client connection")
 	}
-	c.local = a
+	if !c.started {
+		c.local = a
+		c.mu.Unlock()
+		return nil
+	}
+	eng, ch := c.eng, c.client
+	c.mu.Unlock()
+	if eng == nil || ch == nil || !eng.Snapshot().CanMigrate {
+		return opError(op, StatusInvalidState, "migration needs a confirmed handshake, the peer's consent and a spare connection ID")
+	}
+	netw := "udp4"
+	if a.Addr().Is6() {
+		netw = "udp6"
+	}
+	b, err := endpoint.Listen(netw, a, c.lib.endpointConfig(nil))
+	if err != nil {
+		return opErrorWrap(op, statusFromSocketError(err), err)
+	}
+	ch.add(b)
+	eng.MigrateTo(b.LocalAddr())
 	return nil
 }
 

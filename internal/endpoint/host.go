@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/hquic/quic/internal/conn"
 	"github.com/hquic/quic/internal/udp"
@@ -11,10 +12,13 @@ import (
 // Send is called on the connection's goroutine; the routing methods may be
 // called on it or, before the connection runs, by its creator.
 type Host struct {
-	b       *Binding
+	b   *Binding
+	msg [1]udp.Msg
+
+	mu      sync.Mutex
 	c       *conn.Conn
-	msg     [1]udp.Msg
 	pending [][]byte // IDs added before Attach
+	routed  [][]byte // IDs currently routed
 
 	// OnClosed, if set, runs when the connection terminates (on the
 	// connection goroutine), after its routes are removed.
@@ -30,14 +34,18 @@ func (h *Host) Binding() *Binding { return h.b }
 // Attach binds the host to its connection and routes the connection IDs
 // given to it (a server routes the client's original DCID).
 func (h *Host) Attach(c *conn.Conn, cids ...[]byte) {
+	h.mu.Lock()
 	h.c = c
+	pending := h.pending
+	h.pending = nil
+	h.routed = append(h.routed, cids...)
+	h.mu.Unlock()
 	for _, cid := range cids {
 		h.b.routes.add(cid, c)
 	}
-	for _, cid := range h.pending {
+	for _, cid := range pending {
 		h.b.routes.add(cid, c)
 	}
-	h.pending = nil
 }
 
 // Send implements conn.Host.
@@ -55,25 +63,57 @@ func (h *Host) Send(o *conn.OutBatch) {
 
 // AddCID implements conn.Host.
 func (h *Host) AddCID(cid []byte) {
-	if h.c == nil {
+	h.mu.Lock()
+	h.routed = append(h.routed, append([]byte(nil), cid...))
+	c := h.c
+	if c == nil {
 		h.pending = append(h.pending, append([]byte(nil), cid...))
-		return
 	}
-	h.b.routes.add(cid, h.c)
+	h.mu.Unlock()
+	if c != nil {
+		h.b.routes.add(cid, c)
+	}
 }
 
 // RemoveCID implements conn.Host.
 func (h *Host) RemoveCID(cid []byte) {
-	if h.c != nil {
-		h.b.routes.remove(cid, h.c)
+	h.mu.Lock()
+	for i, r := range h.routed {
+		if string(r) == string(cid) {
+			h.routed = append(h.routed[:i], h.routed[i+1:]...)
+			break
+		}
+	}
+	c := h.c
+	h.mu.Unlock()
+	if c != nil {
+		h.b.routes.remove(cid, c)
 	}
 }
 
+// RoutedCIDs returns the connection IDs routed through this host, so a
+// second socket of the same connection can route them too.
+func (h *Host) RoutedCIDs() [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([][]byte, len(h.routed))
+	for i, r := range h.routed {
+		out[i] = append([]byte(nil), r...)
+	}
+	return out
+}
+
 // AddResetToken implements conn.Host.
-func (h *Host) AddResetToken(t [16]byte) { h.b.routes.addToken(t, h.c) }
+func (h *Host) AddResetToken(t [16]byte) { h.b.routes.addToken(t, h.conn()) }
 
 // RemoveResetToken implements conn.Host.
-func (h *Host) RemoveResetToken(t [16]byte) { h.b.routes.removeToken(t, h.c) }
+func (h *Host) RemoveResetToken(t [16]byte) { h.b.routes.removeToken(t, h.conn()) }
+
+func (h *Host) conn() *conn.Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.c
+}
 
 // Closed implements conn.Host.
 func (h *Host) Closed() {
