@@ -94,6 +94,20 @@ func (c *Conn) issueLocalCID(send bool) *localCID {
 	return &c.cids.local[len(c.cids.local)-1]
 }
 
+// preferredCID issues, once, the connection ID that goes with a server's
+// preferred address: sequence number 1, delivered in the transport
+// parameter rather than a NEW_CONNECTION_ID frame.
+func (s *cidState) preferredCID(c *Conn) *localCID {
+	for i := range s.local {
+		if s.local[i].seq == 1 {
+			return &s.local[i]
+		}
+	}
+	l := c.issueLocalCID(false)
+	l.acked = true
+	return l
+}
+
 // issueUpTo issues new connection IDs until the peer holds as many as its
 // active_connection_id_limit allows (RFC 9000 §5.1.1).
 func (s *cidState) issueUpTo(c *Conn) {

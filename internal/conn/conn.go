@@ -105,6 +105,9 @@ type Config struct {
 	// Destination Connection ID of the client's very first Initial, from
 	// the Retry token (RFC 9000 §7.3).
 	RetryODCID []byte
+	// PreferredAddress, if set on a server, is offered to the client
+	// (RFC 9000 §9.6); the host must deliver packets arriving there.
+	PreferredAddress PreferredAddress
 	// AddressValidated is set on a server connection whose client
 	// presented a valid token: no anti-amplification limit applies
 	// (RFC 9000 §8.1).
@@ -112,6 +115,12 @@ type Config struct {
 	// Peer and Local are the path's addresses; Local may be unspecified.
 	Peer  netip.AddrPort
 	Local netip.AddrPort
+}
+
+// PreferredAddress is a server's preferred address per family; an invalid
+// value means none for that family.
+type PreferredAddress struct {
+	IPv4, IPv6 netip.AddrPort
 }
 
 // ResetTokenFunc returns the stateless reset token for a connection ID we

@@ -401,6 +401,8 @@ type pair struct {
 	serverRetryODCID []byte
 	// serverCIDPrefix, if set, is applied in the server's Accept.
 	serverCIDPrefix []byte
+	// serverPreferred is the server's Config.PreferredAddress.
+	serverPreferred PreferredAddress
 	steps           int // simulation steps taken by runUntil
 }
 
@@ -459,9 +461,12 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 	}
 	var src netip.AddrPort
 	if from == p.client {
-		src, dst = p.natted(local), serverAddr
+		src = p.natted(local)
+		if !dst.IsValid() {
+			dst = serverAddr
+		}
 	} else {
-		src = serverAddr
+		src = local
 		sock, ok := p.clientSocketFor(dst)
 		if !ok || dst == p.spoofSrc {
 			return
@@ -524,7 +529,7 @@ func (p *pair) deliver(d inFlight) {
 		if !ok || h.Type != wire.PacketInitial {
 			return
 		}
-		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
+		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, PreferredAddress: p.serverPreferred, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
 			CIDLen: 8, Peer: clientAddr, Local: serverAddr}
 		to.c = NewServer(cfg, to, to, h.DCID, h.SCID)
 		to.c.SetScheduler(nopSched{})

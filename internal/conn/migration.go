@@ -142,11 +142,43 @@ func (c *Conn) migrate(now mono.Time) {
 	if c.events == nil {
 		return
 	}
-	if pr.client {
+	if !sameLocal(oldLocal, pr.local) || oldLocal.Addr() != pr.local.Addr() && !c.path.localIsWildcard(oldLocal) {
 		c.events.LocalAddressChanged(pr.local)
-	} else {
+	}
+	if oldPeer != pr.peer {
 		c.events.PeerAddressChanged(pr.peer)
 	}
+}
+
+// localIsWildcard reports whether a is the unspecified address a socket is
+// bound to, which the kernel fills in per packet.
+func (p *path) localIsWildcard(a netip.AddrPort) bool {
+	return !a.Addr().IsValid() || a.Addr().IsUnspecified()
+}
+
+// usePreferredAddress starts a client's move to the server's preferred
+// address (RFC 9000 §9.6.1) once the handshake is confirmed: the address
+// of the current path's family is validated with the connection ID the
+// server gave for it (sequence number 1), and the connection moves there
+// when it answers. disable_active_migration does not forbid it.
+func (c *Conn) usePreferredAddress(now mono.Time) {
+	if c.side != Client || !c.hasPeerTP || !c.peerParams.HasPreferredAddress || c.path.probe.active {
+		return
+	}
+	pa := &c.peerParams.PreferredAddress
+	addr := pa.IPv4
+	if c.path.peer.Addr().Is6() {
+		addr = pa.IPv6
+	}
+	if !addr.IsValid() || addr.Addr().IsUnspecified() || addr.Port() == 0 || addr == c.path.peer {
+		return
+	}
+	if c.cids.remoteBySeq(1) == nil {
+		return
+	}
+	c.startProbe(now, addr, c.path.local)
+	c.path.probe.client = true
+	c.path.probe.dcidSeq = 1
 }
 
 // onPathTimer retransmits a PATH_CHALLENGE or gives the validation up.

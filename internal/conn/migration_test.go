@@ -3,6 +3,7 @@ package conn
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/tls"
 	"net/netip"
 	"testing"
 	"time"
@@ -17,13 +18,14 @@ func echoTransfer(t *testing.T, p *pair, n int, during func()) bool {
 		data[i] = byte(i*7 + i>>8)
 	}
 	s := openSend(p, data, true)
+	before := p.client.count("PeerSendShutdown")
 	steps := 0
 	ok := p.runUntil(60*time.Second, func() bool {
 		steps++
 		if steps == 40 && during != nil {
 			during()
 		}
-		return p.client.has("PeerSendShutdown")
+		return p.client.count("PeerSendShutdown") > before
 	})
 	return ok && sha256.Sum256(p.client.received[s.ID()]) == sha256.Sum256(data)
 }
@@ -136,5 +138,33 @@ func TestMigrationToDeadPathFallsBack(t *testing.T) {
 	p.runUntil(10*time.Second, func() bool { return p.client.c.stats.PathValidationFailures > 0 })
 	if p.client.c.stats.PathValidationFailures != 1 || p.client.has("LocalAddressChanged") || p.client.c.path.local != clientAddr {
 		t.Fatalf("failures %d, events %v, local %v", p.client.c.stats.PathValidationFailures, p.client.names(), p.client.c.path.local)
+	}
+}
+
+// A client moves to the server's preferred address after the handshake
+// (RFC 9000 §9.6): it validates the address with the connection ID that
+// came with it, moves, and the server follows on its preferred socket.
+func TestClientMovesToServerPreferredAddress(t *testing.T) {
+	preferred := netip.MustParseAddrPort("10.0.0.9:8443")
+	p := newPair(t, func(p *pair, _ *Config, _ *tls.Config) {
+		p.serverPreferred = PreferredAddress{IPv4: preferred}
+	})
+	p.server.echo = true
+	p.handshake()
+	if !echoTransfer(t, p, 256<<10, nil) {
+		t.Fatalf("transfer failed: client %v", tail(p.client.names()))
+	}
+	p.runUntil(5*time.Second, func() bool { return p.client.c.path.peer == preferred && p.server.c.path.local == preferred })
+	if p.client.c.path.peer != preferred {
+		t.Fatalf("client peer %v, want the preferred address %v", p.client.c.path.peer, preferred)
+	}
+	if p.server.c.path.local != preferred {
+		t.Errorf("server local %v, want %v", p.server.c.path.local, preferred)
+	}
+	if p.client.count("PeerAddressChanged") != 1 || p.server.count("LocalAddressChanged") != 1 {
+		t.Errorf("client %v, server %v", p.client.names(), p.server.names())
+	}
+	if !echoTransfer(t, p, 64<<10, nil) {
+		t.Fatal("no transfer over the preferred address")
 	}
 }

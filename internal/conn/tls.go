@@ -65,6 +65,12 @@ func (c *Conn) PeerTransportParameters(b []byte) error {
 	c.peerParams = p
 	c.hasPeerTP = true
 	c.applyPeerParameters()
+	if p.HasPreferredAddress && c.side == Client {
+		// Its connection ID has sequence number 1 (RFC 9000 §5.1.1).
+		if err := c.onNewConnectionID(1, 0, p.PreferredAddress.CID, p.PreferredAddress.StatelessResetToken); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -126,6 +132,7 @@ func (c *Conn) confirmHandshake() {
 	c.discardSpace(recovery.SpaceInitial)
 	c.discardSpace(recovery.SpaceHandshake)
 	c.loss.OnHandshakeConfirmed()
+	c.usePreferredAddress(c.now)
 }
 
 // discardSpace drops a packet number space's keys and recovery state
@@ -176,6 +183,13 @@ func (c *Conn) localTransportParameters() []byte {
 		p.StatelessResetToken = c.cids.local[0].token
 		p.HasStatelessResetToken = true
 		p.DisableActiveMigration = !s.MigrationEnabled
+		if pa := c.cfg.PreferredAddress; pa.IPv4.IsValid() || pa.IPv6.IsValid() {
+			// The preferred address comes with connection ID number 1
+			// (RFC 9000 §5.1.1, §18.2).
+			l := c.cids.preferredCID(c)
+			p.PreferredAddress = wire.PreferredAddress{IPv4: pa.IPv4, IPv6: pa.IPv6, CID: l.id(), StatelessResetToken: l.token}
+			p.HasPreferredAddress = true
+		}
 	}
 	return p.Append(nil)
 }
