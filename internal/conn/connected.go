@@ -37,13 +37,24 @@ func (c *Conn) StoreSession(*tls.SessionState) {}
 // onProbeTimeout prepares probe packets after a PTO (RFC 9002 §6.2.4):
 // in the handshake spaces the unacknowledged CRYPTO data is sent again;
 // otherwise the probe is a PING if nothing else is pending.
+//
+// A probe in either handshake space also resends the other's outstanding
+// CRYPTO data, coalesced (RFC 9002 §6.2.4): the peer may be unable to read
+// the space whose timer expired, as a client that lost the server's Initial
+// cannot open its Handshake packets, while the congestion window is full of
+// them.
 func (c *Conn) onProbeTimeout() {
-	for sp := recovery.SpaceInitial; sp < recovery.NumSpaces; sp++ {
-		if c.loss.ProbesNeeded(sp) == 0 {
-			continue
-		}
-		if sp != recovery.SpaceApp && c.hs != nil {
+	if !c.handshakeProbing() || c.hs == nil {
+		return
+	}
+	for sp := recovery.SpaceInitial; sp < recovery.SpaceApp; sp++ {
+		if !c.spaces[sp].discarded {
 			c.hs.Send[sp].ResendUnacked()
 		}
 	}
+}
+
+// handshakeProbing reports whether a probe is due in a handshake space.
+func (c *Conn) handshakeProbing() bool {
+	return c.loss.ProbesNeeded(recovery.SpaceInitial) > 0 || c.loss.ProbesNeeded(recovery.SpaceHandshake) > 0
 }

@@ -46,7 +46,10 @@ func (w *frameWriter) writeFrames() {
 	}
 	w.writeAck()
 	probe := c.loss.ProbesNeeded(w.sp) > 0
-	if !probe && !w.congestionAllows() {
+	// CRYPTO data coalesced with a probe of the other handshake space is
+	// part of the probe (onProbeTimeout), not blocked by congestion.
+	coalesced := w.sp != recovery.SpaceApp && c.handshakeProbing()
+	if !probe && !coalesced && !w.congestionAllows() {
 		return
 	}
 	w.writeCrypto()

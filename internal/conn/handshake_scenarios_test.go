@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -322,6 +323,34 @@ func TestBadCertificateClosesWithCryptoErrorOnBothSides(t *testing.T) {
 		}
 		if sc, _ := e.find("ShutdownComplete"); e.lastEvent() != "ShutdownComplete" || (e == p.client && sc.a != 0) {
 			t.Errorf("%s events %v", e.name, e.names())
+		}
+	}
+}
+
+// TestHandshakeCompletesUnderRandomLossAndReordering runs seeded
+// handshakes with 15% loss and 20% reordering, with a normal and with an
+// amplification-limited server flight.
+func TestHandshakeCompletesUnderRandomLossAndReordering(t *testing.T) {
+	for seed := uint64(0); seed < 100; seed++ {
+		for _, large := range []bool{false, true} {
+			t.Run(fmt.Sprintf("seed=%d/largeChain=%v", seed, large), func(t *testing.T) {
+				p := newPair(t)
+				if large {
+					withLargeCertChain(p)
+				}
+				p.rng = rand.New(rand.NewPCG(seed, 3))
+				p.lossRate, p.reorderRate = 0.15, 0.2
+				p.client.c.Start()
+				ok := p.runUntil(time.Minute, func() bool {
+					return p.client.c.life.handshakeConfirmed && p.server.has("Connected") || p.client.has("ShutdownComplete")
+				})
+				if !ok || p.client.has("ShutdownComplete") {
+					ev, _ := p.client.find("ShutdownByTransport")
+					t.Fatalf("handshake failed at %v (%+v): client %v server %v", p.now.Sub(0)-time.Hour, ev.r, p.client.names(), p.server.names())
+				}
+				p.lossRate = 0
+				echoWorks(t, p)
+			})
 		}
 	}
 }
