@@ -31,6 +31,10 @@ type sharedBinding struct {
 	key netip.AddrPort // the address listeners asked for
 	b   *endpoint.Binding
 
+	// preferred is the socket of the preferred address offered to clients
+	// (RFC 9000 §9.6), if a listener set one.
+	preferred *endpoint.Binding
+
 	mu        sync.Mutex
 	listeners []*Listener
 	conns     int                      // server connections still using the socket
@@ -136,6 +140,22 @@ func (l *Library) listenerBinding(op string, lis *Listener, local netip.AddrPort
 	return sb, nil
 }
 
+// openPreferred opens the socket of a preferred address unless the binding
+// already offers one.
+func (sb *sharedBinding) openPreferred(op string, addr netip.AddrPort) error {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.preferred != nil {
+		return nil
+	}
+	b, err := endpoint.Listen(network(addr), addr, sb.lib.endpointConfig(nil))
+	if err != nil {
+		return opErrorWrap(op, statusFromSocketError(err), err)
+	}
+	sb.preferred = b
+	return nil
+}
+
 // addListener adds lis unless a listener with a common ALPN is there.
 func (sb *sharedBinding) addListener(op string, lis *Listener) error {
 	sb.mu.Lock()
@@ -208,7 +228,13 @@ func (sb *sharedBinding) maybeClose() {
 	sb.mu.Unlock()
 	t.mu.Unlock()
 	if unused {
-		go sb.b.Close() // waits for the reader goroutine; never on a worker
+		bs := []*endpoint.Binding{sb.b}
+		sb.mu.Lock()
+		if sb.preferred != nil {
+			bs = append(bs, sb.preferred)
+		}
+		sb.mu.Unlock()
+		closeBindings(bs)
 	}
 }
 
@@ -223,6 +249,7 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		return nil
 	}
 	first := sb.listeners[0]
+	prefSock := sb.preferred
 	sb.mu.Unlock()
 	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
 	// The connection belongs to the registration whose workers run it, so
@@ -237,7 +264,24 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	}
 	sb.pending[qc] = struct{}{}
 	sb.mu.Unlock()
-	host := b.NewHost()
+	var host conn.Host
+	var attach func(*conn.Conn)
+	var pref conn.PreferredAddress
+	if prefSock != nil {
+		mh := &multiHost{onClosed: qc.onTerminated}
+		mh.add(b)
+		mh.add(prefSock)
+		host, attach = mh, func(e *conn.Conn) { mh.attach(e, info.DCID) }
+		if a := prefSock.LocalAddr(); a.Addr().Is4() {
+			pref.IPv4 = a
+		} else {
+			pref.IPv6 = a
+		}
+	} else {
+		eh := b.NewHost()
+		eh.OnClosed = qc.onTerminated
+		host, attach = eh, func(e *conn.Conn) { eh.Attach(e, info.DCID) }
+	}
 	lib := sb.lib
 	_, preferred := serverVersions(lib)
 	cfg := conn.Config{
@@ -252,12 +296,12 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		RetryODCID:       info.RetryODCID,
 		AddressValidated: info.AddressValidated,
 		IssueToken:       func(peer netip.AddrPort) []byte { return lib.issueToken(info.Version, peer) },
+		PreferredAddress: pref,
 	}
 	lib.tokens.handshaking.Add(1)
 	qc.inHandshake = true
 	eng := conn.NewServer(cfg, host, &serverAcceptor{sb: sb, c: qc}, info.DCID, info.SCID)
-	host.Attach(eng, info.DCID)
-	host.OnClosed = qc.onTerminated
+	attach(eng)
 	qc.eng, qc.host = eng, host
 	qc.task = first.reg.pool.Register(eng, uint32(info.Peer.Port()))
 	eng.SetScheduler(qc.task)

@@ -36,8 +36,8 @@ type Connection struct {
 	mu          sync.Mutex
 	eng         *conn.Conn // nil until a client starts
 	task        *exec.Handle
-	host        *endpoint.Host // a server connection's host on the listener's socket
-	client      *clientHost    // a client's own sockets
+	host        conn.Host  // a server connection's engine host
+	client      *multiHost // a client's own sockets
 	binding     *sharedBinding // a server connection's listener socket
 	started     bool
 	closed      bool
@@ -184,7 +184,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	if tlsName == "" {
 		tlsName = remote.Addr().String()
 	}
-	host := &clientHost{onClosed: c.onTerminated}
+	host := &multiHost{onClosed: c.onTerminated}
 	host.add(b)
 	cache := c.lib.tokenCache()
 	first, offered := clientVersions(cfg, c.lib)

@@ -22,14 +22,15 @@ type Listener struct {
 	handler atomic.Pointer[ListenerHandler]
 	context atomic.Pointer[any]
 
-	mu       sync.Mutex
-	alpns    []string
-	sb       *sharedBinding
-	local    netip.AddrPort
-	started  bool
-	closed   bool
-	stopped  chan struct{} // closed when STOP_COMPLETE was delivered
-	inflight sync.WaitGroup
+	mu        sync.Mutex
+	preferred netip.AddrPort // offered to clients (SetPreferredAddress)
+	alpns     []string
+	sb        *sharedBinding
+	local     netip.AddrPort
+	started   bool
+	closed    bool
+	stopped   chan struct{} // closed when STOP_COMPLETE was delivered
+	inflight  sync.WaitGroup
 
 	accepted, rejected atomic.Uint64
 }
@@ -121,7 +122,35 @@ func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
 	l.mu.Lock()
 	l.sb = sb
 	l.local = sb.b.LocalAddr()
+	pref := l.preferred
 	l.mu.Unlock()
+	if pref.IsValid() {
+		if err := sb.openPreferred(op, pref); err != nil {
+			l.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// SetPreferredAddress makes the listener offer a preferred address to its
+// clients (RFC 9000 §9.6): a second socket bound to addr, to which clients
+// move after the handshake. It must be called before Start and applies to
+// the listener's address (listeners sharing an address share the first
+// preferred address set). This is an hquic extension: MsQuic has no
+// server preferred address. Errors: ErrInvalidParameter for an
+// unspecified address or port 0, ErrInvalidState once started.
+func (l *Listener) SetPreferredAddress(addr netip.AddrPort) error {
+	const op = "Listener.SetPreferredAddress"
+	if !addr.IsValid() || addr.Addr().IsUnspecified() || addr.Port() == 0 {
+		return opError(op, StatusInvalidParameter, "preferred address %v must be a specific address and port", addr)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started || l.closed {
+		return opError(op, StatusInvalidState, "listener already started or closed")
+	}
+	l.preferred = addr
 	return nil
 }
 

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -93,6 +94,64 @@ func TestClientMigratesMidStreamOverLoopback(t *testing.T) {
 	st, _ := c.Statistics()
 	if st.PathChanges != 1 {
 		t.Errorf("PathChanges = %d", st.PathChanges)
+	}
+	c.Shutdown(ConnectionShutdownNone, 0)
+	wait(t, closed, "shutdown")
+}
+
+// A listener's preferred address: the client moves there after the
+// handshake and the connection keeps working.
+func TestServerPreferredAddressOverLoopback(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Skipf("no 127.0.0.2 on this host: %v", err)
+	}
+	preferred := probe.LocalAddr().(*net.UDPAddr).AddrPort()
+	probe.Close()
+	l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
+		if ev, ok := ev.(*NewConnectionEvent); ok {
+			ev.Connection.SetHandler(echoServerConn)
+			return ev.Connection.SetConfiguration(e.srvCfg)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetPreferredAddress(preferred); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+		t.Fatal(err)
+	}
+	e.listener = l
+	e.addr, _ = l.LocalAddr()
+	moved := make(chan netip.AddrPort, 1)
+	closed := make(chan struct{})
+	c, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
+		switch ev := ev.(type) {
+		case *PeerAddressChangedEvent:
+			moved <- ev.Addr
+		case *ConnectionShutdownCompleteEvent:
+			c.Close()
+			close(closed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(e.cliCfg, AddressFamilyIPv4, "localhost", e.addr.Port()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case addr := <-moved:
+		if addr != preferred {
+			t.Fatalf("moved to %v, want %v", addr, preferred)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client never moved to the preferred address")
 	}
 	c.Shutdown(ConnectionShutdownNone, 0)
 	wait(t, closed, "shutdown")

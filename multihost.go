@@ -8,12 +8,13 @@ import (
 	"github.com/hquic/quic/internal/endpoint"
 )
 
-// clientHost is a client connection's conn.Host: the sockets it owns, one
-// per local address it has used (a migration adds one). Writes go out on
-// the socket of the packet's local address; connection IDs and reset
-// tokens are routed on every socket, so the connection hears the peer on
-// any of them.
-type clientHost struct {
+// multiHost is the conn.Host of a connection with several sockets: a
+// client's, one per local address it has used (a migration adds one), or a
+// server connection's listener socket plus the socket of its preferred
+// address. Writes go out on the socket of the packet's local address;
+// connection IDs and reset tokens are routed on every socket, so the
+// connection hears the peer on any of them.
+type multiHost struct {
 	onClosed func()
 
 	mu    sync.Mutex
@@ -22,7 +23,7 @@ type clientHost struct {
 }
 
 // add starts using the binding b.
-func (h *clientHost) add(b *endpoint.Binding) *endpoint.Host {
+func (h *multiHost) add(b *endpoint.Binding) *endpoint.Host {
 	eh := b.NewHost()
 	h.mu.Lock()
 	h.hosts = append(h.hosts, eh)
@@ -38,19 +39,19 @@ func (h *clientHost) add(b *endpoint.Binding) *endpoint.Host {
 	return eh
 }
 
-// attach binds the hosts to the connection.
-func (h *clientHost) attach(eng *conn.Conn) {
+// attach binds the hosts to the connection and routes cids on each.
+func (h *multiHost) attach(eng *conn.Conn, cids ...[]byte) {
 	h.mu.Lock()
 	h.eng = eng
 	hosts := append([]*endpoint.Host(nil), h.hosts...)
 	h.mu.Unlock()
 	for _, eh := range hosts {
-		eh.Attach(eng)
+		eh.Attach(eng, cids...)
 	}
 }
 
 // each runs f on every host.
-func (h *clientHost) each(f func(*endpoint.Host)) {
+func (h *multiHost) each(f func(*endpoint.Host)) {
 	h.mu.Lock()
 	hosts := append([]*endpoint.Host(nil), h.hosts...)
 	h.mu.Unlock()
@@ -61,7 +62,7 @@ func (h *clientHost) each(f func(*endpoint.Host)) {
 
 // Send implements conn.Host: it writes on the socket bound to the
 // packet's local address.
-func (h *clientHost) Send(o *conn.OutBatch) {
+func (h *multiHost) Send(o *conn.OutBatch) {
 	h.mu.Lock()
 	var target *endpoint.Host
 	for _, eh := range h.hosts {
@@ -80,30 +81,30 @@ func (h *clientHost) Send(o *conn.OutBatch) {
 }
 
 // AddCID implements conn.Host.
-func (h *clientHost) AddCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.AddCID(cid) }) }
+func (h *multiHost) AddCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.AddCID(cid) }) }
 
 // RemoveCID implements conn.Host.
-func (h *clientHost) RemoveCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.RemoveCID(cid) }) }
+func (h *multiHost) RemoveCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.RemoveCID(cid) }) }
 
 // AddResetToken implements conn.Host.
-func (h *clientHost) AddResetToken(t [16]byte) {
+func (h *multiHost) AddResetToken(t [16]byte) {
 	h.each(func(eh *endpoint.Host) { eh.AddResetToken(t) })
 }
 
 // RemoveResetToken implements conn.Host.
-func (h *clientHost) RemoveResetToken(t [16]byte) {
+func (h *multiHost) RemoveResetToken(t [16]byte) {
 	h.each(func(eh *endpoint.Host) { eh.RemoveResetToken(t) })
 }
 
 // Closed implements conn.Host.
-func (h *clientHost) Closed() {
+func (h *multiHost) Closed() {
 	if h.onClosed != nil {
 		h.onClosed()
 	}
 }
 
 // bindings returns the sockets in use.
-func (h *clientHost) bindings() []*endpoint.Binding {
+func (h *multiHost) bindings() []*endpoint.Binding {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	bs := make([]*endpoint.Binding, len(h.hosts))
@@ -115,7 +116,7 @@ func (h *clientHost) bindings() []*endpoint.Binding {
 
 // keepOnly stops using every socket but the one bound to local and
 // returns the others for closing.
-func (h *clientHost) keepOnly(local netip.AddrPort) []*endpoint.Binding {
+func (h *multiHost) keepOnly(local netip.AddrPort) []*endpoint.Binding {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var kept []*endpoint.Host
