@@ -36,8 +36,8 @@ type Connection struct {
 	mu          sync.Mutex
 	eng         *conn.Conn // nil until a client starts
 	task        *exec.Handle
-	host        conn.Host  // a server connection's engine host
-	client      *multiHost // a client's own sockets
+	host        conn.Host      // a server connection's engine host
+	client      *multiHost     // a client's own sockets
 	binding     *sharedBinding // a server connection's listener socket
 	started     bool
 	closed      bool
