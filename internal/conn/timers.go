@@ -24,14 +24,19 @@ const (
 // deadline returns the earliest time the connection needs to run again,
 // zero if none.
 func (c *Conn) deadline() mono.Time {
+	if c.life.closing() {
+		// onTimers handles only the end of the closing or draining
+		// period now: another timer a late packet armed (path
+		// validation, ...) would make the executor spin.
+		return c.timers[timerClose]
+	}
 	var d mono.Time
 	for _, t := range c.timers {
 		d = mono.Min(d, t)
 	}
-	if c.life.closing() || c.life.state == stateIdle {
-		// flush sends nothing but CONNECTION_CLOSE while closing, and
-		// nothing at all before a server has its configuration: an ACK
-		// deadline here would make the executor spin.
+	if c.life.state == stateIdle {
+		// flush sends nothing before a server has its configuration: an
+		// ACK deadline here would make the executor spin.
 		return d
 	}
 	d = mono.Min(d, c.loss.LossDetectionDeadline())
