@@ -38,9 +38,10 @@ func (c *Conn) StreamSetReceiveEnabled(s *Stream, enabled bool) {
 	c.enqueue(laneNormal, op{kind: opStreamReceiveEnabled, s: s, flags: f})
 }
 
-// StreamClose reports that the application closed its stream handle; no
-// event follows. A stream not shut down is aborted in both directions with
-// error code 0 (MsQuic semantics), and sends still pending are dropped.
+// StreamClose reports that the application closed its stream handle. A
+// stream not shut down is aborted in both directions with error code 0
+// (MsQuic semantics); the only events that follow are the SEND_COMPLETE
+// (canceled) of sends still pending, so each buffer comes back once.
 func (c *Conn) StreamClose(s *Stream) {
 	c.enqueue(laneNormal, op{kind: opStreamClose, s: s})
 }
