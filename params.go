@@ -211,3 +211,16 @@ func (c *Connection) NegotiatedALPN() string {
 	snap, _ := c.snapshot()
 	return snap.NegotiatedALPN
 }
+
+// IdealProcessor returns the index of the worker that runs the connection
+// (QUIC_PARAM_CONN_IDEAL_PROCESSOR): in hquic, a worker goroutine of the
+// registration rather than a CPU. It fails with ErrInvalidState before a
+// client starts.
+func (c *Connection) IdealProcessor() (uint16, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.task == nil {
+		return 0, opError("Connection.IdealProcessor", StatusInvalidState, "connection not running")
+	}
+	return uint16(c.task.WorkerIndex()), nil
+}
