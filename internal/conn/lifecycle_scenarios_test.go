@@ -489,3 +489,21 @@ func TestOperationsQueuedBeforeShutdownReportBeforeShutdownComplete(t *testing.T
 		})
 	}
 }
+
+func TestSimultaneousAppShutdownCompletesBothWithoutPeerEvents(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	p.client.c.Shutdown(false, 1)
+	p.server.c.Shutdown(false, 2)
+	if !p.runUntil(10*time.Second, p.bothDone) {
+		t.Fatalf("not closed: client %v server %v", p.client.names(), p.server.names())
+	}
+	for _, e := range []*endpoint{p.client, p.server} {
+		if e.has("ShutdownByPeer") || e.has("ShutdownByTransport") {
+			t.Errorf("%s got a shutdown-initiated event though it initiated: %v", e.name, e.names())
+		}
+		if sc, _ := e.find("ShutdownComplete"); sc.b != 1 {
+			t.Errorf("%s PeerAcknowledgedShutdown = %d; both closes crossed and were seen", e.name, sc.b)
+		}
+	}
+}

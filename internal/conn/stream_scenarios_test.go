@@ -593,3 +593,109 @@ func TestSendCompleteExactlyOncePerSendOnEveryPath(t *testing.T) {
 		})
 	}
 }
+
+func TestImmediateShutdownCompletesAtOnceAndNothingFollows(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	s := startStream(p, make([]byte, 100<<10), false, "big")
+	ss := waitPeerStream(t, p, s)
+	p.client.c.StreamShutdown(s, StreamShutdownAbortSend|StreamShutdownAbortReceive|StreamShutdownImmediate, 7)
+	p.runUntil(0, func() bool { return false })
+	evs := p.client.streamEvents(s)
+	if len(evs) == 0 || evs[len(evs)-1] != "StreamShutdownComplete" {
+		t.Fatalf("client stream events %v, want StreamShutdownComplete at once", evs)
+	}
+	if p.client.sendCompletes()["big"] != 1 {
+		t.Errorf("send completed %d times before ShutdownComplete", p.client.sendCompletes()["big"])
+	}
+	// The peer's answers arrive later; the checker fails on any event.
+	if !p.runUntil(5*time.Second, func() bool { return p.server.streamFinished(ss) }) {
+		t.Fatalf("server stream unfinished: %v", p.server.streamEvents(ss))
+	}
+	p.runUntil(time.Second, func() bool { return false })
+	echoWorks(t, p)
+}
+
+func TestFailBlockedStartWithShutdownOnFailDeliversShutdownComplete(t *testing.T) {
+	p := newPair(t)
+	p.serverSettings.PeerBidiStreamCount = 1
+	p.handshake()
+	startStream(p, []byte("one"), false, 1)
+	s := p.client.c.NewStream(0)
+	p.client.c.StreamStart(s, StreamStartFailBlocked|StreamStartShutdownOnFail, false)
+	p.runUntil(time.Second, func() bool { return false })
+	if got := p.client.streamEvents(s); len(got) != 2 || got[0] != "StartComplete" || got[1] != "StreamShutdownComplete" {
+		t.Errorf("events %v, want StartComplete then StreamShutdownComplete", got)
+	}
+	if ev, _ := p.client.streamEvent(s, "StartComplete"); StartStatus(ev.a) != StartStreamLimitReached {
+		t.Errorf("status %d", ev.a)
+	}
+}
+
+func TestFINOnlyStreamAndUnidirectionalStreamsBothWays(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	c := p.client.c
+	empty := c.NewStream(0)
+	c.StreamStart(empty, 0, false)
+	c.StreamSend(empty, nil, SendFlagFIN, "fin", false)
+	cu := c.NewStream(StreamOpenUnidirectional)
+	c.StreamStart(cu, 0, false)
+	c.StreamSend(cu, [][]byte{[]byte("client uni")}, SendFlagFIN, "cu", false)
+	su := p.server.c.NewStream(StreamOpenUnidirectional)
+	p.server.c.StreamStart(su, 0, false)
+	p.server.c.StreamSend(su, [][]byte{[]byte("server uni")}, SendFlagFIN, "su", false)
+	p.runUntil(5*time.Second, func() bool {
+		return p.client.streamFinished(cu) && p.server.streamFinished(su)
+	})
+	se := waitPeerStream(t, p, empty)
+	if !p.server.has("PeerSendShutdown") {
+		t.Errorf("server never saw the FIN-only stream end: %v", p.server.streamEvents(se))
+	}
+	if len(p.server.received[empty.ID()]) != 0 {
+		t.Errorf("FIN-only stream delivered %d bytes", len(p.server.received[empty.ID()]))
+	}
+	if got := string(p.server.received[cu.ID()]); got != "client uni" {
+		t.Errorf("client uni stream: %q", got)
+	}
+	if got := string(p.client.received[su.ID()]); got != "server uni" {
+		t.Errorf("server uni stream: %q", got)
+	}
+	if cu.ID()&3 != 2 || su.ID()&3 != 3 {
+		t.Errorf("uni stream IDs %d, %d", cu.ID(), su.ID())
+	}
+	for _, e := range []*endpoint{p.client, p.server} {
+		for _, ev := range e.events {
+			if ev.name == "PeerStreamStarted" && ev.s.Unidirectional() {
+				if !e.streamFinished(ev.s) {
+					t.Errorf("%s: peer uni stream %d unfinished: %v", e.name, ev.s.ID(), e.streamEvents(ev.s))
+				}
+			}
+		}
+	}
+}
+
+func TestReceiveDisabledHoldsLaterDataUntilEnabled(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	s := startStream(p, []byte("first"), false, "1")
+	ss := waitPeerStream(t, p, s)
+	p.runUntil(time.Second, func() bool { return len(p.server.received[s.ID()]) == 5 })
+	p.server.c.StreamSetReceiveEnabled(ss, false)
+	p.runUntil(0, func() bool { return false })
+	n := p.server.count("Receive")
+	p.client.c.StreamSend(s, [][]byte{[]byte("second")}, SendFlagFIN, "2", false)
+	p.runUntil(time.Second, func() bool { return false })
+	if got := p.server.count("Receive"); got != n {
+		t.Errorf("%d RECEIVE events while disabled", got-n)
+	}
+	if _, ok := p.client.streamEvent(s, "SendComplete"); !ok {
+		t.Error("data not acknowledged while the receiver was paused")
+	}
+	p.server.c.StreamSetReceiveEnabled(ss, true)
+	p.runUntil(time.Second, func() bool { return p.server.has("PeerSendShutdown") })
+	if got := string(p.server.received[s.ID()]); got != "firstsecond" {
+		t.Errorf("received %q after enabling", got)
+	}
+}
