@@ -150,39 +150,46 @@ func handshakeUnderSingleLoss(t *testing.T, setup func(p *pair)) {
 }
 
 func TestIdleTimeoutSmallerValueWinsOnBothSidesSilently(t *testing.T) {
-	for _, clientShorter := range []bool{true, false} {
-		t.Run(fmt.Sprintf("clientShorter=%v", clientShorter), func(t *testing.T) {
-			short, long := 5*time.Second, 30*time.Second
-			cIdle, sIdle := long, short
-			if clientShorter {
-				cIdle, sIdle = short, long
-			}
-			p := newPair(t, withClientSettings(func(s *Settings) { s.IdleTimeout = cIdle }))
-			p.serverSettings.IdleTimeout = sIdle
-			p.handshake()
-			p.runUntil(500*time.Millisecond, func() bool { return false })
-			quiet := p.now
-			sent := p.sentCount[p.client] + p.sentCount[p.server]
-			if !p.runUntil(time.Minute, p.bothDone) {
-				t.Fatalf("no idle close: client %v server %v", p.client.names(), p.server.names())
-			}
-			if got := p.sentCount[p.client] + p.sentCount[p.server]; got != sent {
-				t.Errorf("%d datagrams sent while idle; an idle close is silent", got-sent)
-			}
-			for _, e := range []*endpoint{p.client, p.server} {
-				ev, ok := e.find("ShutdownByTransport")
-				if !ok || ev.r.Local != ReasonIdle || ev.r.Remote {
-					t.Fatalf("%s: want ShutdownByTransport(idle), events %v (%+v)", e.name, e.names(), ev.r)
-				}
-				if d := ev.at.Sub(quiet); d > short || d < short-time.Second {
-					t.Errorf("%s idle close %v after the connection went quiet, want ≈ %v", e.name, d, short)
-				}
-				if sc, _ := e.find("ShutdownComplete"); sc.a != 1 || sc.b != 0 || e.lastEvent() != "ShutdownComplete" {
-					t.Errorf("%s ShutdownComplete(hs=%d, peerAck=%d) last=%s", e.name, sc.a, sc.b, e.lastEvent())
-				}
-			}
-		})
+	// long 0 is "disabled" on that side: the other side's value applies
+	// to both (RFC 9000 §10.1).
+	for _, long := range []time.Duration{30 * time.Second, 0} {
+		for _, clientShorter := range []bool{true, false} {
+			idleTimeoutCase(t, 5*time.Second, long, clientShorter)
+		}
 	}
+}
+
+func idleTimeoutCase(t *testing.T, short, long time.Duration, clientShorter bool) {
+	t.Run(fmt.Sprintf("long=%v/clientShorter=%v", long, clientShorter), func(t *testing.T) {
+		cIdle, sIdle := long, short
+		if clientShorter {
+			cIdle, sIdle = short, long
+		}
+		p := newPair(t, withClientSettings(func(s *Settings) { s.IdleTimeout = cIdle }))
+		p.serverSettings.IdleTimeout = sIdle
+		p.handshake()
+		p.runUntil(500*time.Millisecond, func() bool { return false })
+		quiet := p.now
+		sent := p.sentCount[p.client] + p.sentCount[p.server]
+		if !p.runUntil(time.Minute, p.bothDone) {
+			t.Fatalf("no idle close: client %v server %v", p.client.names(), p.server.names())
+		}
+		if got := p.sentCount[p.client] + p.sentCount[p.server]; got != sent {
+			t.Errorf("%d datagrams sent while idle; an idle close is silent", got-sent)
+		}
+		for _, e := range []*endpoint{p.client, p.server} {
+			ev, ok := e.find("ShutdownByTransport")
+			if !ok || ev.r.Local != ReasonIdle || ev.r.Remote {
+				t.Fatalf("%s: want ShutdownByTransport(idle), events %v (%+v)", e.name, e.names(), ev.r)
+			}
+			if d := ev.at.Sub(quiet); d > short || d < short-time.Second {
+				t.Errorf("%s idle close %v after the connection went quiet, want ≈ %v", e.name, d, short)
+			}
+			if sc, _ := e.find("ShutdownComplete"); sc.a != 1 || sc.b != 0 || e.lastEvent() != "ShutdownComplete" {
+				t.Errorf("%s ShutdownComplete(hs=%d, peerAck=%d) last=%s", e.name, sc.a, sc.b, e.lastEvent())
+			}
+		}
+	})
 }
 
 func TestHandshakeIdleTimeoutWhenServerNeverAnswers(t *testing.T) {
