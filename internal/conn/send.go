@@ -37,6 +37,11 @@ var sendBufPool = sync.Pool{New: func() any { b := make([]byte, 0, sendBufSize);
 // maxGSOSegments bounds one batch (the kernel's UDP_MAX_SEGMENTS is 64).
 const maxGSOSegments = 64
 
+// maxBatchBytes bounds the bytes of one batch: a GSO send is one UDP
+// datagram to the kernel, at most 65,535 bytes less the IPv4 and UDP
+// headers.
+const maxBatchBytes = 65535 - 20 - 8
+
 // datagramInfo describes a datagram the builder produced.
 type datagramInfo struct {
 	size         int
@@ -78,7 +83,9 @@ func (c *Conn) flush(now mono.Time) {
 		}
 		batchStart, segSize, segs = end, 0, 0
 	}
-	for n := 0; n < maxDatagramsPerFlush; n++ {
+	// A flush may always fill one whole GSO batch of full-size datagrams.
+	perBatch := max(1, min(maxGSOSegments, maxBatchBytes/mtu))
+	for n := 0; n < max(maxDatagramsPerFlush, perBatch); n++ {
 		limit := min(mtu, c.path.amplificationBudget(c.side))
 		if limit < minPacketRoom {
 			c.loss.SetAmplificationLimited(true)
@@ -99,7 +106,7 @@ func (c *Conn) flush(now mono.Time) {
 		switch {
 		case segs == 0:
 			segSize, segs = info.size, 1
-		case info.size == segSize && segs < maxGSOSegments:
+		case info.size == segSize && segs < perBatch:
 			segs++
 		case info.size < segSize:
 			segs++
@@ -109,7 +116,7 @@ func (c *Conn) flush(now mono.Time) {
 			sendBatch(start)
 			segSize, segs = info.size, 1
 		}
-		if info.size < mtu || segs == maxGSOSegments {
+		if info.size < mtu || segs == perBatch {
 			sendBatch(len(b.Buf))
 		}
 		if c.life.closing() {

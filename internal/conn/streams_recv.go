@@ -181,9 +181,11 @@ func (st *streamState) onMaxStreams(c *Conn, bidi bool, v uint64) {
 // for streams with news, after a batch of packets (MsQuic
 // FLUSH_STREAM_RECV).
 func (st *streamState) deliverReceives(c *Conn) {
-	for len(st.recvReady) > 0 {
-		s := st.recvReady[0]
-		st.recvReady = st.recvReady[1:]
+	// Index the queue rather than reslicing its front away, so its storage
+	// is reused from run to run; deliver may append to it.
+	for i := 0; i < len(st.recvReady); i++ {
+		s := st.recvReady[i]
+		st.recvReady[i] = nil
 		s.recvQueued = false
 		st.deliver(c, s)
 		if c.life.state == stateDone {
