@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type clientOptions struct {
 	duration time.Duration
 	warmup   time.Duration
 	uni      bool
+	verbose  bool
 }
 
 func runClient(args []string) int {
@@ -38,6 +40,7 @@ func runClient(args []string) int {
 	duration := fs.Duration("duration", 10*time.Second, "measurement time (rps, hps); hold time (idle; default 0: until a signal)")
 	warmup := fs.Duration("warmup", time.Second, "time before measuring (rps, hps)")
 	uni := fs.Bool("uni", false, "send requests on unidirectional streams")
+	verbose := fs.Bool("v", false, "print the connection's statistics to standard error (throughput, rps)")
 	execFlag := fs.String("exec", "lowlat", "execution profile: lowlat or maxtput")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	fs.Parse(args)
@@ -49,7 +52,7 @@ func runClient(args []string) int {
 			*duration = 0
 		}
 	}
-	o := clientOptions{mode: *mode, streams: *streams, conns: *conns, duration: *duration, warmup: *warmup, uni: *uni}
+	o := clientOptions{mode: *mode, streams: *streams, conns: *conns, duration: *duration, warmup: *warmup, uni: *uni, verbose: *verbose}
 	var err error
 	if o.host, o.addr, err = resolve(*addrFlag); err != nil {
 		return fail(err)
@@ -253,7 +256,13 @@ func (w *connWatch) fail(err error) {
 }
 
 // shutdown closes c gracefully and waits (boundedly) for it to finish.
-func shutdown(c *quic.Connection, w *connWatch) {
+// With -v it first prints the connection's statistics.
+func shutdown(c *quic.Connection, w *connWatch, o clientOptions) {
+	if o.verbose {
+		if st, err := c.Statistics(); err == nil {
+			fmt.Fprintf(os.Stderr, "%+v\n", st)
+		}
+	}
 	c.Shutdown(quic.ConnectionShutdownNone, 0)
 	select {
 	case <-w.closed:

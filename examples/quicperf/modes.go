@@ -50,7 +50,7 @@ func runThroughput(reg *quic.Registration, cfg *quic.Configuration, o clientOpti
 	case err = <-result:
 	case err = <-w.failed:
 	}
-	shutdown(c, w)
+	shutdown(c, w, o)
 	if err != nil {
 		return "", err
 	}
@@ -119,7 +119,7 @@ func runRPS(reg *quic.Registration, cfg *quic.Configuration, o clientOptions) (s
 	select {
 	case <-w.connected:
 	case err := <-w.failed:
-		shutdown(c, w)
+		shutdown(c, w, o)
 		return "", err
 	}
 	measured := make(chan struct{})
@@ -132,7 +132,7 @@ func runRPS(reg *quic.Registration, cfg *quic.Configuration, o clientOptions) (s
 	case err = <-w.failed:
 	}
 	m.closed.Store(true)
-	shutdown(c, w)
+	shutdown(c, w, o)
 	if err != nil {
 		return "", err
 	}

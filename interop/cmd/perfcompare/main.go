@@ -57,6 +57,7 @@ func main() {
 	only := flag.String("only", "throughput,rps,hps,idle", "targets to run")
 	hquicBin := flag.String("hquic", "", "quicperf binary (default: build ../examples/quicperf)")
 	goBin := flag.String("quicgo", "", "quicgoperf binary (default: build ./cmd/quicgoperf)")
+	baseline := flag.String("baseline", "", "compare against this quicperf binary instead of quic-go (A/B runs of two hquic builds)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "perfcompare")
@@ -70,13 +71,17 @@ func main() {
 			fatal(err)
 		}
 	}
-	if *goBin == "" {
+	if *goBin == "" && *baseline == "" {
 		*goBin = filepath.Join(dir, "quicgoperf")
 		if err := build(".", "./cmd/quicgoperf", *goBin); err != nil {
 			fatal(err)
 		}
 	}
 	impls := []impl{{"hquic", *hquicBin}, {"quic-go", *goBin}}
+	if *baseline != "" {
+		// A/B mode: the second column is another hquic build.
+		impls[1] = impl{"hquic-base", *baseline}
+	}
 	var rows []row
 	for _, t := range strings.Split(*only, ",") {
 		switch t {
@@ -134,15 +139,18 @@ func median(v []float64) float64 {
 
 func printTable(rows []row, o options) {
 	fmt.Printf("\nmedians of %d runs each, loopback, hquic -exec %s\n\n", o.runs, o.exec)
-	fmt.Printf("| %-34s | %12s | %12s | %8s | %-10s |\n", "target", "hquic", "quic-go", "ratio", "goal")
-	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 36), strings.Repeat("-", 14), strings.Repeat("-", 14), strings.Repeat("-", 10), strings.Repeat("-", 12))
+	fmt.Printf("| %-36s | %12s | %12s | %8s | %-10s |\n", "target", "hquic", "quic-go", "ratio", "goal")
+	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 38), strings.Repeat("-", 14), strings.Repeat("-", 14), strings.Repeat("-", 10), strings.Repeat("-", 12))
 	for _, r := range rows {
 		h, g := median(r.samples["hquic"]), median(r.samples["quic-go"])
+		if v, ok := r.samples["hquic-base"]; ok {
+			g = median(v)
+		}
 		ratio := "-"
 		if g != 0 {
 			ratio = fmt.Sprintf("%.2f", h/g)
 		}
-		fmt.Printf("| %-34s | %12.1f | %12.1f | %8s | %-10s |\n", r.metric, h, g, ratio, r.goal)
+		fmt.Printf("| %-36s | %12.1f | %12.1f | %8s | %-10s |\n", r.metric, h, g, ratio, r.goal)
 	}
 }
 
@@ -233,7 +241,7 @@ func fields(line string) map[string]float64 {
 // server starts impl's server on an ephemeral loopback port.
 func server(im impl, o options) (*proc, string, error) {
 	args := []string{"server", "-addr", "127.0.0.1:0"}
-	if im.name == "hquic" {
+	if im.name != "quic-go" {
 		args = append(args, "-exec", o.exec)
 	}
 	p, err := start(im.bin, args...)
@@ -257,7 +265,7 @@ func clientRun(im impl, o options, args ...string) (map[string]float64, float64,
 		return nil, 0, err
 	}
 	full := append([]string{"client", "-addr", addr}, args...)
-	if im.name == "hquic" {
+	if im.name != "quic-go" {
 		full = append(full, "-exec", o.exec)
 	}
 	cl, err := start(im.bin, full...)
@@ -314,32 +322,38 @@ func rps(impls []impl, o options) []row {
 	r := newRow("rps (100 streams, 512 B/4 KiB)", "≥ 2.5×")
 	p50 := newRow("rps p50 latency µs", "-")
 	p99 := newRow("rps p99 latency µs", "lower")
+	cpu := newRow("rps CPU µs/request (client+server)", "-")
 	rounds(impls, o, func(im impl) error {
-		f, _, err := clientRun(im, o, "-mode", "rps", "-duration", o.duration.String(), "-warmup", o.warmup.String())
+		f, c, err := clientRun(im, o, "-mode", "rps", "-duration", o.duration.String(), "-warmup", o.warmup.String())
 		if err != nil {
 			return err
 		}
+		cpu.samples[im.name] = append(cpu.samples[im.name], 1e6*c/(f["rps"]*(o.duration+o.warmup).Seconds()))
 		r.samples[im.name] = append(r.samples[im.name], f["rps"])
 		p50.samples[im.name] = append(p50.samples[im.name], f["p50_us"])
 		p99.samples[im.name] = append(p99.samples[im.name], f["p99_us"])
 		fmt.Fprintf(os.Stderr, "%-8s rps %8.0f p50 %6.0f p99 %6.0f\n", im.name, f["rps"], f["p50_us"], f["p99_us"])
 		return nil
 	})
-	return []row{*r, *p50, *p99}
+	return []row{*r, *p50, *p99, *cpu}
 }
 
 func hps(impls []impl, o options) []row {
 	r := newRow("hps (16 clients)", "≥ 1.5×")
+	cpu := newRow("hps CPU ms/handshake (client+server)", "-")
 	rounds(impls, o, func(im impl) error {
-		f, _, err := clientRun(im, o, "-mode", "hps", "-conns", "16", "-duration", o.duration.String(), "-warmup", o.warmup.String())
+		f, c, err := clientRun(im, o, "-mode", "hps", "-conns", "16", "-duration", o.duration.String(), "-warmup", o.warmup.String())
 		if err != nil {
 			return err
 		}
+		// The CPU time covers the warm-up too; the rate is assumed steady.
+		ms := 1000 * c / (f["hps"] * (o.duration + o.warmup).Seconds())
 		r.samples[im.name] = append(r.samples[im.name], f["hps"])
-		fmt.Fprintf(os.Stderr, "%-8s hps %8.1f\n", im.name, f["hps"])
+		cpu.samples[im.name] = append(cpu.samples[im.name], ms)
+		fmt.Fprintf(os.Stderr, "%-8s hps %8.1f %.3f CPU ms each\n", im.name, f["hps"], ms)
 		return nil
 	})
-	return []row{*r}
+	return []row{*r, *cpu}
 }
 
 func idle(impls []impl, o options) []row {
