@@ -133,10 +133,14 @@ func (c *Conn) maybeStartKeyUpdate(now mono.Time) {
 }
 
 // forceKeyUpdate starts a key update now if it is allowed; tests and the
-// public API's key-update request use it.
+// public API's key-update request use it. Any update but the first waits
+// for the acknowledgment of a packet sent with the current keys
+// (RFC 9001 §6.1), even when none was sent yet: otherwise two updates in a
+// row, or one right after following the peer's, put us two generations
+// ahead of a peer that can then read nothing we send.
 func (c *Conn) forceKeyUpdate(now mono.Time) bool {
 	k := &c.app
-	if !c.life.handshakeConfirmed || k.write == nil || (!k.sentAcked && k.sentFirstPN >= 0) {
+	if !c.life.handshakeConfirmed || k.write == nil || !k.sentAcked && k.updates > 0 {
 		return false
 	}
 	c.rotateKeys(now)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/bits"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -505,5 +506,37 @@ func TestSimultaneousAppShutdownCompletesBothWithoutPeerEvents(t *testing.T) {
 		if sc, _ := e.find("ShutdownComplete"); sc.b != 1 {
 			t.Errorf("%s PeerAcknowledgedShutdown = %d; both closes crossed and were seen", e.name, sc.b)
 		}
+	}
+}
+
+// TestRepeatedKeyUpdateRequestsNeverDesynchronize: both applications ask
+// for key updates in quick succession, before the previous ones were
+// acknowledged; the updates that are allowed keep both sides within one
+// generation of each other (RFC 9001 §6.1), so the echo completes intact.
+func TestRepeatedKeyUpdateRequestsNeverDesynchronize(t *testing.T) {
+	for seed := uint64(1); seed <= 10; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			p := newPair(t)
+			p.rng = rand.New(rand.NewPCG(seed, 2))
+			p.server.echo = true
+			p.handshake()
+			p.lossRate, p.reorderRate = 0.05, 0.3
+			data := payload(seed, 200<<10)
+			s := openSend(p, data, true)
+			for i := 0; i < 5; i++ {
+				p.runUntil(time.Duration(seed%5+1)*7*time.Millisecond, func() bool { return false })
+				p.client.c.ForceKeyUpdate()
+				p.server.c.ForceKeyUpdate()
+				p.server.c.ForceKeyUpdate()
+			}
+			if !p.runUntil(time.Minute, func() bool { return p.client.streamFinished(s) }) || !bytes.Equal(p.client.received[s.ID()], data) {
+				ev, _ := p.client.find("ShutdownByTransport")
+				t.Fatalf("echo failed (%d of %d bytes, close %+v)", len(p.client.received[s.ID()]), len(data), ev.r)
+			}
+			cu, su := p.client.c.app.updates, p.server.c.app.updates
+			if cu != su || cu == 0 {
+				t.Errorf("key updates client %d server %d", cu, su)
+			}
+		})
 	}
 }
