@@ -125,10 +125,13 @@ type Datagram struct {
 const minRecvQueue = 10
 
 // recvQueue holds datagrams waiting for the connection goroutine. It drops
-// on overflow rather than blocking a socket reader.
+// on overflow rather than blocking a socket reader. Queued datagrams are
+// q[head:]; taking advances head, so its storage is reused without moving
+// the datagrams still queued on every take.
 type recvQueue struct {
 	mu     sync.Mutex
 	q      []Datagram
+	head   int
 	limit  int
 	closed bool
 }
@@ -136,30 +139,51 @@ type recvQueue struct {
 // push queues d. It returns false if the queue is full; the caller keeps
 // ownership of d.Buf then.
 func (r *recvQueue) push(d Datagram) (ok, wasEmpty bool) {
+	n, wasEmpty := r.pushBatch([]Datagram{d})
+	return n == 1, wasEmpty
+}
+
+// pushBatch queues a prefix of ds, as much as the bound allows, and returns
+// its length; the caller keeps ownership of the Bufs of the rest.
+func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed || len(r.q) >= max(r.limit, minRecvQueue) {
-		return false, false
+	queued := len(r.q) - r.head
+	if r.closed {
+		return 0, false
 	}
-	wasEmpty = len(r.q) == 0
-	r.q = append(r.q, d)
-	return true, wasEmpty
+	n = max(min(len(ds), max(r.limit, minRecvQueue)-queued), 0)
+	if n == 0 {
+		return 0, false
+	}
+	if r.head > 0 && len(r.q)+n > cap(r.q) {
+		copy(r.q, r.q[r.head:])
+		clear(r.q[queued:])
+		r.q = r.q[:queued]
+		r.head = 0
+	}
+	r.q = append(r.q, ds[:n]...)
+	return n, queued == 0
 }
 
 // take moves up to max datagrams into dst.
 func (r *recvQueue) take(dst []Datagram, max int) []Datagram {
 	r.mu.Lock()
-	n := min(len(r.q), max)
-	dst = append(dst, r.q[:n]...)
-	clear(r.q[:n])
-	r.q = append(r.q[:0], r.q[n:]...)
+	n := min(len(r.q)-r.head, max)
+	dst = append(dst, r.q[r.head:r.head+n]...)
+	clear(r.q[r.head : r.head+n])
+	r.head += n
+	if r.head == len(r.q) {
+		r.q = r.q[:0]
+		r.head = 0
+	}
 	r.mu.Unlock()
 	return dst
 }
 
 func (r *recvQueue) pending() bool {
 	r.mu.Lock()
-	n := len(r.q)
+	n := len(r.q) - r.head
 	r.mu.Unlock()
 	return n > 0
 }
@@ -167,8 +191,9 @@ func (r *recvQueue) pending() bool {
 // drain releases every queued datagram (connection terminated).
 func (r *recvQueue) drain() {
 	r.mu.Lock()
-	q := r.q
+	q := r.q[r.head:]
 	r.q = nil
+	r.head = 0
 	r.closed = true
 	r.mu.Unlock()
 	for _, d := range q {

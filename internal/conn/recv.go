@@ -23,6 +23,19 @@ func (c *Conn) QueueDatagram(d Datagram) bool {
 	return ok
 }
 
+// QueueDatagrams hands several received datagrams to the connection with
+// one lock and at most one wake-up (the segments of a GRO batch). It may be
+// called from any goroutine. It returns how many datagrams, a prefix of ds,
+// it took; the caller keeps the Bufs of the rest (queue full or connection
+// terminated).
+func (c *Conn) QueueDatagrams(ds []Datagram) int {
+	n, wasEmpty := c.rx.pushBatch(ds)
+	if n > 0 && wasEmpty {
+		c.sched.Wake()
+	}
+	return n
+}
+
 // maxBufferedPackets bounds the packets kept while their keys are not yet
 // available (RFC 9001 §5.7).
 const maxBufferedPackets = 16

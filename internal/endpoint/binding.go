@@ -74,7 +74,8 @@ type Binding struct {
 	sock  udp.Conn
 	local netip.AddrPort
 	pool  *udp.Pool
-	refs  sync.Pool // *sharedBuf wrappers for GRO batches
+	refs  sync.Pool       // *sharedBuf wrappers for GRO batches
+	batch []conn.Datagram // reader scratch: segments queued together
 
 	routes    lookup
 	stateless statelessLimiter
@@ -178,7 +179,10 @@ func (b *Binding) readLoop() {
 }
 
 // dispatchMsg hands every datagram of a (possibly GRO-coalesced) read to
-// its connection. It takes ownership of buf.
+// its connection. It takes ownership of buf. Consecutive segments addressed
+// to the connection ID of the segment before them (a GRO batch normally
+// holds one flow) are queued together: one lookup, one lock and at most one
+// wake-up for the batch.
 func (b *Binding) dispatchMsg(m *udp.Msg, buf *udp.Buf) {
 	seg := m.SegSize
 	if seg <= 0 || seg >= len(m.Buf) {
@@ -189,17 +193,59 @@ func (b *Binding) dispatchMsg(m *udp.Msg, buf *udp.Buf) {
 	sb.buf, sb.pool = buf, &b.refs
 	count := (len(m.Buf) + seg - 1) / seg
 	sb.refs.Store(int32(count))
+	local := b.localOf(m)
+	var (
+		c    *conn.Conn // connection of the pending batch
+		dcid cidKey     // its connection ID
+	)
+	batch := b.batch[:0]
 	for off := 0; off < len(m.Buf); off += seg {
-		b.dispatch(m.Buf[off:min(off+seg, len(m.Buf))], m, sb)
+		data := m.Buf[off:min(off+seg, len(m.Buf))]
+		id, ok := parseDCID(data, b.cfg.CIDLen)
+		if c != nil && ok && keyOf(id) == dcid {
+			batch = append(batch, conn.Datagram{Data: data, Peer: m.Addr, Local: local, ECN: m.ECN, Buf: sb})
+			continue
+		}
+		if c != nil {
+			b.queue(c, batch)
+			batch, c = batch[:0], nil
+		}
+		if ok {
+			if c = b.routes.get(id); c != nil {
+				dcid = keyOf(id)
+				batch = append(batch, conn.Datagram{Data: data, Peer: m.Addr, Local: local, ECN: m.ECN, Buf: sb})
+				continue
+			}
+		}
+		b.handleUnknown(data, m.Addr, local, m.ECN, sb)
 	}
+	if c != nil {
+		b.queue(c, batch)
+	}
+	clear(batch)
+	b.batch = batch[:0]
+}
+
+// queue hands ds to c; what c does not take is dropped.
+func (b *Binding) queue(c *conn.Conn, ds []conn.Datagram) {
+	n := c.QueueDatagrams(ds)
+	for _, d := range ds[n:] {
+		b.Dropped.Add(1)
+		d.Buf.Release()
+	}
+}
+
+// localOf returns the local address a datagram arrived on.
+func (b *Binding) localOf(m *udp.Msg) netip.AddrPort {
+	if !m.Local.IsValid() {
+		return b.local
+	}
+	return netip.AddrPortFrom(m.Local, b.local.Port())
 }
 
 // dispatch routes one datagram. It takes ownership of rel.
 func (b *Binding) dispatch(data []byte, m *udp.Msg, rel conn.Releaser) {
-	local := netip.AddrPortFrom(m.Local, b.local.Port())
-	if !m.Local.IsValid() {
-		local = b.local
-	}
+	local := b.localOf(m)
 	dcid, ok := parseDCID(data, b.cfg.CIDLen)
 	if ok {
 		if c := b.routes.get(dcid); c != nil {

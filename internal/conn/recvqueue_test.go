@@ -1,0 +1,68 @@
+package conn
+
+import "testing"
+
+// countingBuf counts releases of received datagrams.
+type countingBuf struct{ n *int }
+
+func (b countingBuf) Release() { *b.n++ }
+
+func TestRecvQueueFIFOBoundAndReuse(t *testing.T) {
+	var q recvQueue
+	q.setLimit(minRecvQueue)
+	released := 0
+	dg := func(i int) Datagram { return Datagram{Data: []byte{byte(i)}, Buf: countingBuf{&released}} }
+	batch := make([]Datagram, 0, 16)
+	for i := range 16 {
+		batch = append(batch, dg(i))
+	}
+	n, wasEmpty := q.pushBatch(batch)
+	if n != minRecvQueue || !wasEmpty {
+		t.Fatalf("pushBatch took %d (was empty %v), want the bound %d into an empty queue", n, wasEmpty, minRecvQueue)
+	}
+	if ok, _ := q.push(dg(99)); ok {
+		t.Fatal("push into a full queue succeeded")
+	}
+	next := 0
+	for round := range 50 {
+		got := q.take(nil, 3)
+		for _, d := range got {
+			if int(d.Data[0]) != next%256 {
+				t.Fatalf("round %d: took datagram %d, want %d", round, d.Data[0], next%256)
+			}
+			next++
+		}
+		for i := range len(got) {
+			if ok, empty := q.push(dg((next + minRecvQueue - len(got) + i) % 256)); !ok || empty {
+				t.Fatalf("round %d: push %d: ok %v, was empty %v", round, i, ok, empty)
+			}
+		}
+	}
+	if c := cap(q.q); c > 2*minRecvQueue+4 {
+		t.Errorf("queue storage grew to %d for a bound of %d", c, minRecvQueue)
+	}
+	q.drain()
+	if released != minRecvQueue {
+		t.Errorf("drain released %d datagrams, want %d", released, minRecvQueue)
+	}
+	if n, _ := q.pushBatch(batch[:1]); n != 0 || q.pending() {
+		t.Error("a drained queue accepted a datagram")
+	}
+}
+
+func TestRecvQueueSteadyStateDoesNotAllocate(t *testing.T) {
+	var q recvQueue
+	q.setLimit(64)
+	batch := make([]Datagram, 45)
+	dst := make([]Datagram, 0, 64)
+	q.pushBatch(batch)
+	dst = q.take(dst[:0], 64)
+	if n := testing.AllocsPerRun(100, func() {
+		q.pushBatch(batch)
+		q.push(Datagram{})
+		dst = q.take(dst[:0], 30)
+		dst = q.take(dst[:0], 30)
+	}); n != 0 {
+		t.Errorf("push and take allocate %.1f times", n)
+	}
+}
