@@ -120,6 +120,8 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	c.applySettings()
 	cfg := sc.TLS.Clone()
 	cfg.NextProtos = []string{c.accept.alpn}
+	// Without resumption, tickets are neither issued nor accepted.
+	cfg.SessionTicketsDisabled = c.set.ServerResumption == ResumeNone
 	c.tlsConfig = cfg
 	c.hs = handshake.NewServer(cfg, c.localTransportParameters(), c)
 	c.life.state = stateHandshake

@@ -97,6 +97,11 @@ type Config struct {
 	// InitialToken is a client's token for its first Initial packets (a
 	// NEW_TOKEN token from an earlier connection, RFC 9000 §8.1.3).
 	InitialToken []byte
+	// ResumptionTicket is a client's ticket from an earlier connection's
+	// ResumptionTicketReceived: the session is resumed and 0-RTT used if
+	// the ticket allows (resume.go). A ticket that does not decode is
+	// ignored.
+	ResumptionTicket []byte
 	// IssueToken, if set, makes a server send a NEW_TOKEN frame once the
 	// handshake is confirmed; it returns the token for the connection's
 	// peer address (RFC 9000 §8.1.3).
@@ -170,6 +175,10 @@ type Settings struct {
 	MaxOperationsPerDrain int
 	MaxPTOCount           int
 	HandshakePTOFloor     time.Duration
+
+	// ServerResumption says whether a server issues and accepts session
+	// tickets, and 0-RTT.
+	ServerResumption ResumptionLevel
 }
 
 // udpOverhead is subtracted from an IP MTU to get the UDP payload size:
@@ -214,6 +223,7 @@ type Conn struct {
 	spaces     [recovery.NumSpaces]space
 	app        appKeys // 1-RTT key phases (keyupdate.go)
 	zeroRTT    zeroRTTKeys
+	resume     resumeState
 	loss       recovery.State
 	peerParams wire.TransportParameters
 	hasPeerTP  bool

@@ -29,11 +29,6 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 	return c.hs.ConnectionState()
 }
 
-// StoreSession implements handshake.Callbacks. The connection does not
-// enable TLS session events: clients resume through the TLS configuration's
-// ClientSessionCache, so this is never called.
-func (c *Conn) StoreSession(*tls.SessionState) {}
-
 // onProbeTimeout prepares probe packets after a PTO (RFC 9002 §6.2.4):
 // in the handshake spaces the unacknowledged CRYPTO data is sent again;
 // otherwise the probe is a PING if nothing else is pending.

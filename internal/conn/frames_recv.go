@@ -16,6 +16,7 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 		return false, false, &wire.Error{Code: wire.ProtocolViolation, Reason: "packet without frames"}
 	}
 	probing = true
+	c.streams.in0RTT = pt == wire.Packet0RTT
 	for len(payload) > 0 {
 		typ, n := wire.ConsumeFrameType(payload)
 		if n < 0 {

@@ -58,7 +58,11 @@ func (w *frameWriter) writeFrames() {
 			w.writeConnectionControl()
 		}
 		c.streams.appendFrames(w)
-		c.datagrams.appendFrames(w)
+		if w.pt == wire.Packet1RTT {
+			// DATAGRAM frames wait for 1-RTT: the API has no per-datagram
+			// 0-RTT consent.
+			c.datagrams.appendFrames(w)
+		}
 	}
 	if (probe || c.flags&flagPing != 0) && !w.ackEliciting && w.fits(1) {
 		w.b.Buf = wire.AppendPing(w.b.Buf)
@@ -87,7 +91,8 @@ func (w *frameWriter) congestionAllows() bool {
 func (w *frameWriter) writeAck() {
 	c := w.c
 	s := &c.spaces[w.sp]
-	if s.acks.AckDeadline().IsZero() || s.acks.Ranges().IsEmpty() {
+	// No ACK in 0-RTT packets (RFC 9000 §17.2.3).
+	if w.pt == wire.Packet0RTT || s.acks.AckDeadline().IsZero() || s.acks.Ranges().IsEmpty() {
 		return
 	}
 	var delay uint64

@@ -24,8 +24,8 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	c.issueLocalCID(false)
 	c.cids.remote = []remoteCID{{cid: makeConnID(odcid)}}
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
-	c.tlsConfig = cfg.TLS
-	c.hs = handshake.NewClient(cfg.TLS, c.localTransportParameters(), c, false)
+	c.tlsConfig = c.clientTLSConfig(cfg.TLS, cfg.ResumptionTicket)
+	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
 	return c
 }
 

@@ -121,6 +121,12 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		sp, keys = recovery.SpaceHandshake, c.spaces[recovery.SpaceHandshake].read
 	case h.Type == wire.Packet0RTT && c.side == Server:
 		sp, keys = recovery.SpaceApp, c.zeroRTT.read
+		if keys == nil && c.hs != nil {
+			// TLS read the ClientHello and accepted no 0-RTT, or the keys
+			// are discarded: the packet MUST NOT be processed
+			// (RFC 9001 §4.6.2). Before TLS runs it is buffered.
+			return h.Len, h.DCID
+		}
 	default:
 		return h.Len, h.DCID
 	}

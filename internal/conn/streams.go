@@ -101,7 +101,6 @@ type Stream struct {
 	recvAborted    bool // the app aborted its receive direction (ABORT_RECEIVE)
 	recvQueued     bool // in streamState.recvReady
 	ctrlQueued     bool // in streamState.ctrl
-	zeroRTTData    bool // data arrived in 0-RTT packets
 	shutdownDone   bool // SHUTDOWN_COMPLETE delivered (or suppressed)
 	appClosed      bool // the handle was closed
 	immediate      bool // SHUTDOWN_COMPLETE was delivered early (IMMEDIATE)
@@ -113,6 +112,10 @@ type Stream struct {
 
 	// pendingRecvEvents are receive-side events not yet indicated.
 	pendingRecvEvents stream.Event
+
+	zeroRTTRecvEnd uint64 // received data below this offset came in 0-RTT packets
+	zeroRTTSendEnd uint64 // data below this offset may go in 0-RTT packets (SendFlagAllow0RTT)
+	zeroRTTFin     bool   // and so may the FIN
 }
 
 // ID returns the stream ID; valid once started.
@@ -139,6 +142,7 @@ type streamState struct {
 	peerBidiLocal, peerBidiRemote, peerUniTP uint64
 
 	idealBuf uint64
+	in0RTT   bool // the packet being processed is a 0-RTT packet
 }
 
 func (st *streamState) init(c *Conn) {
@@ -167,7 +171,9 @@ func (st *streamState) available() (bidi, uni uint64) {
 }
 
 // onPeerParameters applies the peer's transport parameters to streams
-// (RFC 9000 §7.4, §18.2).
+// (RFC 9000 §7.4, §18.2). A resuming client applies those it remembers
+// first, for 0-RTT, then the server's (RFC 9000 §7.4.1): every stream with
+// data waiting is scheduled again, since the connection limit changed.
 func (st *streamState) onPeerParameters(c *Conn, p *wire.TransportParameters) {
 	st.connSend.Init(p.InitialMaxData)
 	st.peerBidiLocal = p.InitialMaxStreamDataBidiRemote // their remote = our local streams
@@ -176,7 +182,7 @@ func (st *streamState) onPeerParameters(c *Conn, p *wire.TransportParameters) {
 	for e := range st.set.All() {
 		s := e.Stream
 		if s.send.Phase() != stream.SendNone {
-			if s.send.OnMaxStreamData(st.sendLimitFor(s)) {
+			if s.send.OnMaxStreamData(st.sendLimitFor(s)) || s.send.Queued() > s.send.Sent() {
 				st.set.Schedule(e)
 			}
 		}

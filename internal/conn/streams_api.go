@@ -167,6 +167,12 @@ func (st *streamState) send(c *Conn, s *Stream, o *op) {
 		st.cancelSend(c, s, o.ctx)
 		return
 	}
+	if o.flags&SendFlagAllow0RTT != 0 {
+		// Like MsQuic, 0-RTT may carry the stream up to the end of the
+		// latest send that allowed it.
+		s.zeroRTTSendEnd = s.send.Queued()
+		s.zeroRTTFin = o.flags&SendFlagFIN != 0
+	}
 	st.schedule(s)
 	st.afterStateChange(c, s)
 }

@@ -54,6 +54,9 @@ func (st *streamState) peerStarted(c *Conn, s *Stream) {
 	if s.uni {
 		flags |= StreamOpenUnidirectional
 	}
+	if st.in0RTT {
+		flags |= StreamOpen0RTT
+	}
 	if err := c.events.PeerStreamStarted(s, flags); err != nil {
 		st.abort(c, s, StreamShutdownAbortSend|StreamShutdownAbortReceive, 0)
 		s.shutdownDone = true
@@ -76,7 +79,7 @@ func (st *streamState) onStreamFrame(c *Conn, now mono.Time, id, off uint64, dat
 	st.onConnCredit(c, now, freed)
 	c.stats.RecvTotalStreamBytes += uint64(len(data))
 	if zeroRTT {
-		s.zeroRTTData = true
+		s.zeroRTTRecvEnd = max(s.zeroRTTRecvEnd, off+uint64(len(data)))
 	}
 	st.queueRecv(s)
 	if s.recv.NeedsMaxStreamData() {
@@ -206,7 +209,7 @@ func (st *streamState) deliver(c *Conn, s *Stream) {
 		for _, b := range bufs {
 			total += uint64(len(b))
 		}
-		consumed, result := c.events.StreamReceive(s, off, bufs, fin, s.zeroRTTData)
+		consumed, result := c.events.StreamReceive(s, off, bufs, fin, off < s.zeroRTTRecvEnd)
 		if result == ReceivePending {
 			s.recvPending = true
 			s.indicated = total

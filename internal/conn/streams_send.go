@@ -117,6 +117,12 @@ func (st *streamState) appendData(w *frameWriter) {
 		}
 		credit := st.connSend.Available(st.sentNew)
 		off, n, fin, ok := s.send.Pending(credit)
+		if ok && w.pt == wire.Packet0RTT {
+			if n, fin = s.clamp0RTT(off, n, fin); n == 0 && !fin {
+				e = next // the rest waits for 1-RTT; the stream stays scheduled
+				continue
+			}
+		}
 		if !ok {
 			if limit, report := s.send.DataBlocked(); report && w.fits(17) {
 				w.b.Buf = wire.AppendStreamDataBlocked(w.b.Buf, uint64(s.id), limit)
@@ -139,6 +145,16 @@ func (st *streamState) appendData(w *frameWriter) {
 			return
 		}
 	}
+}
+
+// clamp0RTT limits a range Pending offered to what the application let go
+// in 0-RTT packets (SendFlagAllow0RTT).
+func (s *Stream) clamp0RTT(off, n uint64, fin bool) (uint64, bool) {
+	if end := s.zeroRTTSendEnd; off+n > end {
+		n = end - min(off, end)
+		fin = false
+	}
+	return n, fin && s.zeroRTTFin
 }
 
 // writeStreamFrame writes one STREAM frame with as much of [off, off+n) as

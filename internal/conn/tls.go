@@ -22,6 +22,7 @@ func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte)
 	switch level {
 	case handshake.LevelEarly:
 		c.zeroRTT.read = k
+		c.replayBufferedPackets() // 0-RTT packets that came before TLS ran
 	case handshake.LevelHandshake:
 		c.spaces[recovery.SpaceHandshake].read = k
 	case handshake.LevelApp:
@@ -44,6 +45,9 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 		c.spaces[recovery.SpaceHandshake].write = k
 	case handshake.LevelApp:
 		c.app.installWrite(k)
+		// A client discards its 0-RTT keys once it has 1-RTT keys
+		// (RFC 9001 §4.9.3).
+		c.zeroRTT.write = nil
 	}
 	return nil
 }
@@ -116,10 +120,13 @@ func (c *Conn) HandshakeComplete() {
 	c.onConnected()
 }
 
-// EarlyDataRejected implements handshake.Callbacks.
+// EarlyDataRejected implements handshake.Callbacks: the server rejected
+// 0-RTT, so every 0-RTT packet is lost and its frames go again in 1-RTT
+// packets (RFC 9001 §4.6.2), as MsQuic does.
 func (c *Conn) EarlyDataRejected() {
 	c.zeroRTT.write = nil
 	c.zeroRTT.rejected = true
+	c.onZeroRTTLost()
 }
 
 // confirmHandshake marks the handshake confirmed (RFC 9001 §4.1.2) and
@@ -131,6 +138,9 @@ func (c *Conn) confirmHandshake() {
 	c.life.handshakeConfirmed = true
 	c.discardSpace(recovery.SpaceInitial)
 	c.discardSpace(recovery.SpaceHandshake)
+	// A server's 0-RTT packets all precede the client's Finished; it
+	// drops the keys at confirmation (RFC 9001 §4.9.3).
+	c.zeroRTT.read = nil
 	c.loss.OnHandshakeConfirmed()
 	c.usePreferredAddress(c.now)
 }
@@ -153,26 +163,15 @@ func (c *Conn) discardSpace(sp recovery.Space) {
 // localTransportParameters encodes the transport parameters we send.
 func (c *Conn) localTransportParameters() []byte {
 	s := &c.set
-	p := wire.DefaultTransportParameters()
+	p := c.localLimits()
 	p.MaxIdleTimeout = s.IdleTimeout
 	p.MaxUDPPayloadSize = uint64(max(s.MaximumMTU-udpOverhead, 1200))
-	p.InitialMaxData = s.ConnFlowControlWindow
-	p.InitialMaxStreamDataBidiLocal = s.StreamRecvWindowBidiLocal
-	p.InitialMaxStreamDataBidiRemote = s.StreamRecvWindowBidiRemote
-	p.InitialMaxStreamDataUni = s.StreamRecvWindowUni
-	p.InitialMaxStreamsBidi = s.PeerBidiStreamCount
-	p.InitialMaxStreamsUni = s.PeerUniStreamCount
 	p.MaxAckDelay = s.MaxAckDelay
 	p.AckDelayExponent = ackDelayExponent
-	p.ActiveConnectionIDLimit = maxRemoteCIDs
 	p.InitialSourceCID = c.cids.local[0].id()
 	p.HasInitialSourceCID = true
 	p.GreaseQUICBit = s.GreaseQUICBit
 	p.VersionInformation, p.HasVersionInformation = c.versionInformation()
-	if s.DatagramReceive {
-		p.MaxDatagramFrameSize = maxDatagramFrameSize
-		p.HasMaxDatagramFrameSize = true
-	}
 	if c.side == Server {
 		p.OriginalDestinationCID = c.cids.originalDCID
 		p.HasOriginalDestinationCID = true
@@ -192,6 +191,26 @@ func (c *Conn) localTransportParameters() []byte {
 		}
 	}
 	return p.Append(nil)
+}
+
+// localLimits returns our transport parameters that a client remembers
+// for 0-RTT (RFC 9000 §7.4.1), from the current settings; the others have
+// their defaults.
+func (c *Conn) localLimits() wire.TransportParameters {
+	s := &c.set
+	p := wire.DefaultTransportParameters()
+	p.InitialMaxData = s.ConnFlowControlWindow
+	p.InitialMaxStreamDataBidiLocal = s.StreamRecvWindowBidiLocal
+	p.InitialMaxStreamDataBidiRemote = s.StreamRecvWindowBidiRemote
+	p.InitialMaxStreamDataUni = s.StreamRecvWindowUni
+	p.InitialMaxStreamsBidi = s.PeerBidiStreamCount
+	p.InitialMaxStreamsUni = s.PeerUniStreamCount
+	p.ActiveConnectionIDLimit = maxRemoteCIDs
+	if s.DatagramReceive {
+		p.MaxDatagramFrameSize = maxDatagramFrameSize
+		p.HasMaxDatagramFrameSize = true
+	}
+	return p
 }
 
 // applyPeerParameters puts the peer's transport parameters into effect.

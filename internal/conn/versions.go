@@ -60,6 +60,7 @@ func (c *Conn) restartWithVersion(now mono.Time, v uint32) {
 	rand.Read(odcid)
 	c.cids.originalDCID = odcid
 	c.cids.remote[0].cid = makeConnID(odcid)
+	c.onZeroRTTLost() // their frames go again with the new version's keys
 	c.initPacketSpaces()
 	c.initLoss()
 	c.app = appKeys{recvFirstPN: -1, sentFirstPN: -1}
@@ -68,7 +69,7 @@ func (c *Conn) restartWithVersion(now mono.Time, v uint32) {
 	c.lastSent = nil
 	c.buffered = nil
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(v, odcid, true)
-	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, false)
+	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
 	if err := c.hs.Start(); err != nil {
 		c.closeWithError(now, err)
 	}

@@ -80,8 +80,14 @@ type Callbacks interface {
 	// 0-RTT.
 	EarlyDataRejected()
 	// StoreSession receives, on a client, a session ticket the server
-	// issued, when session events are enabled.
+	// issued, when session events are enabled. The callee may add to
+	// s.Extra and keep the session with TLS.StoreSession.
 	StoreSession(s *tls.SessionState)
+	// ResumeSession receives the session TLS is about to resume: on a
+	// client the one its ClientSessionCache offered (when session events
+	// are enabled), on a server the one in the client's ticket. Setting
+	// s.EarlyData to false declines 0-RTT (RFC 9001 §4.6.1).
+	ResumeSession(s *tls.SessionState)
 }
 
 // TLS drives one tls.QUICConn. It is owned by the connection goroutine.
@@ -108,9 +114,10 @@ func NewClient(cfg *tls.Config, params []byte, cb Callbacks, sessionEvents bool)
 	return &TLS{q: q, cb: cb, isClient: true}
 }
 
-// NewServer prepares a server handshake.
+// NewServer prepares a server handshake. Sessions resumed from tickets are
+// reported through Callbacks.ResumeSession.
 func NewServer(cfg *tls.Config, params []byte, cb Callbacks) *TLS {
-	q := tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg})
+	q := tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg, EnableSessionEvents: true})
 	q.SetTransportParameters(params)
 	return &TLS{q: q, cb: cb}
 }
@@ -175,8 +182,9 @@ func (t *TLS) drain() error {
 		case tls.QUICStoreSession:
 			t.cb.StoreSession(e.SessionState)
 		case tls.QUICResumeSession:
-			// Nothing to decide: 0-RTT acceptance follows the session's
-			// EarlyData flag, which the configuration already set.
+			// TLS waits for the next NextEvent call, so the callee may
+			// still clear the session's EarlyData flag.
+			t.cb.ResumeSession(e.SessionState)
 		case tls.QUICErrorEvent:
 			err = alertError(e.Err)
 		}
@@ -200,6 +208,15 @@ func (t *TLS) SendSessionTicket(earlyData bool, extra [][]byte) error {
 		return alertError(err)
 	}
 	return t.drain()
+}
+
+// StoreSession keeps a session from Callbacks.StoreSession in the client's
+// tls.Config.ClientSessionCache, which must be set.
+func (t *TLS) StoreSession(s *tls.SessionState) error {
+	if err := t.q.StoreSession(s); err != nil {
+		return alertError(err)
+	}
+	return nil
 }
 
 // Close ends TLS's handshake goroutine. It is safe to call more than once and

@@ -23,6 +23,10 @@ type recorder struct {
 	peerParams  []byte
 	complete    bool
 	sessions    int
+	resumed     int
+	stored      *tls.SessionState
+	rejected    bool
+	onResume    func(*tls.SessionState)
 }
 
 func (r *recorder) SetReadSecret(l Level, suite uint16, s []byte) error {
@@ -42,8 +46,14 @@ func (r *recorder) PeerTransportParameters(p []byte) error {
 }
 
 func (r *recorder) HandshakeComplete()               { r.complete = true }
-func (r *recorder) EarlyDataRejected()               {}
-func (r *recorder) StoreSession(s *tls.SessionState) { r.sessions++ }
+func (r *recorder) EarlyDataRejected()               { r.rejected = true }
+func (r *recorder) StoreSession(s *tls.SessionState) { r.sessions++; r.stored = s }
+func (r *recorder) ResumeSession(s *tls.SessionState) {
+	r.resumed++
+	if r.onResume != nil {
+		r.onResume(s)
+	}
+}
 
 func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
