@@ -50,6 +50,7 @@ type datagramInfo struct {
 
 // flush builds and sends everything the connection may send now.
 func (c *Conn) flush(now mono.Time) {
+	c.sendLimited = false
 	if c.life.state == stateDone || c.life.state == stateIdle {
 		// A server sends nothing, not even ACKs, before the application
 		// gives it a configuration, so its recovery state starts clean.
@@ -84,8 +85,15 @@ func (c *Conn) flush(now mono.Time) {
 		batchStart, segSize, segs = end, 0, 0
 	}
 	// A flush may always fill one whole GSO batch of full-size datagrams.
+	// When it stops at its limit, sendLimited makes Run ask to run again
+	// at once: the rest must not wait for the next received packet.
 	perBatch := max(1, min(maxGSOSegments, maxBatchBytes/mtu))
-	for n := 0; n < max(maxDatagramsPerFlush, perBatch); n++ {
+	perFlush := max(maxDatagramsPerFlush, perBatch)
+	for n := 0; ; n++ {
+		if n == perFlush {
+			c.sendLimited = true
+			break
+		}
 		limit := min(mtu, c.path.amplificationBudget(c.side))
 		if limit < minPacketRoom {
 			c.loss.SetAmplificationLimited(true)
