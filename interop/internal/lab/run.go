@@ -135,6 +135,7 @@ func run(ctx context.Context, c *Case, p Pairing, opt Options) (Status, string) 
 	cfg.Listen = netip.AddrPortFrom(netip.MustParseAddr(loopback), 0)
 	cfg.Server = serverAddr
 	cfg.Seed = uint64(time.Now().UnixNano())
+	cfgStart := time.Now()
 	rl, err := relay.Start(cfg)
 	if err != nil {
 		return Failed, "relay: " + err.Error()
@@ -162,6 +163,7 @@ func run(ctx context.Context, c *Case, p Pairing, opt Options) (Status, string) 
 	case <-srv.exited:
 		<-cli.exited
 	}
+	defer func() { t.writeTrace(cfgStart, rl.Records()) }()
 	switch {
 	case cli.code == runner.ExitUnsupported:
 		return Unsupported, "client: " + cli.lastLine()
@@ -181,6 +183,21 @@ func run(ctx context.Context, c *Case, p Pairing, opt Options) (Status, string) 
 		return Failed, err.Error()
 	}
 	return Passed, ""
+}
+
+// writeTrace writes what the relay saw to relay.log in the run's
+// directory, one datagram a line, for looking into failures.
+func (t *trial) writeTrace(start time.Time, records []relay.Record) {
+	var b strings.Builder
+	for _, r := range records {
+		fmt.Fprintf(&b, "%9.3fms %-9s %-13s %5dB ecn=%d client=%v", float64(r.Time.Sub(start).Microseconds())/1000,
+			r.Dir, r.Fate, r.Size, r.ECN, r.Client)
+		for _, h := range r.Headers {
+			fmt.Fprintf(&b, " [%s v=%#x dcid=%x scid=%x tok=%d %dB]", h.Type, h.Version, h.DCID, h.SCID, len(h.Token), h.Size)
+		}
+		b.WriteByte('\n')
+	}
+	os.WriteFile(t.path("relay.log"), []byte(b.String()), 0o644)
 }
 
 // trial is one case run: its directory, files and what was observed.
