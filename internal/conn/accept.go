@@ -134,5 +134,8 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	c.accept.data = nil
 	if err := c.hs.HandleCrypto(int(recovery.SpaceInitial), 0, data); err != nil {
 		c.closeWithError(now, err)
+		return
 	}
+	// 0-RTT packets that came with the ClientHello, now readable.
+	c.replayBuffered(now)
 }

@@ -86,7 +86,7 @@ func defaultSettings() Settings {
 type event struct {
 	name string
 	a, b uint64
-	c    uint64 // third value: appCloseInProgress, peerAccepted
+	c    uint64 // third value: appCloseInProgress, peerAccepted, 0-RTT receive
 	s    *Stream
 	data []byte
 	r    CloseReason
@@ -111,6 +111,7 @@ type endpoint struct {
 
 	// Behaviour knobs.
 	rejectStreams bool
+	rejectResume  bool // server: the Resumed handler fails (resume_test.go)
 	echo          bool // server: echo stream data back, FIN after FIN
 	consumeNone   bool
 	received      map[uint64][]byte
@@ -255,7 +256,7 @@ func (e *endpoint) DatagramSendStateChanged(ctx any, st DatagramState) any {
 }
 
 func (e *endpoint) PeerStreamStarted(s *Stream, flags uint32) error {
-	e.record(event{name: "PeerStreamStarted", a: s.ID(), s: s})
+	e.record(event{name: "PeerStreamStarted", a: s.ID(), b: uint64(flags), s: s})
 	if e.rejectStreams {
 		return fmt.Errorf("no")
 	}
@@ -270,7 +271,7 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 		for _, b := range bufs {
 			n += uint64(len(b))
 		}
-		e.record(event{name: "Receive", a: off, b: n, s: s, fin: fin})
+		e.record(event{name: "Receive", a: off, b: n, c: b2u(zeroRTT), s: s, fin: fin})
 		return e.recvFn(s, off, bufs, fin)
 	}
 	var n uint64
@@ -280,7 +281,7 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 		all = append(all, b...)
 	}
 	e.received[s.ID()] = append(e.received[s.ID()], all...)
-	e.record(event{name: "Receive", a: off, b: n, s: s, fin: fin})
+	e.record(event{name: "Receive", a: off, b: n, c: b2u(zeroRTT), s: s, fin: fin})
 	if e.echo && len(all) > 0 && !s.Unidirectional() {
 		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil, false)
 	}
