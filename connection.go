@@ -53,6 +53,14 @@ type Connection struct {
 	closeReason string
 
 	ev connEventStructs // reused event values; owned by the worker
+
+	// gate orders the application's stream operations against the end of
+	// streams and of the connection: an operation checks the flags and
+	// queues itself under gate, and the engine sets them under gate before
+	// the final events, so every accepted send gets its SEND_COMPLETE and
+	// every later one is refused.
+	gate    sync.Mutex
+	closing bool // the connection is closing: new stream operations are refused
 }
 
 // connEventStructs holds one value of each event type so delivering an

@@ -138,3 +138,20 @@ func localReasonStatus(r conn.LocalReason) Status {
 	}
 	return StatusInternalError
 }
+
+// Closing implements conn.Events.
+func (e *connEvents) Closing() {
+	c := e.c()
+	c.gate.Lock()
+	c.closing = true
+	c.gate.Unlock()
+}
+
+// StreamClosing implements conn.StreamEvents.
+func (e *connEvents) StreamClosing(cs *conn.Stream) {
+	s := handleOf(cs)
+	c := e.c()
+	c.gate.Lock()
+	s.final = true
+	c.gate.Unlock()
+}

@@ -28,6 +28,7 @@ type Stream struct {
 	started   bool
 	finQueued bool
 	closed    bool
+	final     bool // the stream's final events have begun (set under c.gate)
 
 	// Receive bookkeeping for ReceiveComplete (see ReceiveEvent).
 	inReceive     bool   // a ReceiveEvent handler is running
@@ -118,9 +119,26 @@ func (s *Stream) Start(flags StreamStartFlags) error {
 	}
 	s.started = true
 	s.mu.Unlock()
-	s.engine(func(e *conn.Conn, cs *conn.Stream) {
+	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) {
 		e.StreamStart(cs, uint32(flags), flags&StreamStartPriorityWork != 0)
 	})
+}
+
+// queue runs f through engine unless the stream or its connection has
+// begun its final events, in which case the operation could never report
+// its outcome and fails: ErrAborted once the connection is closing,
+// ErrInvalidState once the stream is.
+func (s *Stream) queue(op string, f func(e *conn.Conn, cs *conn.Stream)) error {
+	c := s.c
+	c.gate.Lock()
+	defer c.gate.Unlock()
+	switch {
+	case c.closing:
+		return opError(op, StatusAborted, "connection is closing")
+	case s.final:
+		return opError(op, StatusInvalidState, "stream has shut down")
+	}
+	s.engine(f)
 	return nil
 }
 
@@ -160,10 +178,9 @@ func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
 		s.started = true
 	}
 	s.mu.Unlock()
-	s.engine(func(e *conn.Conn, cs *conn.Stream) {
+	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) {
 		e.StreamSend(cs, bufs, uint32(flags), sendCtx, flags&SendPriorityWork != 0)
 	})
-	return nil
 }
 
 // Shutdown shuts down one or both directions (StreamShutdown):
@@ -198,8 +215,7 @@ func (s *Stream) Shutdown(flags StreamShutdownFlags, code uint64) error {
 		s.finQueued = true
 	}
 	s.mu.Unlock()
-	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamShutdown(cs, uint32(flags), code) })
-	return nil
+	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) { e.StreamShutdown(cs, uint32(flags), code) })
 }
 
 // ReceiveComplete reports how many bytes of a pending ReceiveEvent were

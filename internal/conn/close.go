@@ -133,6 +133,9 @@ func (c *Conn) notifyShutdownInitiated(r CloseReason) {
 func (c *Conn) enterClosed(now mono.Time, st lifeState) {
 	c.life.everHandshake = c.life.handshakeComplete
 	c.life.state = st
+	if c.events != nil {
+		c.events.Closing()
+	}
 	c.streams.shutdownAll(c)
 	c.datagrams.cancelAll(c)
 	for i := range c.timers {

@@ -39,6 +39,11 @@ type Events interface {
 	// DatagramSendStateChanged reports progress of a datagram sent with
 	// SendDatagram; the returned value replaces its context.
 	DatagramSendStateChanged(ctx any, state DatagramState) any
+	// Closing is called once when the connection starts to close, before
+	// its streams' final events: from then on the application's new
+	// operations must be refused synchronously, since no event could
+	// report their outcome.
+	Closing()
 
 	StreamEvents
 }

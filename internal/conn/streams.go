@@ -75,6 +75,10 @@ type StreamEvents interface {
 	StreamShutdownComplete(s *Stream, info StreamShutdownInfo)
 	StreamIdealSendBufferSize(s *Stream, n uint64)
 	StreamPeerAccepted(s *Stream)
+	// StreamClosing is called just before a stream's final events: from
+	// then on the application's new sends on it must be refused
+	// synchronously. Sends queued earlier complete as canceled.
+	StreamClosing(s *Stream)
 }
 
 // Stream is one stream of a connection. Its fields are owned by the
@@ -328,6 +332,9 @@ func (st *streamState) maybeFinish(c *Conn, s *Stream) {
 		return
 	}
 	if !s.shutdownDone {
+		if c.events != nil {
+			c.events.StreamClosing(s)
+		}
 		st.cancelQueuedSends(c, s)
 		s.shutdownDone = true
 		if c.events != nil {
