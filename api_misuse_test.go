@@ -172,6 +172,9 @@ func TestStreamMisuse(t *testing.T) {
 	}
 	<-sendDone
 	wait(t, shut, "stream shutdown")
+	if err := s.Shutdown(StreamShutdownAbort, 0); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("Shutdown after the stream's shutdown-complete: %v", err)
+	}
 	s.Close()
 	s.Close() // twice is harmless
 	if err := s.Send(nil, SendFIN, nil); !errors.Is(err, ErrInvalidState) {
@@ -183,8 +186,15 @@ func TestStreamMisuse(t *testing.T) {
 	if err := s.SetReceiveEnabled(true); !errors.Is(err, ErrInvalidState) {
 		t.Errorf("SetReceiveEnabled on a closed stream: %v", err)
 	}
+	s2, err := c.NewStream(StreamOpenNone, func(*Stream, StreamEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Shutdown(ConnectionShutdownNone, 0)
 	wait(t, closed, "connection shutdown")
+	if err := s2.Send([][]byte{[]byte("late")}, SendStart, nil); !errors.Is(err, ErrAborted) {
+		t.Errorf("Send after the connection closed: %v", err)
+	}
 	if _, err := c.NewStream(StreamOpenNone, func(*Stream, StreamEvent) error { return nil }); !errors.Is(err, ErrInvalidState) {
 		t.Errorf("NewStream on a closed connection: %v", err)
 	}
