@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,12 @@ type Connection struct {
 	local       netip.AddrPort // SetLocalAddr before Start
 	preStart    []func(*conn.Conn)
 	closeReason string
+
+	// Resumption (resumption.go).
+	resumeTicket  []byte                // client: SetResumptionTicket's ticket
+	resumeVersion uint32                // client: its QUIC version
+	resumeLevel   ServerResumptionLevel // server: from its configuration
+	ticketSent    bool                  // server: SendResumptionTicket succeeded
 
 	ev connEventStructs // reused event values; owned by the worker
 
@@ -169,6 +176,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	}
 	c.started = true
 	remote, local := c.remote, c.local
+	ticket, ticketVersion := c.resumeTicket, c.resumeVersion
 	c.mu.Unlock()
 	if err := c.reg.checkStart(op); err != nil {
 		c.unstart()
@@ -196,6 +204,9 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	host.add(b)
 	cache := c.lib.tokenCache()
 	first, offered := clientVersions(cfg, c.lib)
+	if ticketVersion != 0 && slices.Contains(offered, ticketVersion) {
+		first = ticketVersion // 0-RTT needs the ticket's version
+	}
 	ecfg := conn.Config{
 		Side:         conn.Client,
 		Version:      first,
@@ -209,6 +220,8 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		InitialToken: cache.Get(tlsName),
 		CIDPrefix:    c.cidPrefix,
 		OnNewToken:   func(t []byte) { cache.Put(tlsName, t) },
+
+		ResumptionTicket: ticket,
 	}
 	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
 	host.attach(eng)
@@ -306,6 +319,9 @@ func (c *Connection) SetConfiguration(cfg *Configuration) error {
 	eng := c.eng
 	c.mu.Unlock()
 	s := c.connectionSettings(cfg)
+	c.mu.Lock()
+	c.resumeLevel = s.ServerResumptionLevel.Value
+	c.mu.Unlock()
 	eng.SetConfiguration(&conn.ServerConfig{TLS: cfg.tlsConfigForServer(nil), Settings: engineSettings(&s)})
 	return nil
 }

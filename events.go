@@ -160,6 +160,29 @@ type DatagramSendStateChangedEvent struct {
 	State       DatagramSendState
 }
 
+// ResumedEvent is a connection event (QUIC_CONNECTION_EVENT_RESUMED) on a
+// server: the client is resuming a session with a ticket this server's
+// configuration issued, before ConnectedEvent. ResumptionState is the
+// application data given to SendResumptionTicket (empty if none), valid
+// only during the handler. Returning an error declines 0-RTT: the client's
+// 0-RTT data is discarded and arrives again in 1-RTT packets. Unlike
+// MsQuic, the session is still resumed (crypto/tls has decided on the
+// session when it reports it), and an asynchronous decision
+// (ConnectionResumptionTicketValidationComplete) is not available.
+type ResumedEvent struct {
+	ResumptionState []byte
+}
+
+// ResumptionTicketReceivedEvent is a connection event
+// (QUIC_CONNECTION_EVENT_RESUMPTION_TICKET_RECEIVED) on a client: the
+// server issued a resumption ticket. Ticket is opaque and self-contained
+// (QUIC version, TLS ticket, the server's transport parameters); it belongs
+// to the application, which gives it to SetResumptionTicket on a later
+// connection to the same server name.
+type ResumptionTicketReceivedEvent struct {
+	Ticket []byte
+}
+
 // StartCompleteEvent is a stream event (QUIC_STREAM_EVENT_START_COMPLETE):
 // the outcome of Stream.Start. After a failure no other event follows
 // (unless StreamStartShutdownOnFail was given).
@@ -246,6 +269,8 @@ func (*PeerNeedsStreamsEvent) connectionEvent()             {}
 func (*DatagramStateChangedEvent) connectionEvent()         {}
 func (*DatagramReceivedEvent) connectionEvent()             {}
 func (*DatagramSendStateChangedEvent) connectionEvent()     {}
+func (*ResumedEvent) connectionEvent()                      {}
+func (*ResumptionTicketReceivedEvent) connectionEvent()     {}
 
 func (*StartCompleteEvent) streamEvent()          {}
 func (*ReceiveEvent) streamEvent()                {}

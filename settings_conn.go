@@ -45,6 +45,7 @@ func engineSettings(s *Settings) conn.Settings {
 		MaxOperationsPerDrain:      int(s.MaxOperationsPerDrain.Value),
 		MaxPTOCount:                int(s.Extensions.MaxPacketRetryCount.Value),
 		HandshakePTOFloor:          s.Extensions.LossDetectionGracePeriod.Value,
+		ServerResumption:           resumptionLevel(s.ServerResumptionLevel.Value),
 
 		MTUDiscoveryMissingProbeCount:     int(s.MTUDiscoveryMissingProbeCount.Value),
 		MTUDiscoverySearchCompleteTimeout: s.MTUDiscoverySearchCompleteTimeout.Value,
