@@ -37,31 +37,53 @@ func runClient(env *runner.Env) error {
 		return err
 	}
 	defer cfg.Close()
-	if env.TestCase == runner.CaseMulticonnect {
+	switch env.TestCase {
+	case runner.CaseMulticonnect:
 		for _, u := range env.Requests {
-			if err := download(reg, cfg, env, []*url.URL{u}); err != nil {
+			if _, err := download(reg, cfg, env, []*url.URL{u}, nil); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
-	return download(reg, cfg, env, env.Requests)
-}
-
-// download fetches urls over one connection, in parallel streams, and
-// saves them. The server is the first URL's.
-func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, urls []*url.URL) error {
-	host, addr, err := runner.ServerAddr(urls[0])
-	if err != nil {
+	case runner.CaseResumption, runner.CaseZeroRTT:
+		// The first file on a first connection, which gets a ticket; the
+		// rest on a second one that resumes with it (and, for zerortt,
+		// sends its requests in 0-RTT).
+		ticket, err := download(reg, cfg, env, env.Requests[:1], nil)
+		if err != nil || len(env.Requests) == 1 {
+			return err
+		}
+		if ticket == nil {
+			return errors.New("the server sent no resumption ticket")
+		}
+		_, err = download(reg, cfg, env, env.Requests[1:], ticket)
 		return err
 	}
+	_, err = download(reg, cfg, env, env.Requests, nil)
+	return err
+}
+
+// ticketWait bounds the wait for a resumption ticket after the downloads.
+const ticketWait = 5 * time.Second
+
+// download fetches urls over one connection, in parallel streams, and
+// saves them. The server is the first URL's. With a resumption ticket the
+// connection resumes, and the requests may go in 0-RTT. In the resumption
+// test cases it waits for the server's ticket and returns it.
+func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, urls []*url.URL, resume []byte) ([]byte, error) {
+	host, addr, err := runner.ServerAddr(urls[0])
+	if err != nil {
+		return nil, err
+	}
 	var (
-		mu       sync.Mutex
-		failure  error
-		pending  = len(urls)
-		finished = make(chan struct{})
-		closed   = make(chan struct{})
-		stats    quic.Statistics
+		mu        sync.Mutex
+		failure   error
+		pending   = len(urls)
+		finished  = make(chan struct{})
+		closed    = make(chan struct{})
+		stats     quic.Statistics
+		ticket    []byte
+		gotTicket = make(chan struct{})
 	)
 	finish := func(err error) {
 		mu.Lock()
@@ -79,6 +101,13 @@ func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, 
 	}
 	c, err := reg.NewConnection(func(c *quic.Connection, ev quic.ConnectionEvent) error {
 		switch ev := ev.(type) {
+		case *quic.ResumptionTicketReceivedEvent:
+			mu.Lock()
+			if ticket == nil {
+				ticket = ev.Ticket
+				close(gotTicket)
+			}
+			mu.Unlock()
 		case *quic.ShutdownInitiatedByTransportEvent:
 			finish(fmt.Errorf("connection closed by the transport: %w", ev.Err))
 		case *quic.ShutdownInitiatedByPeerEvent:
@@ -91,30 +120,42 @@ func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, 
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer c.Close()
 	if err := c.SetRemoteAddr(addr); err != nil {
-		return err
+		return nil, err
 	}
+	if resume != nil {
+		if err := c.SetResumptionTicket(resume); err != nil {
+			return nil, err
+		}
+	}
+	early := resume != nil && env.TestCase == runner.CaseZeroRTT
 	for _, u := range urls {
-		if err := get(c, env, u, finish); err != nil {
-			return err
+		if err := get(c, env, u, finish, early); err != nil {
+			return nil, err
 		}
 	}
 	if err := c.Start(cfg, quic.AddressFamilyUnspec, host, addr.Port()); err != nil {
-		return err
+		return nil, err
 	}
 	select {
 	case <-finished:
 	case <-time.After(connectionTimeout):
-		return errors.New("timed out")
+		return nil, errors.New("timed out")
 	}
 	mu.Lock()
 	err = failure
 	mu.Unlock()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if resume == nil && (env.TestCase == runner.CaseResumption || env.TestCase == runner.CaseZeroRTT) {
+		select {
+		case <-gotTicket:
+		case <-time.After(ticketWait):
+		}
 	}
 	c.Shutdown(quic.ConnectionShutdownNone, 0)
 	<-closed
@@ -122,12 +163,15 @@ func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, 
 	fmt.Fprintf(os.Stderr, "hquic-stats: key_updates=%d ecn_capable=%v retry=%v version_negotiation=%v rtt=%v lost=%d\n",
 		stats.KeyUpdateCount, stats.ECNCapable, stats.StatelessRetry, stats.VersionNegotiation, stats.RTT,
 		stats.SendSuspectedLostPackets)
-	return nil
+	mu.Lock()
+	defer mu.Unlock()
+	return ticket, nil
 }
 
 // get opens a stream for u's request and saves the response when the
-// stream ends; finish is called once with the outcome.
-func get(c *quic.Connection, env *runner.Env, u *url.URL, finish func(error)) error {
+// stream ends; finish is called once with the outcome. With early, the
+// request may go in 0-RTT.
+func get(c *quic.Connection, env *runner.Env, u *url.URL, finish func(error), early bool) error {
 	var (
 		body []byte
 		fin  bool
@@ -166,7 +210,11 @@ func get(c *quic.Connection, env *runner.Env, u *url.URL, finish func(error)) er
 	if err != nil {
 		return err
 	}
-	return s.Send([][]byte{runner.Request(u)}, quic.SendStart|quic.SendFIN, nil)
+	flags := quic.SendStart | quic.SendFIN
+	if early {
+		flags |= quic.SendAllow0RTT
+	}
+	return s.Send([][]byte{runner.Request(u)}, flags, nil)
 }
 
 func save(name string, data []byte) error {

@@ -50,6 +50,14 @@ func settings(env *runner.Env) *quic.Settings {
 		// The runner's multiplexing check wants a limit of at most 1000.
 		s.PeerBidiStreamCount = quic.Some[uint16](1000)
 	}
+	if env.Role == "server" {
+		switch env.TestCase {
+		case runner.CaseResumption:
+			s.ServerResumptionLevel = quic.Some(quic.ServerResumeOnly)
+		case runner.CaseZeroRTT:
+			s.ServerResumptionLevel = quic.Some(quic.ServerResumeAndZeroRTT)
+		}
+	}
 	if env.TestCase == runner.CaseECN {
 		s.ECNEnabled = quic.Some(true)
 	}

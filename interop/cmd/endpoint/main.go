@@ -49,16 +49,12 @@ func unsupported(env *runner.Env) string {
 		switch env.TestCase {
 		case runner.CaseChaCha20:
 			return "crypto/tls cannot restrict the TLS 1.3 cipher suites a client offers"
-		case runner.CaseResumption, runner.CaseZeroRTT:
-			return "the public API has no client resumption ticket (QUIC_PARAM_CONN_RESUMPTION_TICKET)"
 		}
 		return ""
 	}
 	switch env.TestCase {
 	case runner.CaseConnectionMigration:
 		return "servers cannot advertise a preferred_address"
-	case runner.CaseResumption, runner.CaseZeroRTT:
-		return "servers issue no session tickets (the engine never sends NewSessionTicket)"
 	}
 	return ""
 }

@@ -68,6 +68,13 @@ func serve(env *runner.Env) error {
 
 func serverConnection(env *runner.Env, c *quic.Connection, ev quic.ConnectionEvent) error {
 	switch ev := ev.(type) {
+	case *quic.ConnectedEvent:
+		if env.TestCase == runner.CaseResumption || env.TestCase == runner.CaseZeroRTT {
+			// The client resumes with it on its second connection.
+			if err := c.SendResumptionTicket(quic.SendResumptionFinal, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "endpoint: SendResumptionTicket:", err)
+			}
+		}
 	case *quic.PeerStreamStartedEvent:
 		r := &request{env: env}
 		ev.Stream.SetHandler(r.handle)
