@@ -76,6 +76,8 @@ type ListenerStopCompleteEvent struct {
 // ConnectedEvent is a connection event (QUIC_CONNECTION_EVENT_CONNECTED):
 // the handshake completed.
 type ConnectedEvent struct {
+	// SessionResumed reports that the TLS session was resumed from a
+	// ticket (SetResumptionTicket on a client).
 	SessionResumed bool
 	NegotiatedALPN string
 }
