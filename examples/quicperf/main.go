@@ -38,7 +38,8 @@
 //     all are connected and holds them until SIGINT, SIGTERM or -duration.
 //
 // Sizes accept the suffixes K, M and G (powers of 1024). Both commands take
-// -cpuprofile FILE.
+// -cpuprofile FILE; the server also -memprofile FILE, a heap profile written
+// at each SIGUSR1.
 package main
 
 import (
@@ -111,6 +112,19 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the heap profile to path (nothing if empty).
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
 }
 
 func fail(err error) int {

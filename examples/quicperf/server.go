@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,7 +28,11 @@ func runServer(args []string) int {
 	keyFile := fs.String("key", "", "PEM private key")
 	execFlag := fs.String("exec", "lowlat", "execution profile: lowlat or maxtput")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at each stats report (SIGUSR1)")
 	fs.Parse(args)
+	if *memProfile != "" {
+		runtime.MemProfileRate = 512
+	}
 	addr, err := netip.ParseAddrPort(*addrFlag)
 	if err != nil {
 		return fail(fmt.Errorf("-addr: %w", err))
@@ -74,6 +79,9 @@ func runServer(args []string) int {
 			return 0
 		case <-report:
 			fmt.Println(statsLine(srv.connsOpen.Load()))
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(os.Stderr, "quicperf:", err)
+			}
 		}
 	}
 }

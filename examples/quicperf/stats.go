@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 )
 
-// statsLine formats the server's SIGUSR1 report. It collects garbage
-// first, so heap_inuse counts live memory.
+// statsLine formats the server's SIGUSR1 report. It first collects garbage
+// and returns freed memory to the system, so heap_inuse and rss_kb count
+// what is live rather than what the last collection left behind.
 func statsLine(connsOpen int64) string {
-	runtime.GC()
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	user, sys := cpuTimes()

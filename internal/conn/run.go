@@ -39,6 +39,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.replayBuffered(now)
 	}
 	c.streams.deliverReceives(c)
+	c.maybeReleaseTLS()
 	c.onTimers(now)
 	if c.life.state != stateDone {
 		c.maybeStartKeyUpdate(now)

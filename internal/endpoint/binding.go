@@ -74,6 +74,7 @@ type Binding struct {
 	sock  udp.Conn
 	local netip.AddrPort
 	pool  *udp.Pool
+	small *udp.Pool       // MTU-class copies of lone datagrams read into GSO-class buffers
 	refs  sync.Pool       // *sharedBuf wrappers for GRO batches
 	batch []conn.Datagram // reader scratch: segments queued together
 
@@ -113,6 +114,7 @@ func newBinding(s udp.Conn, cfg Config) *Binding {
 		size = udp.GSOClass
 	}
 	b.pool = udp.NewPool(size)
+	b.small = udp.NewPool(udp.MTUClass)
 	b.refs.New = func() any { return &sharedBuf{} }
 	b.routes.init()
 	go b.readLoop()
@@ -141,12 +143,17 @@ func (b *Binding) Close() error {
 }
 
 // Outstanding returns the receive buffers not yet released, for leak tests.
-func (b *Binding) Outstanding() int64 { return b.pool.Outstanding() }
+func (b *Binding) Outstanding() int64 { return b.pool.Outstanding() + b.small.Outstanding() }
 
 // readLoop reads datagrams in batches and dispatches them.
 func (b *Binding) readLoop() {
 	defer close(b.done)
-	const batch = 32
+	// With GRO a slot may hold a whole batch of segments, so fewer slots
+	// of the larger class read as much per system call.
+	batch := 32
+	if b.pool.Size() > udp.MTUClass {
+		batch = 8
+	}
 	msgs := make([]udp.Msg, batch)
 	bufs := make([]*udp.Buf, batch)
 	for i := range bufs {
@@ -168,7 +175,16 @@ func (b *Binding) readLoop() {
 		}
 		for i := 0; i < n; i++ {
 			m := &msgs[i]
-			if len(m.Buf) > 0 {
+			switch {
+			case len(m.Buf) == 0:
+			case b.copyable(m):
+				// A lone datagram, or a short GRO batch, would pin a
+				// GSO-class buffer until its connection processed it
+				// (during a burst of handshakes, one per connection): its
+				// datagrams move to small buffers and the large one stays
+				// in its slot.
+				b.dispatchCopies(m)
+			default:
 				b.dispatchMsg(m, bufs[i])
 				bufs[i] = b.pool.Get()
 			}
@@ -224,6 +240,37 @@ func (b *Binding) dispatchMsg(m *udp.Msg, buf *udp.Buf) {
 	}
 	clear(batch)
 	b.batch = batch[:0]
+}
+
+// maxCopiedRead is the largest read whose datagrams are copied out of the
+// GSO-class receive buffer (four MTU-class datagrams).
+const maxCopiedRead = 4 * udp.MTUClass
+
+// copyable reports whether the datagrams of a read should move to small
+// buffers: they were read into GSO-class buffers, are few (at most
+// maxCopiedRead bytes in all) and each fits a small buffer.
+func (b *Binding) copyable(m *udp.Msg) bool {
+	seg := m.SegSize
+	if seg <= 0 {
+		seg = len(m.Buf)
+	}
+	return b.pool.Size() > b.small.Size() && len(m.Buf) <= maxCopiedRead && seg <= b.small.Size()
+}
+
+// dispatchCopies dispatches each datagram of m in a small buffer of its
+// own.
+func (b *Binding) dispatchCopies(m *udp.Msg) {
+	seg := m.SegSize
+	if seg <= 0 {
+		seg = len(m.Buf)
+	}
+	all := m.Buf
+	for off := 0; off < len(all); off += seg {
+		d := all[off:min(off+seg, len(all))]
+		sb := b.small.Get()
+		sb.B = append(sb.B, d...)
+		b.dispatch(sb.B, m, sb)
+	}
 }
 
 // queue hands ds to c; what c does not take is dropped.

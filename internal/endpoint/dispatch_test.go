@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"bytes"
 	"crypto/tls"
 	"net/netip"
 	"testing"
@@ -28,7 +29,8 @@ type countingWake struct{ n int }
 func (w *countingWake) Wake() { w.n++ }
 
 func TestGROSegmentsQueuedPerConnection(t *testing.T) {
-	b := &Binding{cfg: Config{CIDLen: 8}, local: netip.MustParseAddrPort("127.0.0.1:443"), pool: udp.NewPool(udp.GSOClass)}
+	b := &Binding{cfg: Config{CIDLen: 8}, local: netip.MustParseAddrPort("127.0.0.1:443"),
+		pool: udp.NewPool(udp.GSOClass), small: udp.NewPool(udp.MTUClass)}
 	b.refs.New = func() any { return &sharedBuf{} }
 	b.routes.init()
 	cidA, cidB := []byte{1, 1, 1, 1, 1, 1, 1, 1}, []byte{2, 2, 2, 2, 2, 2, 2, 2}
@@ -80,5 +82,54 @@ func TestGROSegmentsQueuedPerConnection(t *testing.T) {
 	}
 	if n := b.pool.Outstanding(); n != 0 {
 		t.Errorf("%d buffers outstanding after every segment was processed", n)
+	}
+}
+
+func TestShortReadsMoveToSmallBuffers(t *testing.T) {
+	b := &Binding{cfg: Config{CIDLen: 8}, local: netip.MustParseAddrPort("127.0.0.1:443"),
+		pool: udp.NewPool(udp.GSOClass), small: udp.NewPool(udp.MTUClass)}
+	b.refs.New = func() any { return &sharedBuf{} }
+	b.routes.init()
+	cid := []byte{3, 3, 3, 3, 3, 3, 3, 3}
+	c := conn.NewClient(conn.Config{Side: conn.Client, Version: wire.Version1, CIDLen: 8,
+		TLS: &tls.Config{ServerName: "x"}, ResetKey: token.NewResetKey([32]byte{1}).Token}, nopHost{}, nil)
+	c.SetScheduler(&countingWake{})
+	b.routes.add(cid, c)
+	dgram := func(n int) []byte {
+		p := make([]byte, n)
+		p[0] = 0x40
+		copy(p[1:], cid)
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		seg    int
+		data   []byte
+		copied bool
+	}{
+		{"lone datagram", 0, dgram(1200), true},
+		{"two-segment GRO read", 1200, append(dgram(1200), dgram(700)...), true},
+		{"long GRO read", 1200, bytes.Repeat(dgram(1200), 8), false},
+		{"datagram larger than a small buffer", 0, dgram(3000), false},
+	} {
+		m := udp.Msg{Buf: tc.data, SegSize: tc.seg, Addr: netip.MustParseAddrPort("127.0.0.1:5000")}
+		if got := b.copyable(&m); got != tc.copied {
+			t.Errorf("%s: copyable %v, want %v", tc.name, got, tc.copied)
+		}
+		if !tc.copied {
+			continue
+		}
+		before := c.Snapshot().Stats.RecvTotalBytes
+		b.dispatchCopies(&m)
+		if b.pool.Outstanding() != 0 {
+			t.Errorf("%s: a GSO-class buffer is held", tc.name)
+		}
+		c.Run(mono.Time(1))
+		if got := c.Snapshot().Stats.RecvTotalBytes - before; got != uint64(len(tc.data)) {
+			t.Errorf("%s: connection received %d bytes, want %d", tc.name, got, len(tc.data))
+		}
+		if n := b.Outstanding(); n != 0 {
+			t.Errorf("%s: %d buffers outstanding after processing", tc.name, n)
+		}
 	}
 }

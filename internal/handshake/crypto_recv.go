@@ -60,6 +60,9 @@ func (r *CryptoRecv) Next() []byte {
 // Consume advances the read offset by n bytes.
 func (r *CryptoRecv) Consume(n int) {
 	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	if len(r.buf) == 0 {
+		r.buf = nil // an idle connection keeps no handshake buffer
+	}
 	r.off += uint64(n)
 	r.have.RemoveBelow(r.off)
 }

@@ -71,6 +71,9 @@ func (s *CryptoSend) OnAcked(off uint64, n int) {
 			drop := done - s.base
 			s.buf = s.buf[:copy(s.buf, s.buf[drop:])]
 			s.base = done
+			if len(s.buf) == 0 {
+				s.buf = nil // an idle connection keeps no handshake buffer
+			}
 		}
 	}
 }

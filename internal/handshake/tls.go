@@ -92,7 +92,8 @@ type Callbacks interface {
 
 // TLS drives one tls.QUICConn. It is owned by the connection goroutine.
 type TLS struct {
-	q        *tls.QUICConn
+	q        *tls.QUICConn       // nil after Release
+	state    tls.ConnectionState // kept by Release
 	cb       Callbacks
 	isClient bool
 	started  bool
@@ -135,6 +136,11 @@ func (t *TLS) Start() error {
 // number space of stream index i, and feeds whatever became contiguous to
 // TLS.
 func (t *TLS) HandleCrypto(i int, off uint64, data []byte) error {
+	if t.q == nil {
+		// After Release nothing more is expected (RFC 9001 §4.1.3);
+		// TLS would have rejected the message too.
+		return &wire.Error{Code: wire.CryptoError(10), FrameType: wire.FrameCrypto, Reason: "unexpected post-handshake message"}
+	}
 	r := &t.Recv[i]
 	if err := r.Push(off, data); err != nil {
 		return err
@@ -199,11 +205,37 @@ func (t *TLS) Complete() bool { return t.complete }
 
 // ConnectionState returns TLS's view of the connection (ALPN, peer
 // certificates, resumption).
-func (t *TLS) ConnectionState() tls.ConnectionState { return t.q.ConnectionState() }
+func (t *TLS) ConnectionState() tls.ConnectionState {
+	if t.q == nil {
+		return t.state
+	}
+	return t.q.ConnectionState()
+}
+
+// Release drops TLS's own state once the handshake is complete and nothing
+// more will pass through TLS (a server that will issue no more tickets):
+// its buffers, secrets and configuration copy, several kilobytes per
+// connection. ConnectionState keeps answering from a copy; CRYPTO data that
+// arrives afterwards fails with unexpected_message; SendSessionTicket and
+// StoreSession fail.
+func (t *TLS) Release() {
+	if t.q == nil || !t.complete {
+		return
+	}
+	t.state = t.q.ConnectionState()
+	t.q.Close()
+	t.q = nil
+}
+
+// Released reports whether Release dropped TLS's state.
+func (t *TLS) Released() bool { return t.q == nil }
 
 // SendSessionTicket makes a server issue a NewSessionTicket message, which
 // appears in the 1-RTT CRYPTO stream.
 func (t *TLS) SendSessionTicket(earlyData bool, extra [][]byte) error {
+	if t.q == nil {
+		return errReleased
+	}
 	if err := t.q.SendSessionTicket(tls.QUICSessionTicketOptions{EarlyData: earlyData, Extra: extra}); err != nil {
 		return alertError(err)
 	}
@@ -213,6 +245,9 @@ func (t *TLS) SendSessionTicket(earlyData bool, extra [][]byte) error {
 // StoreSession keeps a session from Callbacks.StoreSession in the client's
 // tls.Config.ClientSessionCache, which must be set.
 func (t *TLS) StoreSession(s *tls.SessionState) error {
+	if t.q == nil {
+		return errReleased
+	}
 	if err := t.q.StoreSession(s); err != nil {
 		return alertError(err)
 	}
@@ -226,6 +261,9 @@ func (t *TLS) Close() {
 		t.q.Close()
 	}
 }
+
+// errReleased is returned by calls that need TLS after Release.
+var errReleased = errors.New("quic: TLS state released")
 
 // alertError turns a TLS error into the CRYPTO_ERROR that carries its alert
 // (RFC 9001 §4.8); errors without an alert become internal_error (80).

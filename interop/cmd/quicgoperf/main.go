@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -216,9 +217,10 @@ func runClient(args []string) int {
 	return 0
 }
 
-// statsLine is quicperf's SIGUSR1 report.
+// statsLine is quicperf's SIGUSR1 report, measured the same way: garbage
+// collected and freed memory returned to the system first.
 func statsLine(open int64) string {
-	runtime.GC()
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	var ru syscall.Rusage

@@ -1,0 +1,55 @@
+package handshake
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/hquic/quic/internal/wire"
+)
+
+func TestReleaseKeepsConnectionStateAndRejectsLaterData(t *testing.T) {
+	p := newPair(t, []string{"echo"}, []string{"echo"})
+	p.server.Release() // before completion: nothing happens
+	if p.server.Released() {
+		t.Fatal("released before the handshake completed")
+	}
+	if err := p.client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4 && !(p.client.Complete() && p.server.Complete()); i++ {
+		if err := flush(p.client, p.server); err != nil {
+			t.Fatal(err)
+		}
+		if err := flush(p.server, p.client); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !p.server.Complete() {
+		t.Fatal("handshake did not complete")
+	}
+	p.server.Release()
+	p.server.Release()
+	if !p.server.Released() {
+		t.Fatal("not released")
+	}
+	if got := p.server.ConnectionState().NegotiatedProtocol; got != "echo" {
+		t.Errorf("ALPN after release = %q, want echo", got)
+	}
+	if err := p.server.SendSessionTicket(false, nil); err == nil {
+		t.Error("SendSessionTicket succeeded after release")
+	}
+	err := p.server.HandleCrypto(StreamOf(LevelApp), 0, []byte{4, 0, 0, 0})
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code != wire.CryptoError(10) {
+		t.Errorf("CRYPTO data after release: %v, want CRYPTO_ERROR(unexpected_message)", err)
+	}
+	for i := range p.server.Recv {
+		if p.server.Recv[i].buf != nil {
+			t.Errorf("stream %d keeps a receive buffer after the handshake", i)
+		}
+	}
+	p.server.Close() // safe after release
+}
