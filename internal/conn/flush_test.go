@@ -3,6 +3,8 @@ package conn
 import (
 	"testing"
 	"time"
+
+	"github.com/hquic/quic/internal/wire"
 )
 
 func TestFlushAtItsLimitAsksToRunAgain(t *testing.T) {
@@ -25,5 +27,33 @@ func TestFlushAtItsLimitAsksToRunAgain(t *testing.T) {
 	more, _ = c.Run(p.now)
 	if got := p.sentCount[p.client] - sent - first; got == 0 {
 		t.Errorf("the second run sent nothing (more %v)", more)
+	}
+}
+
+func TestReplyFromReceiveEventLeavesWithTheAck(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	frames := p.tap(p.server)
+	first := p.sentCount[p.server]
+	s := openSend(p, []byte("ping"), true)
+	if !p.runUntil(time.Second, func() bool { return string(p.client.received[s.ID()]) == "ping" }) {
+		t.Fatal("no echo")
+	}
+	var ack, data bool
+	for _, f := range *frames {
+		if f.n != first {
+			continue
+		}
+		switch f.f.(type) {
+		case wire.DebugAck:
+			ack = true
+		case wire.DebugStream:
+			data = true
+		}
+	}
+	if !ack || !data {
+		t.Errorf("the server's first datagram after the request holds ACK %v, STREAM %v; want both: %s", ack, data, frameSummary(*frames))
 	}
 }

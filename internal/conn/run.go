@@ -27,6 +27,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		budget = defaultOpsPerRun
 	}
 	c.opScratch = c.ops.take(c.opScratch[:0], budget)
+	budget -= len(c.opScratch)
 	c.runOps(now)
 	c.rxScratch = c.rx.take(c.rxScratch[:0], maxDatagramsPerRun)
 	for i := range c.rxScratch {
@@ -39,6 +40,13 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.replayBuffered(now)
 	}
 	c.streams.deliverReceives(c)
+	if budget > 0 && c.life.state != stateDone {
+		// What the application queued from the events above (a request
+		// sent once connected, a reply to what arrived) runs now, so it
+		// leaves in the same flush as the acknowledgment.
+		c.opScratch = c.ops.take(c.opScratch[:0], budget)
+		c.runOps(now)
+	}
 	c.maybeReleaseTLS()
 	c.onTimers(now)
 	if c.life.state != stateDone {
