@@ -32,13 +32,16 @@ func (b *Binding) NewHost() *Host { return &Host{b: b} }
 func (h *Host) Binding() *Binding { return h.b }
 
 // Attach binds the host to its connection and routes the connection IDs
-// given to it (a server routes the client's original DCID).
+// given to it (a server routes the client's original DCID). It keeps
+// copies: an ID may point into a receive buffer that is reused.
 func (h *Host) Attach(c *conn.Conn, cids ...[]byte) {
 	h.mu.Lock()
 	h.c = c
 	pending := h.pending
 	h.pending = nil
-	h.routed = append(h.routed, cids...)
+	for _, cid := range cids {
+		h.routed = append(h.routed, append([]byte(nil), cid...))
+	}
 	h.mu.Unlock()
 	for _, cid := range cids {
 		h.b.routes.add(cid, c)
