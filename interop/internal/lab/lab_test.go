@@ -10,7 +10,7 @@ import (
 // fastCases is the subset of the matrix that CI runs on every submission:
 // a few cases that take seconds each, in all three pairings. The full
 // matrix runs with `go run ./cmd/lab` (see README.md).
-var fastCases = []string{"handshake", "transferloss", "retry", "amplificationlimit", "v2"}
+var fastCases = []string{"handshake", "transferloss", "multiplexing", "retry", "keyupdate", "ecn", "amplificationlimit", "ipv6", "v2"}
 
 func TestLabFast(t *testing.T) {
 	if testing.Short() {
