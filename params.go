@@ -224,3 +224,41 @@ func (c *Connection) IdealProcessor() (uint16, error) {
 	}
 	return uint16(c.task.WorkerIndex()), nil
 }
+
+// SendDatagram sends an unreliable datagram (DatagramSend, RFC 9221) made
+// of bufs. The buffers belong to the library until the first
+// DatagramSendStateChangedEvent for sendCtx with a state of
+// DatagramSendSent or a final state; every accepted datagram reaches
+// exactly one final state. SendDatagramPriority puts it ahead of queued
+// datagrams. Before the peer's transport parameters are known the
+// datagram is queued, and canceled if the peer turns out not to accept it.
+// Errors: ErrInvalidParameter for no data, more than 65535 bytes, or more
+// than the peer accepts (DatagramStateChangedEvent.MaxSendLength);
+// ErrInvalidState when the peer does not accept datagrams, or the
+// connection is closing or not started.
+func (c *Connection) SendDatagram(bufs [][]byte, flags SendFlags, sendCtx any) error {
+	const op = "Connection.SendDatagram"
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if total == 0 || total > 65535 {
+		return opError(op, StatusInvalidParameter, "datagram of %d bytes (1 to 65535)", total)
+	}
+	snap, ok := c.snapshot()
+	switch {
+	case !ok || snap.Closed:
+		return opError(op, StatusInvalidState, "connection not running")
+	case snap.DatagramPeerKnown && !snap.DatagramSendEnabled:
+		return opError(op, StatusInvalidState, "the peer does not accept datagrams")
+	case snap.DatagramPeerKnown && total > snap.DatagramMaxSend:
+		return opError(op, StatusInvalidParameter, "datagram of %d bytes exceeds the peer's limit of %d", total, snap.DatagramMaxSend)
+	}
+	c.gate.Lock()
+	defer c.gate.Unlock()
+	if c.closing {
+		return opError(op, StatusInvalidState, "connection is closing")
+	}
+	c.withEngine(func(e *conn.Conn) { e.SendDatagram(bufs, total, sendCtx, flags&SendDatagramPriority != 0) })
+	return nil
+}

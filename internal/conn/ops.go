@@ -222,6 +222,12 @@ type Snapshot struct {
 	AvailableBidi, AvailableUni uint64
 	// CanMigrate reports whether a client may start an active migration.
 	CanMigrate bool
+	// DatagramPeerKnown is set once the peer's transport parameters
+	// arrived; DatagramSendEnabled and DatagramMaxSend then say whether and
+	// how large DATAGRAM frames may be sent (RFC 9221).
+	DatagramPeerKnown   bool
+	DatagramSendEnabled bool
+	DatagramMaxSend     int
 }
 
 // Snapshot returns the values published at the end of the connection's last

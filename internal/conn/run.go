@@ -90,5 +90,7 @@ func (c *Conn) publishSnapshot() {
 	}
 	v.AvailableBidi, v.AvailableUni = c.streams.available()
 	v.CanMigrate = c.canMigrate()
+	v.DatagramPeerKnown = c.hasPeerTP
+	v.DatagramSendEnabled, v.DatagramMaxSend = c.datagrams.sendEnabled, c.datagrams.maxSend
 	c.publish(v)
 }
