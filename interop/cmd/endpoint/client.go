@@ -108,6 +108,9 @@ func download(reg *quic.Registration, cfg *quic.Configuration, env *runner.Env, 
 				close(gotTicket)
 			}
 			mu.Unlock()
+		case *quic.PeerAddressChangedEvent:
+			// The lab reads this line (connectionmigration).
+			fmt.Fprintf(os.Stderr, "hquic-migrated: peer=%v\n", ev.Addr)
 		case *quic.ShutdownInitiatedByTransportEvent:
 			finish(fmt.Errorf("connection closed by the transport: %w", ev.Err))
 		case *quic.ShutdownInitiatedByPeerEvent:

@@ -52,9 +52,5 @@ func unsupported(env *runner.Env) string {
 		}
 		return ""
 	}
-	switch env.TestCase {
-	case runner.CaseConnectionMigration:
-		return "servers cannot advertise a preferred_address"
-	}
 	return ""
 }

@@ -54,6 +54,16 @@ func serve(env *runner.Env) error {
 		return err
 	}
 	defer l.Close()
+	if env.TestCase == runner.CaseConnectionMigration {
+		pref, err := preferredAddress(addr)
+		if err != nil {
+			return err
+		}
+		if err := l.SetPreferredAddress(pref); err != nil {
+			return err
+		}
+		fmt.Printf("preferred address %v\n", pref)
+	}
 	if err := l.Start([]string{runner.ALPN}, addr); err != nil {
 		return err
 	}
@@ -136,4 +146,29 @@ func (r *request) respond(s *quic.Stream) {
 	if err := s.Send([][]byte{data}, quic.SendFIN, nil); err != nil {
 		s.Shutdown(quic.StreamShutdownAbort, codeNotFound)
 	}
+}
+
+// preferredAddress is the address a connectionmigration server offers:
+// the listening address's next port, on the host's first global IPv4
+// address when it listens on all of them.
+func preferredAddress(listen netip.AddrPort) (netip.AddrPort, error) {
+	a := listen.Addr()
+	if a.IsUnspecified() {
+		addrs, err := net.InterfaceAddrs()
+		if err != nil {
+			return netip.AddrPort{}, err
+		}
+		for _, ia := range addrs {
+			if n, ok := ia.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() && ip.IsGlobalUnicast() {
+					a = ip.Unmap()
+					break
+				}
+			}
+		}
+		if a.IsUnspecified() {
+			return netip.AddrPort{}, fmt.Errorf("no address to offer as preferred address")
+		}
+	}
+	return netip.AddrPortFrom(a, listen.Port()+1), nil
 }
