@@ -135,7 +135,6 @@ func newBulkPair(tb testing.TB) *bulkPair {
 	p.serverSettings.ConnFlowControlWindow = 16 << 20
 	p.serverSettings.StreamRecvWindowBidiRemote = 1 << 20
 	p.handshake()
-	p.runUntil(time.Second, func() bool { return p.client.c.mtu.done && p.server.c.mtu.done })
 	bp := &bulkPair{now: p.now, step: 20 * time.Microsecond, client: p.client.c, server: p.server.c}
 	bp.up = &bulkHost{peer: bp.server, from: clientAddr, local: serverAddr}
 	bp.down = &bulkHost{peer: bp.client, from: serverAddr, local: clientAddr}
@@ -160,7 +159,7 @@ func (bp *bulkPair) round() {
 // warm runs until the transfer is in steady state: windows grown, buffers
 // and queues at their working sizes.
 func (bp *bulkPair) warm(tb testing.TB) {
-	for bp.receiver.received < 64<<20 {
+	for bp.receiver.received < 128<<20 {
 		bp.round()
 		if bp.sender.closed || bp.receiver.closed {
 			tb.Fatal("connection closed during the transfer")
@@ -199,7 +198,7 @@ func BenchmarkBulkTransfer(b *testing.B) {
 // acknowledge) allocate.
 func TestBulkTransferSteadyStateDoesNotAllocate(t *testing.T) {
 	if testing.Short() {
-		t.Skip("moves 64 MiB")
+		t.Skip("moves 128 MiB")
 	}
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items")

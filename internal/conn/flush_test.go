@@ -11,9 +11,7 @@ func TestFlushAtItsLimitAsksToRunAgain(t *testing.T) {
 	p := newPair(t, withClientSettings(func(s *Settings) { s.InitialWindowPackets = 1000 }))
 	p.serverSettings.StreamRecvWindowBidiRemote = 1 << 20
 	p.handshake()
-	p.runUntil(time.Second, func() bool { return p.client.c.mtu.done })
 	c := p.client.c
-	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
 	startStream(p, make([]byte, 1<<20), true, nil)
 	sent := p.sentCount[p.client]
 	more, _ := c.Run(p.now)
@@ -55,5 +53,18 @@ func TestReplyFromReceiveEventLeavesWithTheAck(t *testing.T) {
 	}
 	if !ack || !data {
 		t.Errorf("the server's first datagram after the request holds ACK %v, STREAM %v; want both: %s", ack, data, frameSummary(*frames))
+	}
+}
+
+func TestDisconnectTimerStopsWhenDiscardedSpacesHeldTheLastInFlight(t *testing.T) {
+	noSearch := func(s *Settings) { s.DisconnectTimeout, s.MinimumMTU, s.MaximumMTU = 3*time.Second, 1280, 1280 }
+	p := newPair(t, withClientSettings(noSearch))
+	noSearch(&p.serverSettings)
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	for _, e := range []*endpoint{p.client, p.server} {
+		if e.c.loss.BytesInFlight() == 0 && !e.c.timers[timerDisconnect].IsZero() {
+			t.Errorf("%s: disconnect timer armed with nothing in flight", e.name)
+		}
 	}
 }

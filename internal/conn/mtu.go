@@ -12,7 +12,10 @@ import (
 // Datagram packetization layer PMTU discovery (DPLPMTUD, RFC 8899 applied to
 // QUIC by RFC 9000 §14.3).
 //
-// The search starts once the handshake is confirmed, from the path's
+// The search starts once the handshake is confirmed and the connection has
+// sent a datagram of the current maximum size, that is once it carries
+// data that larger datagrams would help; a connection that only exchanges
+// small messages, or sits idle, never probes. It goes from the path's
 // current datagram size (Settings.MinimumMTU less the IP and UDP headers)
 // towards the ceiling: Settings.MaximumMTU less the headers, capped by the
 // peer's max_udp_payload_size (RFC 9000 §18.2). The first probe tries the
@@ -46,7 +49,8 @@ const mtuSearchGranularity = 16
 
 // mtuState is the DPLPMTUD state of the connection's path.
 type mtuState struct {
-	started bool // the search has begun (handshake confirmed)
+	wanted  bool // a full-size datagram was sent: larger ones would help
+	started bool // the search has begun
 	done    bool // search complete; the raise timer may restart it
 
 	ceiling   int // largest UDP payload size the search may reach
@@ -117,13 +121,21 @@ func (c *Conn) nextMTUProbe() {
 	}
 }
 
-// mtuProbeDue reports whether a probe should be sent now: the handshake is
-// confirmed, no probe is outstanding, no loss-recovery probe is owed (a PTO
+// onFullSizeSent records that a datagram of the current maximum size went
+// out, which starts the search once the handshake is confirmed.
+func (c *Conn) onFullSizeSent() {
+	if c.life.handshakeConfirmed {
+		c.mtu.wanted = true
+	}
+}
+
+// mtuProbeDue reports whether a probe should be sent now: the search is
+// wanted, no probe is outstanding, no loss-recovery probe is owed (a PTO
 // probe must not be spent on a packet the path may drop) and the
 // congestion window and pacer have room for the probe.
 func (c *Conn) mtuProbeDue(now mono.Time) bool {
 	m := &c.mtu
-	if !c.life.handshakeConfirmed || c.life.closing() || c.app.write == nil {
+	if !m.wanted || !c.life.handshakeConfirmed || c.life.closing() || c.app.write == nil {
 		return false
 	}
 	if !m.started {

@@ -24,6 +24,13 @@ func withPathMTU(p *pair, payload int) *int {
 	return &dropped
 }
 
+// exchangeData echoes a stream of full-size datagrams both ways, which is
+// what starts the search on each side.
+func exchangeData(p *pair) {
+	p.server.echo = true
+	openSend(p, payload(9, 32<<10), true)
+}
+
 // searchDone reports whether both sides finished their search.
 func (p *pair) searchDone() bool {
 	return p.client.c.mtu.done && p.server.c != nil && p.server.c.mtu.done
@@ -32,6 +39,7 @@ func (p *pair) searchDone() bool {
 func TestMTUSearchReachesMaximumWithOneProbe(t *testing.T) {
 	p := newPair(t)
 	p.handshake()
+	exchangeData(p)
 	if !p.runUntil(5*time.Second, p.searchDone) {
 		t.Fatal("search did not complete")
 	}
@@ -58,6 +66,7 @@ func TestMTUSearchConvergesOnPathMTUWithoutCongestionResponse(t *testing.T) {
 	dropped := withPathMTU(p, pathPayload)
 	p.handshake()
 	before := p.client.c.loss.Stats()
+	exchangeData(p)
 	if !p.runUntil(30*time.Second, p.searchDone) {
 		t.Fatalf("search did not complete: client %+v", p.client.c.mtu)
 	}
@@ -111,6 +120,7 @@ func TestMTUSizeFailsAfterMissingProbeCount(t *testing.T) {
 			return len(data) > 1300
 		}
 		p.handshake()
+		exchangeData(p)
 		if !p.runUntil(30*time.Second, func() bool { return p.client.c.mtu.done }) {
 			t.Fatalf("count %d: search did not complete", count)
 		}
@@ -131,6 +141,7 @@ func TestMTUSearchRestartsAfterSearchCompleteTimeout(t *testing.T) {
 	}))
 	withPathMTU(p, 1300)
 	p.handshake()
+	exchangeData(p)
 	if !p.runUntil(30*time.Second, func() bool { return p.client.c.mtu.done }) {
 		t.Fatal("search did not complete")
 	}
@@ -156,6 +167,7 @@ func TestMTUSearchCappedByPeerMaxUDPPayload(t *testing.T) {
 	p := newPair(t)
 	p.serverSettings.MaximumMTU = 1400
 	p.handshake()
+	exchangeData(p)
 	if !p.runUntil(5*time.Second, p.searchDone) {
 		t.Fatal("search did not complete")
 	}
@@ -202,8 +214,27 @@ func TestMTUProbeIsPingAndPaddingOnly(t *testing.T) {
 		return false
 	}
 	p.handshake()
+	exchangeData(p)
 	p.runUntil(time.Second, func() bool { return p.client.c.mtu.done })
 	if probes != 1 {
 		t.Errorf("%d probes of the ceiling size, want 1", probes)
+	}
+}
+
+func TestMTUNoSearchWithoutFullSizeDatagrams(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	for i := range 20 {
+		s := openSend(p, payload(uint64(i), 600), true)
+		if !p.runUntil(time.Second, func() bool { return len(p.client.received[s.ID()]) == 600 }) {
+			t.Fatal("echo failed")
+		}
+	}
+	p.runUntil(5*time.Second, func() bool { return false })
+	for _, e := range []*endpoint{p.client, p.server} {
+		if n := e.c.mtu.probesSent; n != 0 {
+			t.Errorf("%s: %d probes sent by a connection exchanging only small messages", e.name, n)
+		}
 	}
 }

@@ -111,6 +111,9 @@ func (c *Conn) flush(now mono.Time) {
 			break
 		}
 		c.path.onSent(info.size)
+		if info.size == mtu {
+			c.onFullSizeSent()
+		}
 		switch {
 		case segs == 0:
 			segSize, segs = info.size, 1

@@ -155,6 +155,10 @@ func (c *Conn) discardSpace(sp recovery.Space) {
 	s.discarded = true
 	s.read, s.write = nil, nil
 	c.loss.DiscardSpace(sp)
+	if c.loss.BytesInFlight() == 0 {
+		// The discarded packets were all that awaited acknowledgment.
+		c.timers[timerDisconnect] = 0
+	}
 	if c.hs != nil {
 		c.hs.Send[sp].Discard()
 	}
