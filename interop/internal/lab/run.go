@@ -250,7 +250,9 @@ func (t *trial) start(ctx context.Context, impl Impl, role, testCase string, arg
 		return nil, nil, err
 	}
 	ready := make(chan struct{})
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		signaled := false
@@ -278,6 +280,8 @@ func (t *trial) start(ctx context.Context, impl Impl, role, testCase string, arg
 			p.code = -1
 		}
 		pw.Close()
+		// Every line is recorded before the exit is reported.
+		<-scanned
 		close(p.exited)
 	}()
 	return p, ready, nil
