@@ -172,8 +172,13 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 		l.lastSent = now
 		sp.inFlight++
 		l.bytesInFlight += p.Size
-		in := l.pacerInput()
-		l.pacer.onSent(now, p.Size, &in)
+		if l.pacing() {
+			// An inactive pacer keeps no account: when it turns on,
+			// its bucket starts full (the last refill is over an RTT
+			// old, or unset).
+			in := l.pacerInput()
+			l.pacer.onSent(now, p.Size, &in)
+		}
 		if l.bytesInFlight+l.params.mds > l.cc.window() {
 			// The window is full: the sender is no longer
 			// application-limited (RFC 9002 Section 7.8).
