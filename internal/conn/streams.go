@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"sync/atomic"
+
 	"github.com/hquic/quic/internal/flow"
 	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/stream"
@@ -120,6 +122,12 @@ type Stream struct {
 	zeroRTTRecvEnd uint64 // received data below this offset came in 0-RTT packets
 	zeroRTTSendEnd uint64 // data below this offset may go in 0-RTT packets (SendFlagAllow0RTT)
 	zeroRTTFin     bool   // and so may the FIN
+
+	// queuedSends counts the application's sends queued on s as
+	// operations that have not run yet (any goroutine adds, the
+	// connection goroutine subtracts), so that finishing a stream looks
+	// for them in the operation queue only when there are some.
+	queuedSends atomic.Int32
 }
 
 // ID returns the stream ID; valid once started.
@@ -350,11 +358,15 @@ func (st *streamState) maybeFinish(c *Conn, s *Stream) {
 // that their SEND_COMPLETE precedes the stream's SHUTDOWN_COMPLETE: a send
 // accepted before a stream shuts down is canceled by it (MsQuic semantics).
 func (st *streamState) cancelQueuedSends(c *Conn, s *Stream) {
+	if s != nil && s.queuedSends.Load() == 0 {
+		return
+	}
 	match := func(o *op) bool { return o.kind == opStreamSend && (o.s == s || s == nil && o.s.started) }
 	for i := c.opNext; i < len(c.opScratch); i++ {
 		if o := &c.opScratch[i]; match(o) {
 			ctx, os := o.ctx, o.s
 			*o = op{kind: opFunc, fn: nopOp}
+			os.queuedSends.Add(-1)
 			st.cancelSend(c, os, ctx)
 		}
 	}
@@ -363,6 +375,7 @@ func (st *streamState) cancelQueuedSends(c *Conn, s *Stream) {
 	}
 	q := c.ops.takeSends(nil, s)
 	for i := range q {
+		q[i].s.queuedSends.Add(-1)
 		st.cancelSend(c, q[i].s, q[i].ctx)
 	}
 }

@@ -16,6 +16,7 @@ func (c *Conn) StreamStart(s *Stream, flags uint32, priority bool) {
 
 // StreamSend queues bufs (and a FIN) on s; SEND_COMPLETE returns ctx.
 func (c *Conn) StreamSend(s *Stream, bufs [][]byte, flags uint32, ctx any, priority bool) {
+	s.queuedSends.Add(1)
 	c.enqueue(lane(priority), op{kind: opStreamSend, s: s, bufs: bufs, flags: flags, ctx: ctx})
 }
 
@@ -71,6 +72,7 @@ func (st *streamState) runOp(c *Conn, now mono.Time, o *op) {
 	case opStreamStart:
 		st.start(c, s, o.flags)
 	case opStreamSend:
+		s.queuedSends.Add(-1)
 		st.send(c, s, o)
 	case opStreamShutdown:
 		st.shutdown(c, s, o.flags, o.code)
