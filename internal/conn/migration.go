@@ -137,6 +137,7 @@ func (c *Conn) migrate(now mono.Time) {
 	addrChanged := oldPeer.Addr() != pr.peer.Addr() || oldLocal.Addr() != pr.local.Addr() && oldLocal.Addr().IsValid() && !oldLocal.Addr().IsUnspecified()
 	if addrChanged {
 		c.loss.OnPathChanged(now, true)
+		c.resetMTU()
 	}
 	c.stats.PathChanges++
 	if c.events == nil {

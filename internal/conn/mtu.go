@@ -60,6 +60,7 @@ type mtuState struct {
 	missing   int // probes of probeSize declared lost
 
 	building bool // the frame writer is filling a probe packet
+	gen      int  // path generation: acknowledgments of older probes are ignored
 
 	// Counters for tests and statistics.
 	probesSent, probesAcked, probesLost int
@@ -177,17 +178,34 @@ func (c *Conn) buildMTUProbe(now mono.Time, b *packet.Builder) int {
 }
 
 // writeMTUProbe fills the probe packet: a PING, logged with the probed size
-// so that its acknowledgment or loss finds its way back here.
+// and the path generation so that its acknowledgment or loss finds its way
+// back here.
 func (w *frameWriter) writeMTUProbe() {
 	w.b.Buf = wire.AppendPing(w.b.Buf)
 	w.ackEliciting = true
-	w.log = logEntry1(w.log, logPMTUProbe, uint64(w.c.mtu.probeSize))
+	w.log = logEntry(w.log, logPMTUProbe, uint64(w.c.mtu.probeSize), uint64(w.c.mtu.gen))
 }
 
-// onMTUProbeAcked records that the path carried a probe of size bytes.
-func (c *Conn) onMTUProbeAcked(size int) {
+// resetMTU returns to the minimum datagram size and forgets the search:
+// the connection moved to a new path, whose MTU is unknown (RFC 9000
+// §14.2, RFC 8899 §5.2). Probes sent on the old path no longer count. A
+// new search starts with the next full-size datagram.
+func (c *Conn) resetMTU() {
+	m := &c.mtu
+	*m = mtuState{gen: m.gen + 1, probesSent: m.probesSent, probesAcked: m.probesAcked, probesLost: m.probesLost}
+	c.timers[timerMTURaise] = 0
+	c.path.mtu = max(c.set.MinimumMTU-udpOverhead, minInitialDatagram)
+	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
+}
+
+// onMTUProbeAcked records that the path carried a probe of size bytes sent
+// in path generation gen.
+func (c *Conn) onMTUProbeAcked(size, gen int) {
 	m := &c.mtu
 	m.probesAcked++
+	if gen != m.gen {
+		return
+	}
 	if size > c.path.mtu {
 		c.path.mtu = size
 		c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
@@ -199,13 +217,13 @@ func (c *Conn) onMTUProbeAcked(size int) {
 	}
 }
 
-// onMTUProbeLost records the loss of a probe of size bytes; after
-// MTUDiscoveryMissingProbeCount losses of the current size it has failed
-// (RFC 8899 §5.1.2, MAX_PROBES).
-func (c *Conn) onMTUProbeLost(size int) {
+// onMTUProbeLost records the loss of a probe of size bytes sent in path
+// generation gen; after MTUDiscoveryMissingProbeCount losses of the current
+// size it has failed (RFC 8899 §5.1.2, MAX_PROBES).
+func (c *Conn) onMTUProbeLost(size, gen int) {
 	m := &c.mtu
 	m.probesLost++
-	if m.probeSize != size || !m.inFlight {
+	if gen != m.gen || m.probeSize != size || !m.inFlight {
 		return
 	}
 	m.inFlight = false

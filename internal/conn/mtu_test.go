@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -236,5 +237,46 @@ func TestMTUNoSearchWithoutFullSizeDatagrams(t *testing.T) {
 		if n := e.c.mtu.probesSent; n != 0 {
 			t.Errorf("%s: %d probes sent by a connection exchanging only small messages", e.name, n)
 		}
+	}
+}
+
+func TestMTUSearchRestartsOnNewPath(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	if !echoTransfer(t, p, 256<<10, nil) {
+		t.Fatal("transfer failed")
+	}
+	if got := p.client.c.path.mtu; got != 1500-udpOverhead {
+		t.Fatalf("datagram size %d before the migration", got)
+	}
+	newLocal := netip.MustParseAddrPort("10.0.0.3:2000")
+	var atMove int
+	p.client.handler = func(ev event) {
+		if ev.name == "LocalAddressChanged" {
+			atMove = p.client.c.path.mtu
+		}
+	}
+	if !echoTransfer(t, p, 1<<20, func() { p.client.c.MigrateTo(newLocal) }) {
+		t.Fatal("transfer across the migration failed")
+	}
+	if want := 1288 - udpOverhead; atMove != want {
+		t.Errorf("datagram size %d right after the move, want the minimum %d", atMove, want)
+	}
+	for _, e := range []*endpoint{p.client, p.server} {
+		c := e.c
+		if c.mtu.gen != 1 {
+			t.Errorf("%s: path generation %d, want 1", e.name, c.mtu.gen)
+		}
+		if c.path.mtu != 1500-udpOverhead {
+			t.Errorf("%s: datagram size %d after the new search, want %d", e.name, c.path.mtu, 1500-udpOverhead)
+		}
+	}
+	// An acknowledgment of a probe sent on the old path proves nothing.
+	c := p.client.c
+	c.resetMTU()
+	c.onMTUProbeAcked(1500-udpOverhead, c.mtu.gen-1)
+	if c.path.mtu != 1288-udpOverhead {
+		t.Errorf("a probe of the old path raised the datagram size to %d", c.path.mtu)
 	}
 }

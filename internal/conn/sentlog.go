@@ -28,7 +28,7 @@ const (
 	logHandshakeDone                     //
 	logNewToken                          //
 	logDatagram                          // datagram id
-	logPMTUProbe                         // probed datagram size (mtu.go)
+	logPMTUProbe                         // probed datagram size, path generation (mtu.go)
 )
 
 func logEntry(b []byte, tag byte, vals ...uint64) []byte {
@@ -104,7 +104,8 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 		case logDatagram:
 			c.datagrams.onAcked(c, r.varint(), p.WasLost())
 		case logPMTUProbe:
-			c.onMTUProbeAcked(int(r.varint()))
+			size := int(r.varint())
+			c.onMTUProbeAcked(size, int(r.varint()))
 		}
 	}
 }
@@ -159,7 +160,8 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 		case logDatagram:
 			c.datagrams.onLost(c, r.varint())
 		case logPMTUProbe:
-			c.onMTUProbeLost(int(r.varint()))
+			size := int(r.varint())
+			c.onMTUProbeLost(size, int(r.varint()))
 		}
 	}
 }
