@@ -43,6 +43,12 @@ const (
 	defaultMTUSearchCompleteTime = 600 * time.Second
 )
 
+// blackHoleLosses is how many packets larger than the minimum datagram
+// size must be lost in a row, with none of that size acknowledged in
+// between, for the path to count as no longer carrying them (RFC 8899
+// §4.3, black hole detection).
+const blackHoleLosses = 6
+
 // mtuSearchGranularity ends the search when the interval between the
 // largest working and the smallest failed size is at most this many bytes.
 const mtuSearchGranularity = 16
@@ -61,6 +67,7 @@ type mtuState struct {
 
 	building bool // the frame writer is filling a probe packet
 	gen      int  // path generation: acknowledgments of older probes are ignored
+	bigLost  int  // packets above the minimum size lost in a row
 
 	// Counters for tests and statistics.
 	probesSent, probesAcked, probesLost int
@@ -194,8 +201,41 @@ func (c *Conn) resetMTU() {
 	m := &c.mtu
 	*m = mtuState{gen: m.gen + 1, probesSent: m.probesSent, probesAcked: m.probesAcked, probesLost: m.probesLost}
 	c.timers[timerMTURaise] = 0
-	c.path.mtu = max(c.set.MinimumMTU-udpOverhead, minInitialDatagram)
+	c.path.mtu = c.minDatagramSize()
 	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
+}
+
+// minDatagramSize is the datagram size every path is assumed to carry.
+func (c *Conn) minDatagramSize() int {
+	return max(c.set.MinimumMTU-udpOverhead, minInitialDatagram)
+}
+
+// onSizedAcked and onSizedLost watch the fate of packets larger than the
+// minimum datagram size (probes aside): when blackHoleLosses of them are
+// lost in a row while the size is above the minimum, the path MTU has
+// shrunk. The size drops to the minimum and the search starts again.
+func (c *Conn) onSizedAcked(p *recovery.Sent) {
+	if !p.PMTUProbe && p.Size > c.minDatagramSize() {
+		c.mtu.bigLost = 0
+	}
+}
+
+func (c *Conn) onSizedLost(p *recovery.Sent) {
+	m := &c.mtu
+	if p.PMTUProbe || p.Size <= c.minDatagramSize() || c.path.mtu <= c.minDatagramSize() {
+		return
+	}
+	if m.bigLost++; m.bigLost < blackHoleLosses {
+		return
+	}
+	m.bigLost = 0
+	c.path.mtu = c.minDatagramSize()
+	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
+	if m.started {
+		m.inFlight = false
+		c.timers[timerMTURaise] = 0
+		c.startMTUSearch()
+	}
 }
 
 // onMTUProbeAcked records that the path carried a probe of size bytes sent

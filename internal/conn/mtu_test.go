@@ -280,3 +280,22 @@ func TestMTUSearchRestartsOnNewPath(t *testing.T) {
 		t.Errorf("a probe of the old path raised the datagram size to %d", c.path.mtu)
 	}
 }
+
+func TestMTUBlackHoleFallsBackAndSearchesAgain(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	if !echoTransfer(t, p, 256<<10, nil) || p.client.c.path.mtu != 1500-udpOverhead {
+		t.Fatalf("setup: datagram size %d", p.client.c.path.mtu)
+	}
+	// The path now drops everything above 1300 bytes.
+	withPathMTU(p, 1300)
+	if !echoTransfer(t, p, 1<<20, nil) {
+		t.Fatal("transfer through the shrunken path failed")
+	}
+	for _, e := range []*endpoint{p.client, p.server} {
+		if got := e.c.path.mtu; got > 1300 || got < 1300-mtuSearchGranularity {
+			t.Errorf("%s: datagram size %d, want just under 1300", e.name, got)
+		}
+	}
+}

@@ -64,6 +64,7 @@ func (r *logReader) tag() byte {
 
 // OnPacketAcked implements recovery.Handler.
 func (c *Conn) OnPacketAcked(p *recovery.Sent) {
+	c.onSizedAcked(p)
 	if p.Space == recovery.SpaceApp {
 		c.app.onAcked(p.PN)
 	}
@@ -112,6 +113,7 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 
 // OnPacketLost implements recovery.Handler.
 func (c *Conn) OnPacketLost(p *recovery.Sent) {
+	c.onSizedLost(p)
 	c.stats.SendSuspectedLostPackets++
 	r := logReader(p.Frames)
 	for len(r) > 0 {
