@@ -35,7 +35,11 @@ import (
 // (PMTU_RAISE_TIMER, RFC 8899 §5.1.1).
 //
 // An acknowledged probe raises the path's datagram size and the congestion
-// controller's maximum datagram size at once.
+// controller's maximum datagram size at once. When packets above the
+// minimum size keep being lost (blackHoleLosses in a row) the size falls
+// back to the minimum and the search starts over (RFC 8899 §4.3); a move
+// to a new path address does the same, and acknowledgments of probes sent
+// on the old path are ignored.
 
 // Defaults for zero settings (MsQuic's).
 const (
