@@ -212,6 +212,19 @@ func (c *Connection) NegotiatedALPN() string {
 	return snap.NegotiatedALPN
 }
 
+// QUICVersion returns the connection's QUIC version in host byte order, e.g.
+// Version1 or Version2 (QUIC_PARAM_CONN_QUIC_VERSION): the version a client
+// started with until Version Negotiation or compatible version negotiation
+// changes it, then the negotiated one. It fails with ErrInvalidState before
+// a client starts.
+func (c *Connection) QUICVersion() (uint32, error) {
+	snap, ok := c.snapshot()
+	if !ok || snap.Version == 0 {
+		return 0, opError("Connection.QUICVersion", StatusInvalidState, "connection not started")
+	}
+	return snap.Version, nil
+}
+
 // IdealProcessor returns the index of the worker that runs the connection
 // (QUIC_PARAM_CONN_IDEAL_PROCESSOR): in hquic, a worker goroutine of the
 // registration rather than a CPU. It fails with ErrInvalidState before a

@@ -9,11 +9,16 @@ import (
 
 // dialEcho connects to the e2e server, echoes msg on one stream and shuts
 // down; it returns the client's statistics.
-func (e *e2e) dialEcho(t *testing.T, msg string) Statistics {
+// echoDialed is what dialEcho learned about its connection.
+type echoDialed struct {
+	Statistics
+	Version uint32 // Connection.QUICVersion after the echo
+}
+
+func (e *e2e) dialEcho(t *testing.T, msg string) echoDialed {
 	t.Helper()
 	done := make(chan struct{})
 	closed := make(chan struct{})
-	var stats Statistics
 	c, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
 		switch ev := ev.(type) {
 		case *ShutdownInitiatedByTransportEvent:
@@ -53,10 +58,16 @@ func (e *e2e) dialEcho(t *testing.T, msg string) Statistics {
 	if string(got) != msg {
 		t.Errorf("echo %q, want %q", got, msg)
 	}
-	stats, _ = c.Statistics()
+	var d echoDialed
+	if d.Statistics, err = c.Statistics(); err != nil {
+		t.Error(err)
+	}
+	if d.Version, err = c.QUICVersion(); err != nil {
+		t.Error(err)
+	}
 	c.Shutdown(ConnectionShutdownNone, 0)
 	wait(t, closed, "shutdown")
-	return stats
+	return d
 }
 
 func TestStatelessRetryThenNewToken(t *testing.T) {

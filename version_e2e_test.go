@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -21,6 +22,9 @@ func TestVersionNegotiationRestartsTransparently(t *testing.T) {
 	if !st.VersionNegotiation {
 		t.Error("no version negotiation recorded")
 	}
+	if st.Version != Version1 {
+		t.Errorf("QUICVersion = %#x, want v1", st.Version)
+	}
 }
 
 // QUIC v2 end to end: the client starts in v2.
@@ -33,7 +37,9 @@ func TestVersion2Handshake(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.dialEcho(t, "over QUIC v2")
+	if st := e.dialEcho(t, "over QUIC v2"); st.Version != Version2 {
+		t.Errorf("QUICVersion = %#x, want v2", st.Version)
+	}
 }
 
 // Compatible version negotiation (RFC 9368): the client starts in v1 and
@@ -54,7 +60,20 @@ func TestCompatibleVersionNegotiationToV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := e.dialEcho(t, "upgraded to v2")
-	if !st.VersionNegotiation {
-		t.Error("the connection did not change version")
+	if !st.VersionNegotiation || st.Version != Version2 {
+		t.Errorf("the connection did not change version: negotiation %v, QUICVersion %#x", st.VersionNegotiation, st.Version)
+	}
+}
+
+// A client's version is unknown until it starts.
+func TestQUICVersionBeforeStart(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	c, err := e.reg.NewConnection(func(*Connection, ConnectionEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, err := c.QUICVersion(); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("QUICVersion before Start = %#x, %v; want ErrInvalidState", v, err)
 	}
 }
