@@ -8,9 +8,16 @@
 // implementation; runs alternate between the implementations (the order
 // flips each round) so that drifts in the machine's state hit both alike.
 // CPU time is the sum of the user and system time of both processes
-// (getrusage of the children), divided by the bytes moved.
+// (getrusage of the children), divided by the bytes moved, the requests or
+// the handshakes (for rps and hps it includes the warm-up). Memory per idle
+// connection is the growth of the server's resident set between a fresh
+// start and -conns idle connections, each reading taken after a garbage
+// collection that returns freed memory to the system.
 //
-//	go run ./cmd/perfcompare [-runs 5] [-size 256M] [-duration 5s] [-conns 1000]
+// -hquic and -quicgo take prebuilt binaries; -baseline replaces quic-go by
+// another quicperf build, for A/B comparisons of two hquic versions.
+//
+//	go run ./cmd/perfcompare [-runs 5] [-size 1G] [-duration 5s] [-conns 1000]
 //	                         [-only throughput,rps,hps,idle] [-exec lowlat]
 //
 // Run it from the interop module directory; it builds both binaries first.
@@ -49,7 +56,7 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.runs, "runs", 5, "runs per implementation and target")
-	flag.StringVar(&o.size, "size", "256M", "bytes per throughput run (K, M, G suffixes)")
+	flag.StringVar(&o.size, "size", "1G", "bytes per throughput run (K, M, G suffixes)")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measurement time of rps and hps runs")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "warm-up of rps and hps runs")
 	flag.IntVar(&o.conns, "conns", 1000, "idle connections for the memory target")
