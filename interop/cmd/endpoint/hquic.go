@@ -9,8 +9,10 @@ import (
 )
 
 // openLibrary opens hquic with the library-wide settings env's test case
-// needs: Retry for every new client (retry) and a preference for QUIC v2
-// in compatible version negotiation (v2, server side).
+// needs: the endpoint's timeouts (a server connection runs on them until
+// its ClientHello is complete and it gets its configuration), Retry for
+// every new client (retry) and a preference for QUIC v2 in compatible
+// version negotiation (v2, server side).
 func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 	lib, err := quic.Open()
 	if err != nil {
@@ -19,6 +21,9 @@ func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 	fail := func(err error) (*quic.Library, *quic.Registration, error) {
 		lib.Close()
 		return nil, nil, err
+	}
+	if err := lib.SetSettings(timeouts()); err != nil {
+		return fail(err)
 	}
 	if env.Role == "server" && env.TestCase == runner.CaseRetry {
 		if err := lib.SetGlobalSettings(&quic.GlobalSettings{StatelessRetryEnabled: quic.Some(true)}); err != nil {
@@ -40,16 +45,22 @@ func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 	return lib, reg, nil
 }
 
-// settings are the transport settings for env's role and test case.
-func settings(env *runner.Env) *quic.Settings {
-	s := &quic.Settings{
+// timeouts are the endpoint's idle, handshake and disconnect timeouts.
+// The defaults (10 s for a handshake, 16 s for a flight, about four probe
+// timeouts of 1+2+4+8 s) give up under the 30% bursty loss of
+// handshakeloss, where a client keeps trying longer; the runner's case
+// timeouts bound everything anyway.
+func timeouts() *quic.Settings {
+	return &quic.Settings{
 		IdleTimeout:          quic.Some(30 * time.Second),
 		HandshakeIdleTimeout: quic.Some(30 * time.Second),
-		// The default 16 s gives up on a flight after about four probe
-		// timeouts (1+2+4+8 s), which 30% bursty loss (handshakeloss)
-		// sometimes reaches; the runner's case timeouts bound the rest.
-		DisconnectTimeout: quic.Some(60 * time.Second),
+		DisconnectTimeout:    quic.Some(60 * time.Second),
 	}
+}
+
+// settings are the transport settings for env's role and test case.
+func settings(env *runner.Env) *quic.Settings {
+	s := timeouts()
 	if env.Role == "server" {
 		// The runner's multiplexing check wants a limit of at most 1000.
 		s.PeerBidiStreamCount = quic.Some[uint16](1000)
