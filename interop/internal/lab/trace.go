@@ -25,12 +25,21 @@ func (t *trial) packets(dir relay.Direction, typ relay.PacketType, delivered boo
 	return out
 }
 
-// handshakes counts the server's connections as the runner does: distinct
-// Source Connection IDs of the server's Initial packets.
+// handshakes counts the server's connections as the runner does, by the
+// distinct Source Connection IDs of the server's Initial packets, but only
+// those that also sent Handshake packets: under corruption a server may
+// answer a damaged first Initial with a lone CONNECTION_CLOSE (for example
+// INVALID_TOKEN for a corrupted token), which is no handshake.
 func (t *trial) handshakes() int {
+	flights := make(map[string]bool)
+	for _, h := range t.packets(relay.ToClient, relay.TypeHandshake, false) {
+		flights[string(h.SCID)] = true
+	}
 	ids := make(map[string]bool)
 	for _, h := range t.packets(relay.ToClient, relay.TypeInitial, false) {
-		ids[string(h.SCID)] = true
+		if flights[string(h.SCID)] {
+			ids[string(h.SCID)] = true
+		}
 	}
 	return len(ids)
 }
