@@ -85,7 +85,7 @@ func TestConnectionStartErrors(t *testing.T) {
 	}
 }
 
-// streamPair connects a client to the echo server and returns the client
+// connect connects a client to the echo server and returns the client
 // connection, plus a channel closed at its shutdown.
 func (e *e2e) connect(t *testing.T, h ConnectionHandler) (*Connection, chan struct{}) {
 	t.Helper()

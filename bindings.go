@@ -64,7 +64,7 @@ func (l *Library) udpOptions() udp.Options {
 func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
 	accept, _ := serverVersions(l)
 	cfg := endpoint.Config{
-		CIDLen:   cidLen,
+		CIDLen:   l.cidLen(),
 		ResetKey: l.resetTokens(),
 		Handler:  h,
 		Versions: accept,
@@ -290,7 +290,8 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		Versions:         preferred,
 		Settings:         engineSettings(ptr(lib.connectionSettings())),
 		ResetKey:         lib.resetTokens().Token,
-		CIDLen:           cidLen,
+		CIDLen:           lib.cidLen(),
+		CIDPrefix:        lib.serverCIDPrefix(info.Local.Addr()),
 		Peer:             info.Peer,
 		Local:            info.Local,
 		RetryODCID:       info.RetryODCID,

@@ -214,7 +214,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		TLS:          cfg.tlsConfigForClient(tlsName, nil),
 		Settings:     engineSettings(&s),
 		ResetKey:     c.lib.resetTokens().Token,
-		CIDLen:       cidLen,
+		CIDLen:       c.lib.cidLen(),
 		Peer:         remote,
 		Local:        b.LocalAddr(),
 		InitialToken: cache.Get(tlsName),
@@ -252,7 +252,8 @@ func (c *Connection) remoteSet() bool {
 	return c.remote.IsValid()
 }
 
-// cidLen is the length of the connection IDs hquic issues.
+// cidLen is the length of the connection IDs hquic issues without load
+// balancing (lbCIDLen with it).
 const cidLen = 8
 
 // resolve finds an address for host in family; IP literals need no lookup.
@@ -449,7 +450,8 @@ func (c *Connection) dispatch(ev ConnectionEvent) error {
 }
 
 // MaxLocalCIDPrefix is the longest prefix SetLocalCIDPrefix accepts: hquic
-// issues 8-byte connection IDs and keeps at least 4 random bytes.
+// issues 8-byte connection IDs (9 with a GlobalSettings.LoadBalancingMode)
+// and keeps at least 4 random bytes.
 const MaxLocalCIDPrefix = cidLen - 4
 
 // SetLocalCIDPrefix fixes the first bytes of every connection ID this
@@ -457,10 +459,10 @@ const MaxLocalCIDPrefix = cidLen - 4
 // balancer in front of a server fleet can route packets by it. Call it on
 // a server connection inside NewConnectionEvent before SetConfiguration
 // (the handshake connection ID is then replaced before the client sees it)
-// or on a client before Start. This is the unencrypted form of QUIC-LB
-// (draft-ietf-quic-load-balancers): the prefix can carry the first octet
-// (config rotation and length bits) and a server ID; encrypted QUIC-LB
-// configurations are not implemented. Errors: ErrInvalidParameter for a
+// or on a client before Start. The prefix replaces the layout of
+// GlobalSettings.LoadBalancingMode, which gives every server connection a
+// QUIC-LB (draft-ietf-quic-load-balancers) plaintext prefix without this
+// call; see LoadBalancingMode. Errors: ErrInvalidParameter for a
 // prefix longer than MaxLocalCIDPrefix, ErrInvalidState once a client has
 // started.
 func (c *Connection) SetLocalCIDPrefix(prefix []byte) error {

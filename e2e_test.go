@@ -28,9 +28,21 @@ type e2e struct {
 
 func newE2E(t *testing.T, alpn string, serverSettings *Settings) *e2e {
 	t.Helper()
+	return newE2EGlobal(t, alpn, serverSettings, nil)
+}
+
+// newE2EGlobal is newE2E with global settings applied before the
+// registration opens.
+func newE2EGlobal(t *testing.T, alpn string, serverSettings *Settings, global *GlobalSettings) *e2e {
+	t.Helper()
 	lib, err := Open()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if global != nil {
+		if err := lib.SetGlobalSettings(global); err != nil {
+			t.Fatal(err)
+		}
 	}
 	reg, err := lib.NewRegistration(&RegistrationConfig{AppName: "e2e"})
 	if err != nil {

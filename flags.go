@@ -483,9 +483,11 @@ type LoadBalancingMode uint16
 const (
 	// LoadBalancingDisabled: random connection IDs (default).
 	LoadBalancingDisabled LoadBalancingMode = 0
-	// LoadBalancingServerIDIP: the server's IP address is encoded.
+	// LoadBalancingServerIDIP: the server ID is the IPv4 address the
+	// client reached (the last four bytes of an IPv6 address).
 	LoadBalancingServerIDIP LoadBalancingMode = 1
-	// LoadBalancingServerIDFixed: GlobalSettings.FixedServerID is encoded.
+	// LoadBalancingServerIDFixed: the server ID is
+	// GlobalSettings.FixedServerID, big endian.
 	LoadBalancingServerIDFixed LoadBalancingMode = 2
 
 	loadBalancingCount = 3

@@ -299,8 +299,13 @@ type GlobalSettings struct {
 	// always Retry, 65535 effectively never. Default 65 (about 0.1%).
 	RetryMemoryLimit Optional[uint16]
 	// LoadBalancingMode selects how server connection IDs encode routing
-	// information. Cannot change once a registration has been opened.
-	// Default LoadBalancingDisabled.
+	// information: with a mode on, every server connection ID is 9 bytes,
+	// QUIC-LB's plaintext layout (draft-ietf-quic-load-balancers) of a
+	// first octet (config ID 0, self-encoded length), a 4-byte server ID
+	// and 4 random bytes, so a load balancer can route every packet of a
+	// connection, across connection ID changes and migration, to its
+	// server. Cannot change once a registration has been opened. Default
+	// LoadBalancingDisabled (8 random bytes).
 	LoadBalancingMode Optional[LoadBalancingMode]
 	// FixedServerID is the 4-byte server ID encoded with
 	// LoadBalancingServerIDFixed. Cannot change once a registration has

@@ -193,6 +193,7 @@ func (c *Conn) onNewConnectionID(seq, retirePriorTo uint64, cid []byte, token [1
 	r := remoteCID{seq: seq, cid: makeConnID(cid), token: token, hasToken: true}
 	s.remote = append(s.remote, r)
 	c.host.AddResetToken(token)
+	c.publishIfMigratable()
 	return nil
 }
 

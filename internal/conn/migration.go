@@ -111,6 +111,17 @@ func (c *Conn) canMigrate() bool {
 		!(c.hasPeerTP && c.peerParams.DisableActiveMigration) && len(c.cids.remote) >= 2
 }
 
+// publishIfMigratable publishes the snapshot as soon as a client becomes
+// able to migrate, rather than at the end of the run: an event raised later
+// in the same run (the first reply on a stream, say) may lead the
+// application to call SetLocalAddr, which reads CanMigrate from the
+// snapshot.
+func (c *Conn) publishIfMigratable() {
+	if c.side == Client && c.canMigrate() && !c.Snapshot().CanMigrate {
+		c.publishSnapshot()
+	}
+}
+
 // onPathResponse handles PATH_RESPONSE: a match validates the probed path,
 // whichever path the response arrived on (RFC 9000 §8.2.3).
 func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {

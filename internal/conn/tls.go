@@ -142,6 +142,7 @@ func (c *Conn) confirmHandshake() {
 	// drops the keys at confirmation (RFC 9001 §4.9.3).
 	c.zeroRTT.read = nil
 	c.loss.OnHandshakeConfirmed()
+	c.publishIfMigratable()
 	c.usePreferredAddress(c.now)
 }
 
