@@ -73,6 +73,7 @@ func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
 	if h != nil {
 		cfg.Tokens = l.tokenSealer()
 		cfg.RetryRequired = l.retryRequired
+		cfg.ServerCIDPrefix = l.serverCIDPrefix
 	}
 	return cfg
 }

@@ -22,6 +22,20 @@ func TestLoadBalancingFixedServerID(t *testing.T) {
 	checkCIDs(t, ids, lbCIDLen, []byte{lbCIDLen - 1, 0xde, 0xad, 0xbe, 0xef})
 }
 
+// A Retry's Source Connection ID, which the client's next Initial is sent
+// to, carries the server ID too.
+func TestLoadBalancingWithRetry(t *testing.T) {
+	e := newE2EGlobal(t, "echo", nil, &GlobalSettings{
+		LoadBalancingMode: Some(LoadBalancingServerIDFixed), FixedServerID: Some[uint32](0x01020304),
+		StatelessRetryEnabled: Some(true),
+	})
+	ids := serverIDsAcrossMigration(t, e, nil)
+	checkCIDs(t, ids, lbCIDLen, []byte{lbCIDLen - 1, 1, 2, 3, 4})
+	if ls := e.listener.Statistics(); ls.RetriesSent == 0 {
+		t.Error("the listener sent no Retry")
+	}
+}
+
 func TestLoadBalancingServerIDIP(t *testing.T) {
 	e := newE2EGlobal(t, "echo", nil, &GlobalSettings{LoadBalancingMode: Some(LoadBalancingServerIDIP)})
 	ids := serverIDsAcrossMigration(t, e, nil)

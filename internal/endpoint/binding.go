@@ -66,6 +66,11 @@ type Config struct {
 	// RetryRequired, if set, reports whether a client without a valid token
 	// must be sent a Retry before any state is created (RFC 9000 §8.1.2).
 	RetryRequired func() bool
+	// ServerCIDPrefix, if set, returns the prefix of the connection IDs
+	// server connections issue to a client that reached local (for load
+	// balancers); a Retry's Source Connection ID starts with it too, so
+	// the client's next Initial is routed like the rest of the connection.
+	ServerCIDPrefix func(local netip.Addr) []byte
 }
 
 // Binding is one UDP socket and the connections that use it.

@@ -17,9 +17,9 @@ const (
 	newTokenTokenLifetime = 24 * time.Hour
 )
 
-// retrySCIDLen is the length of the connection ID a Retry gives the
-// client to use next.
-const retrySCIDLen = 8
+// minRetrySCIDLen is the shortest connection ID a Retry gives the client
+// to use next; it is CIDLen long when that is longer.
+const minRetrySCIDLen = 8
 
 // checkToken validates the token of a client's Initial (RFC 9000 §8.1.3,
 // §8.1.4). A valid Retry token fills info.RetryODCID; any valid token sets
@@ -71,8 +71,12 @@ func (b *Binding) sendRetry(info *InitialInfo) {
 	if !b.stateless.allow() {
 		return
 	}
-	scid := make([]byte, retrySCIDLen)
-	rand.Read(scid)
+	scid := make([]byte, max(b.cfg.CIDLen, minRetrySCIDLen))
+	n := 0
+	if b.cfg.ServerCIDPrefix != nil {
+		n = copy(scid, b.cfg.ServerCIDPrefix(info.Local.Addr()))
+	}
+	rand.Read(scid[n:])
 	tok := b.cfg.Tokens.Seal(nil, &token.Token{
 		Kind: token.KindRetry, Version: info.Version, Addr: info.Peer,
 		OriginalDCID: info.DCID, RetrySCID: scid, IssuedAt: time.Now(),
