@@ -118,8 +118,10 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	}
 	c.set = sc.Settings
 	c.applySettings()
+	a := c.setup.accept
+	c.setup.accept = nil // TLS reads the rest of the handshake
 	cfg := sc.TLS.Clone()
-	cfg.NextProtos = []string{c.accept.alpn}
+	cfg.NextProtos = []string{a.alpn}
 	// Without resumption, tickets are neither issued nor accepted.
 	cfg.SessionTicketsDisabled = c.set.ServerResumption == ResumeNone
 	c.tlsConfig = cfg
@@ -130,8 +132,7 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 		c.closeWithError(now, err)
 		return
 	}
-	data := c.accept.data
-	c.accept.data = nil
+	data := a.data
 	if err := c.hs.HandleCrypto(int(recovery.SpaceInitial), 0, data); err != nil {
 		c.closeWithError(now, err)
 		return

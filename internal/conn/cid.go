@@ -74,8 +74,8 @@ type cidState struct {
 // prefix.
 func (c *Conn) newLocalCID() connID {
 	var id connID
-	id.n = uint8(c.cfg.CIDLen)
-	n := copy(id.b[:id.n], c.cfg.CIDPrefix)
+	id.n = uint8(c.cidLen)
+	n := copy(id.b[:id.n], c.cidPrefix)
 	rand.Read(id.b[n:id.n])
 	return id
 }
@@ -85,7 +85,7 @@ func (c *Conn) issueLocalCID(send bool) *localCID {
 	id := c.newLocalCID()
 	l := localCID{seq: c.cids.nextLocalSeq, cid: id, needSend: send}
 	c.cids.nextLocalSeq++
-	l.token = c.cfg.ResetKey(l.id())
+	l.token = c.resetKey(l.id())
 	c.cids.local = append(c.cids.local, l)
 	c.host.AddCID(l.id())
 	if send {
@@ -113,7 +113,7 @@ func (s *cidState) preferredCID(c *Conn) *localCID {
 func (s *cidState) issueUpTo(c *Conn) {
 	limit := maxLocalCIDs
 	if c.hasPeerTP {
-		limit = int(min(uint64(maxLocalCIDs), c.peerParams.ActiveConnectionIDLimit))
+		limit = int(min(uint64(maxLocalCIDs), c.peerTP.activeCIDLimit))
 	}
 	for len(s.local) < limit {
 		c.issueLocalCID(true)
@@ -280,14 +280,14 @@ func (s *cidState) removeAll(c *Conn) {
 func (c *Conn) SetCIDPrefix(prefix []byte) {
 	p := bytes.Clone(prefix)
 	c.Do(func(c *Conn) {
-		c.cfg.CIDPrefix = p
+		c.cidPrefix = p
 		if c.side != Server || c.life.state != stateIdle || len(c.cids.local) != 1 {
 			return
 		}
 		l := &c.cids.local[0]
 		c.host.RemoveCID(l.id())
 		l.cid = c.newLocalCID()
-		l.token = c.cfg.ResetKey(l.id())
+		l.token = c.resetKey(l.id())
 		c.host.AddCID(l.id())
 	})
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/hquic/quic/internal/handshake"
 	"github.com/hquic/quic/internal/mono"
-	"github.com/hquic/quic/internal/packet"
 	"github.com/hquic/quic/internal/protect"
 	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/wire"
@@ -212,21 +211,36 @@ type Conn struct {
 
 	side    Side
 	version uint32
-	cfg     Config
 	set     Settings
 	host    Host
 	events  Events
 
-	hs         *handshake.TLS
-	tlsConfig  *tls.Config
-	alpn       string
-	spaces     [recovery.NumSpaces]space
-	app        appKeys // 1-RTT key phases (keyupdate.go)
-	zeroRTT    zeroRTTKeys
-	resume     resumeState
-	loss       recovery.State
-	peerParams wire.TransportParameters
-	hasPeerTP  bool
+	// What the connection keeps of its Config.
+	cfgVersion uint32         // Config.Version
+	cidLen     int            // Config.CIDLen
+	cidPrefix  []byte         // Config.CIDPrefix
+	versionSet []uint32       // Config.Versions
+	resetKey   ResetTokenFunc // Config.ResetKey
+	onNewTok   func([]byte)   // Config.OnNewToken
+
+	// setup is what only the handshake needs; it is dropped once the
+	// handshake is confirmed (memory.go).
+	setup *setupState
+
+	hs        *handshake.TLS
+	tlsConfig *tls.Config
+	alpn      string
+	spaces    [recovery.NumSpaces]space
+	app       appKeys // 1-RTT key phases (keyupdate.go)
+	zeroRTT   zeroRTTKeys
+	resume    resumeState
+	loss      recovery.State
+	peerTP    peerLimits // the peer's transport parameters consulted later
+	hasPeerTP bool
+	// peerParams are all the peer's transport parameters, which a client
+	// keeps for session tickets and the preferred address; nil on a
+	// server.
+	peerParams *wire.TransportParameters
 
 	vers      versionState
 	cids      cidState
@@ -234,7 +248,6 @@ type Conn struct {
 	mtu       mtuState
 	life      lifetime
 	flags     sendFlags
-	accept    acceptState // server, before TLS starts (accept.go)
 	streams   streamState
 	datagrams datagramState
 	timers    [numTimers]mono.Time
@@ -258,7 +271,6 @@ type Conn struct {
 	logScratch []byte
 	ecnScratch wire.ECNCounts
 	ecnRecv    recovery.ECNCounts
-	builder    packet.Builder
 	lastSent   *recovery.Sent
-	out        OutBatch
+	tx         *sendScratch // lent for the duration of a flush (send.go)
 }

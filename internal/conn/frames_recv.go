@@ -196,7 +196,7 @@ func (c *Conn) onAckFrame(now mono.Time, sp recovery.Space, f *wire.AckFrame) er
 	if sp == recovery.SpaceApp {
 		exp := uint64(3)
 		if c.hasPeerTP {
-			exp = uint64(c.peerParams.AckDelayExponent)
+			exp = uint64(c.peerTP.ackDelayExponent)
 		}
 		delay = time.Duration(min(f.Delay<<exp, uint64(1<<40))) * time.Microsecond
 	}
@@ -223,10 +223,10 @@ func (c *Conn) onAckFrame(now mono.Time, sp recovery.Space, f *wire.AckFrame) er
 // configuration yet, to the ClientHello buffer.
 func (c *Conn) onCryptoFrame(now mono.Time, sp recovery.Space, off uint64, data []byte) error {
 	if c.hs == nil {
-		if sp != recovery.SpaceInitial || c.side != Server {
+		if sp != recovery.SpaceInitial || c.side != Server || c.setup == nil || c.setup.accept == nil {
 			return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameCrypto, Reason: "unexpected CRYPTO frame"}
 		}
-		return c.accept.onCrypto(c, now, off, data)
+		return c.setup.accept.onCrypto(c, now, off, data)
 	}
 	return c.hs.HandleCrypto(int(sp), off, data)
 }

@@ -248,7 +248,7 @@ func TestConnectionIDsRespectLimitCarryResetTokensAndRetire(t *testing.T) {
 	p.runUntil(time.Second, func() bool { return false })
 	serverKey := token.NewResetKey([32]byte{2})
 	for _, e := range []*endpoint{p.client, p.server} {
-		limit := int(e.peer.c.peerParams.ActiveConnectionIDLimit) // what e advertised, as its peer saw it
+		limit := int(e.peer.c.peerTP.activeCIDLimit) // what e advertised, as its peer saw it
 		if n := len(e.c.cids.remote); n > limit || n < 2 {
 			t.Errorf("%s holds %d peer connection IDs, limit %d", e.name, n, limit)
 		}

@@ -23,9 +23,8 @@ import (
 // packets (only PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and
 // PADDING) never cause a move (§9.1).
 
-// probeState is a path under validation.
+// probeState is a path under validation; path.probe is nil when none is.
 type probeState struct {
-	active      bool
 	peer, local netip.AddrPort
 	challenge   [8]byte
 	client      bool   // we move our local socket (active migration)
@@ -58,24 +57,24 @@ func (c *Conn) onPeerPath(now mono.Time, d *Datagram, pn int64, probing bool) {
 	if c.path.is(d.Peer, d.Local) {
 		return
 	}
-	pr := &c.path.probe
-	if pr.active && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
+	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
 		return
 	}
 	if c.side != Server || probing || !c.life.handshakeConfirmed ||
 		pn != c.spaces[recovery.SpaceApp].acks.LargestReceived() {
 		return
 	}
-	c.startProbe(now, d.Peer, d.Local)
-	pr.recvd = uint64(len(d.Data))
+	c.startProbe(now, d.Peer, d.Local).recvd = uint64(len(d.Data))
 }
 
-// startProbe begins validating the path (peer, local).
-func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) {
-	pr := &c.path.probe
-	*pr = probeState{active: true, peer: peer, local: local, next: now, deadline: now.Add(c.validationTimeout())}
+// startProbe begins validating the path (peer, local), replacing any
+// validation under way.
+func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) *probeState {
+	pr := &probeState{peer: peer, local: local, next: now, deadline: now.Add(c.validationTimeout())}
 	rand.Read(pr.challenge[:])
+	c.path.probe = pr
 	c.armPathTimer()
+	return pr
 }
 
 // MigrateTo starts a client's active migration to the local socket
@@ -90,15 +89,14 @@ func (c *Conn) MigrateTo(local netip.AddrPort) {
 
 func (c *Conn) migrateTo(now mono.Time, local netip.AddrPort) {
 	if c.side != Client || !c.life.handshakeConfirmed || c.life.closing() ||
-		c.hasPeerTP && c.peerParams.DisableActiveMigration || sameLocal(local, c.path.local) {
+		c.hasPeerTP && c.peerTP.disableMigration || sameLocal(local, c.path.local) {
 		return
 	}
 	if len(c.cids.remote) < 2 {
 		c.stats.PathValidationFailures++
 		return
 	}
-	c.startProbe(now, c.path.peer, local)
-	pr := &c.path.probe
+	pr := c.startProbe(now, c.path.peer, local)
 	pr.client = true
 	pr.dcidSeq = c.cids.remote[1].seq
 }
@@ -108,7 +106,7 @@ func (c *Conn) migrateTo(now mono.Time, local netip.AddrPort) {
 // is available. Published in the snapshot.
 func (c *Conn) canMigrate() bool {
 	return c.side == Client && c.life.handshakeConfirmed && !c.life.closing() &&
-		!(c.hasPeerTP && c.peerParams.DisableActiveMigration) && len(c.cids.remote) >= 2
+		!(c.hasPeerTP && c.peerTP.disableMigration) && len(c.cids.remote) >= 2
 }
 
 // publishIfMigratable publishes the snapshot as soon as a client becomes
@@ -125,8 +123,7 @@ func (c *Conn) publishIfMigratable() {
 // onPathResponse handles PATH_RESPONSE: a match validates the probed path,
 // whichever path the response arrived on (RFC 9000 §8.2.3).
 func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {
-	pr := &c.path.probe
-	if !pr.active || data != pr.challenge {
+	if pr := c.path.probe; pr == nil || data != pr.challenge {
 		return
 	}
 	c.migrate(now)
@@ -137,7 +134,7 @@ func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {
 // §9.4).
 func (c *Conn) migrate(now mono.Time) {
 	pr := c.path.probe
-	c.path.probe = probeState{}
+	c.path.probe = nil
 	oldPeer, oldLocal := c.path.peer, c.path.local
 	c.path.peer, c.path.local = pr.peer, pr.local
 	c.path.validated = true
@@ -174,7 +171,7 @@ func (p *path) localIsWildcard(a netip.AddrPort) bool {
 // server gave for it (sequence number 1), and the connection moves there
 // when it answers. disable_active_migration does not forbid it.
 func (c *Conn) usePreferredAddress(now mono.Time) {
-	if c.side != Client || !c.hasPeerTP || !c.peerParams.HasPreferredAddress || c.path.probe.active {
+	if c.side != Client || c.peerParams == nil || !c.peerParams.HasPreferredAddress || c.path.probe != nil {
 		return
 	}
 	pa := &c.peerParams.PreferredAddress
@@ -188,20 +185,20 @@ func (c *Conn) usePreferredAddress(now mono.Time) {
 	if c.cids.remoteBySeq(1) == nil {
 		return
 	}
-	c.startProbe(now, addr, c.path.local)
-	c.path.probe.client = true
-	c.path.probe.dcidSeq = 1
+	pr := c.startProbe(now, addr, c.path.local)
+	pr.client = true
+	pr.dcidSeq = 1
 }
 
 // onPathTimer retransmits a PATH_CHALLENGE or gives the validation up.
 func (c *Conn) onPathTimer(now mono.Time) {
-	pr := &c.path.probe
+	pr := c.path.probe
 	c.timers[timerPath] = 0
-	if !pr.active {
+	if pr == nil {
 		return
 	}
 	if now >= pr.deadline {
-		c.path.probe = probeState{}
+		c.path.probe = nil
 		c.stats.PathValidationFailures++
 		return
 	}
@@ -210,7 +207,7 @@ func (c *Conn) onPathTimer(now mono.Time) {
 
 // armPathTimer sets the path timer to the next challenge or the deadline.
 func (c *Conn) armPathTimer() {
-	pr := &c.path.probe
+	pr := c.path.probe
 	c.timers[timerPath] = mono.Min(pr.next, pr.deadline)
 }
 
@@ -221,14 +218,14 @@ func (c *Conn) flushProbes(now mono.Time) {
 	if c.app.write == nil || c.life.closing() {
 		return
 	}
-	pr := &c.path.probe
-	if pr.active && now >= pr.next {
+	pr := c.path.probe
+	if pr != nil && now >= pr.next {
 		c.sendProbe(now, pr.peer, pr.local, true)
 		pr.attempts++
 		pr.next = now.Add(c.loss.PTO() << min(pr.attempts, 6))
 		c.armPathTimer()
 	}
-	for c.path.nresp > 0 {
+	for len(c.path.responses) > 0 {
 		r := c.path.responses[0]
 		if c.path.is(r.peer, r.local) {
 			return // goes in the regular flush
@@ -241,9 +238,9 @@ func (c *Conn) flushProbes(now mono.Time) {
 // PATH_CHALLENGE if challenge is set and the PATH_RESPONSEs due there,
 // padded to 1200 bytes as the anti-amplification limit allows.
 func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bool) {
-	pr := &c.path.probe
+	pr := c.path.probe
 	size := minChallengeDatagram
-	if c.side == Server && pr.active && pr.peer == peer {
+	if c.side == Server && pr != nil && pr.peer == peer {
 		budget := amplificationFactor*pr.recvd - min(pr.sent, amplificationFactor*pr.recvd)
 		size = int(min(uint64(size), budget))
 	}
@@ -251,20 +248,17 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 		return
 	}
 	dcid := c.cids.dcid()
-	if pr.client && pr.active {
+	if pr != nil && pr.client {
 		if r := c.cids.remoteBySeq(pr.dcidSeq); r != nil {
 			dcid = r.id()
 		}
 	}
-	bp := sendBufPool.Get().(*[]byte)
-	defer sendBufPool.Put(bp)
-	b := &c.builder
-	b.Reset(*bp)
+	b := c.getSendScratch()
+	defer c.putSendScratch()
 	b.StartDatagram(size)
 	s := &c.spaces[recovery.SpaceApp]
 	pn := s.nextPN
 	if !b.StartShort(dcid, pn, s.largestAcked, c.app.phase, false, true, c.app.write) {
-		*bp = b.Buf[:0]
 		return
 	}
 	w := frameWriter{c: c, b: b, log: c.logScratch[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}
@@ -281,16 +275,14 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	rec.AckEliciting, rec.InFlight = true, true
 	c.app.onSealed(pn, n)
 	c.loss.OnPacketSent(now, rec)
-	if pr.active && pr.peer == peer {
+	if pr != nil && pr.peer == peer {
 		pr.sent += uint64(n)
 	}
-	c.out = OutBatch{Buf: b.Buf[:n], Addr: peer, Local: local}
-	c.host.Send(&c.out)
+	c.tx.out = OutBatch{Buf: b.Buf[:n], Addr: peer, Local: local}
+	c.host.Send(&c.tx.out)
 	c.stats.SendTotalPackets++
 	c.stats.SendTotalBytes += uint64(n)
-	*bp = b.Buf[:0]
-	b.Buf = nil
-	if c.path.nresp == 0 {
+	if len(c.path.responses) == 0 {
 		c.flags &^= flagPathResponse
 	}
 }

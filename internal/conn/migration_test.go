@@ -119,7 +119,7 @@ func TestReplayedPacketFromNewAddressIgnored(t *testing.T) {
 	}
 	p.server.c.QueueDatagram(Datagram{Data: captured, Peer: netip.MustParseAddrPort("10.9.9.9:9"), Local: serverAddr})
 	p.step()
-	if p.server.c.path.probe.active || p.server.has("PeerAddressChanged") {
+	if p.server.c.path.probe != nil || p.server.has("PeerAddressChanged") {
 		t.Fatal("a replayed packet started a migration")
 	}
 }

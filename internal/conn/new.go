@@ -36,7 +36,7 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 // ID and dcid is the Retry's Source Connection ID.
 func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte) *Conn {
 	c := newConn(cfg, host)
-	c.accept.acceptor = acceptor
+	c.setup.accept = &acceptState{acceptor: acceptor}
 	c.cids.initialDCID = bytes.Clone(dcid)
 	c.cids.originalDCID = c.cids.initialDCID
 	if cfg.RetryODCID != nil {
@@ -55,11 +55,17 @@ func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte
 
 func newConn(cfg Config, host Host) *Conn {
 	c := &Conn{
-		side:    cfg.Side,
-		version: cfg.Version,
-		cfg:     cfg,
-		set:     cfg.Settings,
-		host:    host,
+		side:       cfg.Side,
+		version:    cfg.Version,
+		set:        cfg.Settings,
+		host:       host,
+		cfgVersion: cfg.Version,
+		cidLen:     cfg.CIDLen,
+		cidPrefix:  cfg.CIDPrefix,
+		versionSet: cfg.Versions,
+		resetKey:   cfg.ResetKey,
+		onNewTok:   cfg.OnNewToken,
+		setup:      &setupState{issueToken: cfg.IssueToken, preferred: cfg.PreferredAddress},
 	}
 	c.vers.first = cfg.Version
 	c.path.init(cfg.Peer, cfg.Local, cfg.Settings.MinimumMTU)

@@ -23,12 +23,12 @@ type path struct {
 	peerMaxUDPPayload int
 
 	// responses are PATH_CHALLENGE payloads to echo, each on the path it
-	// arrived on (RFC 9000 §8.2.2).
-	responses [maxPathResponses]pathResponse
-	nresp     int
+	// arrived on (RFC 9000 §8.2.2); their storage is allocated with the
+	// first challenge.
+	responses []pathResponse
 
-	// probe is the path being validated (migration.go).
-	probe probeState
+	// probe is the path being validated, nil if none (migration.go).
+	probe *probeState
 }
 
 // pathResponse is a PATH_RESPONSE to send on the path its challenge came
@@ -76,12 +76,13 @@ func (p *path) onSent(n int)     { p.bytesSent += uint64(n) }
 // onChallenge queues the PATH_RESPONSE for a PATH_CHALLENGE that arrived
 // from peer on our local address.
 func (p *path) onChallenge(c *Conn, data [8]byte, peer, local netip.AddrPort) {
-	if p.nresp == maxPathResponses {
-		copy(p.responses[:], p.responses[1:])
-		p.nresp--
+	if len(p.responses) == maxPathResponses {
+		p.responses = p.responses[:copy(p.responses, p.responses[1:])]
 	}
-	p.responses[p.nresp] = pathResponse{data: data, peer: peer, local: local}
-	p.nresp++
+	if p.responses == nil {
+		p.responses = make([]pathResponse, 0, maxPathResponses)
+	}
+	p.responses = append(p.responses, pathResponse{data: data, peer: peer, local: local})
 	c.flags |= flagPathResponse
 }
 
@@ -108,7 +109,7 @@ func (p *path) appendFrames(w *frameWriter) {
 		return
 	}
 	p.writeResponses(w, p.peer, p.local)
-	if p.nresp == 0 {
+	if len(p.responses) == 0 {
 		w.c.flags &^= flagPathResponse
 	}
 }
@@ -117,8 +118,7 @@ func (p *path) appendFrames(w *frameWriter) {
 // local) that fit and removes them from the queue.
 func (p *path) writeResponses(w *frameWriter, peer, local netip.AddrPort) {
 	kept := 0
-	for i := 0; i < p.nresp; i++ {
-		r := p.responses[i]
+	for _, r := range p.responses {
 		if r.peer == peer && sameLocal(r.local, local) && w.fits(9) {
 			w.b.Buf = wire.AppendPathResponse(w.b.Buf, r.data)
 			w.ackEliciting = true
@@ -127,5 +127,6 @@ func (p *path) writeResponses(w *frameWriter, peer, local netip.AddrPort) {
 		p.responses[kept] = r
 		kept++
 	}
-	p.nresp = kept
+	clear(p.responses[kept:])
+	p.responses = p.responses[:kept]
 }

@@ -54,7 +54,7 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 	}
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
 	c.rxPeer, c.rxLocal = d.Peer, d.Local
-	if pr := &c.path.probe; pr.active && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
+	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
 		pr.recvd += uint64(len(d.Data))
 	}
 	if c.path.is(d.Peer, d.Local) {
@@ -181,7 +181,7 @@ func (c *Conn) onServerInitial(scid []byte) bool {
 
 // processShortPacket handles a 1-RTT packet (always the last in a datagram).
 func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte) {
-	n := c.cfg.CIDLen
+	n := c.cidLen
 	if len(data) < 1+n+4+packet.TagLen {
 		return // too short for a header-protection sample (RFC 9001 §5.4.2)
 	}

@@ -240,10 +240,10 @@ func (c *Conn) clientTLSConfig(cfg *tls.Config, ticket []byte) *tls.Config {
 // transport parameters to the session (RFC 9000 §7.4.1) and stores it,
 // which hands the application a ticket through the session cache.
 func (c *Conn) StoreSession(s *tls.SessionState) {
-	if c.side != Client || !c.hasPeerTP || c.hs == nil {
+	if c.side != Client || c.peerParams == nil || c.hs == nil {
 		return
 	}
-	p := rememberedParams(&c.peerParams)
+	p := rememberedParams(c.peerParams)
 	s.Extra = append(s.Extra, appendResumeEntry(nil, c.version, nil, &p))
 	// A ticket is best effort: a session TLS cannot store is dropped.
 	_ = c.hs.StoreSession(s)

@@ -68,7 +68,7 @@ func (c *Conn) onVersionNegotiation(now mono.Time, pkt []byte) {
 // onNewToken hands a NEW_TOKEN token to the client's token store
 // (RFC 9000 §8.1.3).
 func (c *Conn) onNewToken(tok []byte) {
-	if c.cfg.OnNewToken != nil {
-		c.cfg.OnNewToken(bytes.Clone(tok))
+	if c.onNewTok != nil {
+		c.onNewTok(bytes.Clone(tok))
 	}
 }

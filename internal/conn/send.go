@@ -30,9 +30,38 @@ const (
 // datagram of slack for the tag of the last packet.
 const sendBufSize = 64<<10 + 2048
 
-// sendBufPool lends send buffers for the duration of one flush, so an idle
-// connection holds none.
-var sendBufPool = sync.Pool{New: func() any { b := make([]byte, 0, sendBufSize); return &b }}
+// sendScratch is what building and sending datagrams needs for the
+// duration of one flush: the send buffer, the packet builder writing into
+// it and the batch handed to the host.
+type sendScratch struct {
+	b   packet.Builder
+	out OutBatch
+}
+
+// sendScratchPool lends send scratch for the duration of one flush, so an
+// idle connection holds none.
+var sendScratchPool = sync.Pool{New: func() any {
+	return &sendScratch{b: packet.Builder{Buf: make([]byte, 0, sendBufSize)}}
+}}
+
+// getSendScratch lends c a send scratch with an empty buffer; c.tx points
+// to it until putSendScratch.
+func (c *Conn) getSendScratch() *packet.Builder {
+	tx := sendScratchPool.Get().(*sendScratch)
+	tx.b.Reset(tx.b.Buf)
+	c.tx = tx
+	return &tx.b
+}
+
+// putSendScratch returns c's send scratch to the pool, keeping only the
+// buffer's storage.
+func (c *Conn) putSendScratch() {
+	tx := c.tx
+	c.tx = nil
+	tx.b.Reset(tx.b.Buf)
+	tx.out = OutBatch{}
+	sendScratchPool.Put(tx)
+}
 
 // maxGSOSegments bounds one batch (the kernel's UDP_MAX_SEGMENTS is 64).
 const maxGSOSegments = 64
@@ -59,14 +88,8 @@ func (c *Conn) flush(now mono.Time) {
 	if c.life.closing() && !c.life.closeFrame {
 		return
 	}
-	bp := sendBufPool.Get().(*[]byte)
-	b := &c.builder
-	b.Reset(*bp)
-	defer func() {
-		*bp = b.Buf[:0]
-		b.Buf = nil
-		sendBufPool.Put(bp)
-	}()
+	b := c.getSendScratch()
+	defer c.putSendScratch()
 
 	mtu := c.path.maxDatagramSize()
 	batchStart, segSize, segs := 0, 0, 0
@@ -149,8 +172,8 @@ func (c *Conn) sendDatagrams(buf []byte, segSize, segs int, ecn uint8) {
 		segSize = 0
 	}
 	c.stats.SendTotalBytes += uint64(len(buf))
-	c.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local, ECN: ecn}
-	c.host.Send(&c.out)
+	c.tx.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local, ECN: ecn}
+	c.host.Send(&c.tx.out)
 }
 
 func (c *Conn) ecnMark() uint8 {
@@ -230,7 +253,7 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	pn := s.nextPN
 	var ok bool
 	if pt == wire.Packet1RTT {
-		fixed := !(c.set.GreaseQUICBit && c.hasPeerTP && c.peerParams.GreaseQUICBit && pn&1 == 1)
+		fixed := !(c.set.GreaseQUICBit && c.peerTP.greaseQUICBit && pn&1 == 1)
 		ok = b.StartShort(c.cids.dcid(), pn, s.largestAcked, c.app.phase, false, fixed, keys)
 	} else {
 		var token []byte

@@ -104,8 +104,8 @@ func (c *Conn) idleTimeout() time.Duration {
 		return c.set.HandshakeIdleTimeout
 	}
 	t := c.set.IdleTimeout
-	if c.hasPeerTP && c.peerParams.MaxIdleTimeout > 0 && (t == 0 || c.peerParams.MaxIdleTimeout < t) {
-		t = c.peerParams.MaxIdleTimeout
+	if pt := c.peerTP.maxIdleTimeout; pt > 0 && (t == 0 || pt < t) {
+		t = pt
 	}
 	if t == 0 {
 		return 0

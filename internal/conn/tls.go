@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/hquic/quic/internal/handshake"
 	"github.com/hquic/quic/internal/protect"
@@ -66,9 +67,12 @@ func (c *Conn) PeerTransportParameters(b []byte) error {
 	if err := c.checkVersionInformation(&p); err != nil {
 		return err
 	}
-	c.peerParams = p
 	c.hasPeerTP = true
-	c.applyPeerParameters()
+	if c.side == Client {
+		kept := p
+		c.peerParams = &kept
+	}
+	c.applyPeerParameters(&p)
 	if p.HasPreferredAddress && c.side == Client {
 		// Its connection ID has sequence number 1 (RFC 9000 §5.1.1).
 		if err := c.onNewConnectionID(1, 0, p.PreferredAddress.CID, p.PreferredAddress.StatelessResetToken); err != nil {
@@ -110,11 +114,11 @@ func (c *Conn) HandshakeComplete() {
 		// The server's handshake is confirmed at completion
 		// (RFC 9001 §4.1.2); it tells the client with HANDSHAKE_DONE.
 		c.flags |= flagHandshakeDone
-		c.confirmHandshake()
-		if c.cfg.IssueToken != nil {
-			c.newToken = c.cfg.IssueToken(c.path.peer)
+		if c.setup != nil && c.setup.issueToken != nil {
+			c.newToken = c.setup.issueToken(c.path.peer)
 			c.flags |= flagNewToken
 		}
+		c.confirmHandshake()
 	}
 	c.cids.issueUpTo(c)
 	c.onConnected()
@@ -187,7 +191,7 @@ func (c *Conn) localTransportParameters() []byte {
 		p.StatelessResetToken = c.cids.local[0].token
 		p.HasStatelessResetToken = true
 		p.DisableActiveMigration = !s.MigrationEnabled
-		if pa := c.cfg.PreferredAddress; pa.IPv4.IsValid() || pa.IPv6.IsValid() {
+		if pa := c.preferredAddress(); pa.IPv4.IsValid() || pa.IPv6.IsValid() {
 			// The preferred address comes with connection ID number 1
 			// (RFC 9000 §5.1.1, §18.2).
 			l := c.cids.preferredCID(c)
@@ -218,9 +222,25 @@ func (c *Conn) localLimits() wire.TransportParameters {
 	return p
 }
 
+// peerLimits are the peer's transport parameters that matter after they
+// were applied.
+type peerLimits struct {
+	maxIdleTimeout   time.Duration
+	activeCIDLimit   uint64
+	ackDelayExponent uint8
+	disableMigration bool
+	greaseQUICBit    bool
+}
+
 // applyPeerParameters puts the peer's transport parameters into effect.
-func (c *Conn) applyPeerParameters() {
-	p := &c.peerParams
+func (c *Conn) applyPeerParameters(p *wire.TransportParameters) {
+	c.peerTP = peerLimits{
+		maxIdleTimeout:   p.MaxIdleTimeout,
+		activeCIDLimit:   p.ActiveConnectionIDLimit,
+		ackDelayExponent: p.AckDelayExponent,
+		disableMigration: p.DisableActiveMigration,
+		greaseQUICBit:    p.GreaseQUICBit,
+	}
 	c.loss.SetPeerMaxAckDelay(p.MaxAckDelay)
 	c.path.peerMaxUDPPayload = int(min(p.MaxUDPPayloadSize, 65527))
 	if p.HasStatelessResetToken {

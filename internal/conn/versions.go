@@ -32,19 +32,19 @@ type versionState struct {
 
 // versions returns the versions we support in preference order.
 func (c *Conn) versions() []uint32 {
-	if len(c.cfg.Versions) > 0 {
-		return c.cfg.Versions
+	if len(c.versionSet) > 0 {
+		return c.versionSet
 	}
-	return []uint32{c.cfg.Version}
+	return []uint32{c.cfgVersion}
 }
 
 // versionInformation returns our version_information parameter
 // (RFC 9368 §3), sent when more than one version is configured.
 func (c *Conn) versionInformation() (wire.VersionInformation, bool) {
-	if len(c.cfg.Versions) == 0 {
+	if len(c.versionSet) == 0 {
 		return wire.VersionInformation{}, false
 	}
-	return wire.VersionInformation{Chosen: c.version, Available: c.cfg.Versions}, true
+	return wire.VersionInformation{Chosen: c.version, Available: c.versionSet}, true
 }
 
 // restartWithVersion starts a client's handshake again with version v

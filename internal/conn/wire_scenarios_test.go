@@ -82,10 +82,10 @@ func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
 // openShort opens a 1-RTT packet with any of c's read key generations.
 func openShort(c *Conn, pkt []byte) []byte {
 	k := &c.app
-	if k.readCur == nil || len(pkt) < 1+c.cfg.CIDLen+4+packet.TagLen {
+	if k.readCur == nil || len(pkt) < 1+c.cidLen+4+packet.TagLen {
 		return nil
 	}
-	pn, hdrLen, ok := packet.Unprotect(pkt, 1+c.cfg.CIDLen, &k.readCur.HP, c.spaces[recovery.SpaceApp].acks.LargestReceived())
+	pn, hdrLen, ok := packet.Unprotect(pkt, 1+c.cidLen, &k.readCur.HP, c.spaces[recovery.SpaceApp].acks.LargestReceived())
 	if !ok {
 		return nil
 	}
