@@ -230,7 +230,11 @@ type Conn struct {
 	hs        *handshake.TLS
 	tlsConfig *tls.Config
 	alpn      string
-	spaces    [recovery.NumSpaces]space
+	// spaces are the packet number spaces: the Initial and Handshake
+	// spaces live in setup and, once it is dropped, are spaceGone
+	// (memory.go); the Application Data space is appSpace.
+	spaces    [recovery.NumSpaces]*space
+	appSpace  space
 	app       appKeys // 1-RTT key phases (keyupdate.go)
 	zeroRTT   zeroRTTKeys
 	resume    resumeState
@@ -253,24 +257,19 @@ type Conn struct {
 	timers    [numTimers]mono.Time
 	stats     Stats
 
-	initialToken     []byte // client: token for Initial packets (Retry or NEW_TOKEN)
-	newToken         []byte // server: NEW_TOKEN to send
-	sentHandshake    bool   // a Handshake packet was sent
-	sentSinceReceive bool   // an ack-eliciting packet was sent since the last receipt
-	sendLimited      bool   // the last flush stopped at its datagram limit
-	buffered         []bufferedPacket
-	replayPending    bool
-	rxPeer, rxLocal  netip.AddrPort // addresses of the datagram being processed
+	newToken         []byte    // server: NEW_TOKEN to send
+	sentHandshake    bool      // a Handshake packet was sent
+	sentSinceReceive bool      // an ack-eliciting packet was sent since the last receipt
+	sendLimited      bool      // the last flush stopped at its datagram limit
+	rxd              *Datagram // the datagram being processed
 
 	// Scratch reused on hot paths.
-	now        mono.Time
-	opScratch  []op
-	opNext     int // next operation of opScratch to run (run.go)
-	rxScratch  []Datagram
-	ackRanges  []recovery.AckRange
-	logScratch []byte
-	ecnScratch wire.ECNCounts
-	ecnRecv    recovery.ECNCounts
-	lastSent   *recovery.Sent
-	tx         *sendScratch // lent for the duration of a flush (send.go)
+	now       mono.Time
+	opScratch []op
+	opNext    int // next operation of opScratch to run (run.go)
+	rxScratch []Datagram
+	ackRanges []recovery.AckRange
+	ecnRecv   recovery.ECNCounts
+	lastSent  *recovery.Sent
+	tx        *sendScratch // lent for the duration of a flush (send.go)
 }

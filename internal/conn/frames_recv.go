@@ -138,7 +138,7 @@ func (c *Conn) handleFrame(now mono.Time, sp recovery.Space, pt wire.PacketType,
 	case typ == wire.FramePathChallenge:
 		data, n := wire.ConsumePathChallenge(b)
 		if n > 0 {
-			c.path.onChallenge(c, data, c.rxPeer, c.rxLocal)
+			c.path.onChallenge(c, data, c.rxd.Peer, c.rxd.Local)
 		}
 		return n, nil
 	case typ == wire.FramePathResponse:

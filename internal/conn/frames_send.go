@@ -90,7 +90,7 @@ func (w *frameWriter) congestionAllows() bool {
 // (RFC 9000 §13.2).
 func (w *frameWriter) writeAck() {
 	c := w.c
-	s := &c.spaces[w.sp]
+	s := c.spaces[w.sp]
 	// No ACK in 0-RTT packets (RFC 9000 §17.2.3).
 	if w.pt == wire.Packet0RTT || s.acks.AckDeadline().IsZero() || s.acks.Ranges().IsEmpty() {
 		return
@@ -101,8 +101,8 @@ func (w *frameWriter) writeAck() {
 	}
 	var ecn *wire.ECNCounts
 	if counts, ok := s.acks.ECNCounts(); ok {
-		c.ecnScratch = wire.ECNCounts{ECT0: counts.ECT0, ECT1: counts.ECT1, CE: counts.CE}
-		ecn = &c.ecnScratch
+		c.tx.ecn = wire.ECNCounts{ECT0: counts.ECT0, ECT1: counts.ECT1, CE: counts.CE}
+		ecn = &c.tx.ecn
 	}
 	before := len(w.b.Buf)
 	w.b.Buf = wire.AppendAck(w.b.Buf, s.acks.Ranges(), delay, ecn, w.room())

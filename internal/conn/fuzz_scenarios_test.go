@@ -94,7 +94,7 @@ func seal1RTT(p *pair, from *endpoint, payload []byte) []byte {
 	if c.app.write == nil || len(payload) == 0 || len(payload) > 1300 {
 		return nil
 	}
-	sp := &c.spaces[recovery.SpaceApp]
+	sp := c.spaces[recovery.SpaceApp]
 	pn := sp.nextPN
 	var b packet.Builder
 	b.Reset(make([]byte, 0, 1500))

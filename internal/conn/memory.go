@@ -1,6 +1,10 @@
 package conn
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/hquic/quic/internal/recovery"
+)
 
 // setupState is what a connection needs only until its handshake is
 // confirmed. It lives behind a pointer that confirmHandshake clears, so an
@@ -14,6 +18,33 @@ type setupState struct {
 	// preferred is Config.PreferredAddress, offered in our transport
 	// parameters.
 	preferred PreferredAddress
+	// spaces are the Initial and Handshake packet number spaces.
+	spaces [recovery.SpaceApp]space
+	// initialToken is a client's token for its Initial packets (Retry or
+	// NEW_TOKEN).
+	initialToken []byte
+	// buffered are packets that arrived before their keys; replayPending
+	// says they are to be tried again (recv.go).
+	buffered      []bufferedPacket
+	replayPending bool
+}
+
+// spaceGone stands for the Initial and Handshake packet number spaces of
+// every connection whose setup state was dropped: discarded and keyless.
+// It is shared and never written: code reaching a discarded space only
+// reads it (discardSpace returns early, and no packet is built or opened
+// without keys).
+var spaceGone = space{largestAcked: -1, discarded: true}
+
+// dropSetup frees the setup state once the handshake is confirmed and
+// both handshake packet number spaces are discarded.
+func (c *Conn) dropSetup() {
+	if c.setup == nil || !c.spaces[recovery.SpaceInitial].discarded || !c.spaces[recovery.SpaceHandshake].discarded {
+		return
+	}
+	c.setup = nil
+	c.spaces[recovery.SpaceInitial] = &spaceGone
+	c.spaces[recovery.SpaceHandshake] = &spaceGone
 }
 
 // preferredAddress returns the server's preferred address to offer, none

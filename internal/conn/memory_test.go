@@ -1,8 +1,14 @@
 package conn
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/hquic/quic/internal/recovery"
 
 	"github.com/hquic/quic/internal/wire"
 )
@@ -55,4 +61,58 @@ func TestCryptoAfterReleaseIsUnexpectedMessage(t *testing.T) {
 	if want := uint64(wire.CryptoError(10)); ev.a != want {
 		t.Errorf("closed with code %#x, want CRYPTO_ERROR(unexpected_message) %#x", ev.a, want)
 	}
+}
+
+// TestMain checks, after every test of the package ran, that no connection
+// wrote to the shared stand-in for dropped handshake spaces.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && !reflect.DeepEqual(spaceGone, space{largestAcked: -1, discarded: true}) {
+		fmt.Fprintf(os.Stderr, "spaceGone was written: %+v\n", spaceGone)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func TestSetupDroppedOnceConfirmed(t *testing.T) {
+	p := newPair(t)
+	var early [][]byte // the client's handshake datagrams
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client && len(early) < 3 {
+			early = append(early, bytes.Clone(data))
+		}
+		return false
+	}
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	for _, e := range []*endpoint{p.client, p.server} {
+		c := e.c
+		if !c.life.handshakeConfirmed {
+			t.Fatalf("%s: handshake not confirmed", e.name)
+		}
+		if c.setup != nil {
+			t.Errorf("%s kept its setup state after confirmation", e.name)
+		}
+		for _, sp := range []recovery.Space{recovery.SpaceInitial, recovery.SpaceHandshake} {
+			if c.spaces[sp] != &spaceGone {
+				t.Errorf("%s: space %d not dropped", e.name, sp)
+			}
+		}
+		if c.path.probe != nil || c.path.responses != nil {
+			t.Errorf("%s: path validation state allocated without migration", e.name)
+		}
+	}
+	if p.server.c.peerParams != nil {
+		t.Error("server kept the client's full transport parameters")
+	}
+	echoWorks(t, p)
+	// Packets of the dropped spaces are ignored, not processed.
+	for _, d := range early {
+		p.server.c.QueueDatagram(Datagram{Data: d, Peer: clientAddr, Local: serverAddr})
+	}
+	p.runUntil(time.Second, func() bool { return false })
+	if p.server.c.life.closing() {
+		t.Fatal("server closed on late handshake packets")
+	}
+	echoWorks(t, p)
 }

@@ -256,12 +256,12 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	b := c.getSendScratch()
 	defer c.putSendScratch()
 	b.StartDatagram(size)
-	s := &c.spaces[recovery.SpaceApp]
+	s := c.spaces[recovery.SpaceApp]
 	pn := s.nextPN
 	if !b.StartShort(dcid, pn, s.largestAcked, c.app.phase, false, true, c.app.write) {
 		return
 	}
-	w := frameWriter{c: c, b: b, log: c.logScratch[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}
+	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}
 	if challenge {
 		w.b.Buf = wire.AppendPathChallenge(w.b.Buf, pr.challenge)
 		w.ackEliciting = true

@@ -20,7 +20,7 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
 	rand.Read(odcid)
 	c.cids.originalDCID = odcid
-	c.initialToken = cfg.InitialToken
+	c.setup.initialToken = cfg.InitialToken
 	c.issueLocalCID(false)
 	c.cids.remote = []remoteCID{{cid: makeConnID(odcid)}}
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
@@ -67,6 +67,7 @@ func newConn(cfg Config, host Host) *Conn {
 		onNewTok:   cfg.OnNewToken,
 		setup:      &setupState{issueToken: cfg.IssueToken, preferred: cfg.PreferredAddress},
 	}
+	c.spaces = [recovery.NumSpaces]*space{&c.setup.spaces[0], &c.setup.spaces[1], &c.appSpace}
 	c.vers.first = cfg.Version
 	c.path.init(cfg.Peer, cfg.Local, cfg.Settings.MinimumMTU)
 	c.app.recvFirstPN, c.app.sentFirstPN = -1, -1
@@ -108,7 +109,7 @@ func (c *Conn) initLoss() {
 // afresh, without keys.
 func (c *Conn) initPacketSpaces() {
 	for sp := range c.spaces {
-		c.spaces[sp] = space{largestAcked: -1}
+		*c.spaces[sp] = space{largestAcked: -1}
 		c.spaces[sp].acks.Init(recovery.Space(sp), c.set.MaxAckDelay, maxAckRanges)
 	}
 }

@@ -47,12 +47,12 @@ const (
 	numLanes
 )
 
-// opQueue is a FIFO per lane. Draining swaps each lane with a spare slice,
-// so a steady stream of operations does not allocate.
+// opQueue is a FIFO per lane. Draining moves the rest of a lane to the
+// front of its storage, so a steady stream of operations does not
+// allocate.
 type opQueue struct {
 	mu    sync.Mutex
 	lanes [numLanes][]op
-	spare [numLanes][]op
 }
 
 // push appends o to a lane and reports whether the queue was empty before.

@@ -53,7 +53,8 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 		return
 	}
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
-	c.rxPeer, c.rxLocal = d.Peer, d.Local
+	c.rxd = d
+	defer func() { c.rxd = nil }()
 	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
 		pr.recvd += uint64(len(d.Data))
 	}
@@ -134,7 +135,7 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		c.bufferPacket(d, pkt, sp)
 		return h.Len, h.DCID
 	}
-	s := &c.spaces[sp]
+	s := c.spaces[sp]
 	pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, s.acks.LargestReceived())
 	if !ok {
 		return h.Len, h.DCID
@@ -199,7 +200,7 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 		c.bufferPacket(d, data, recovery.SpaceApp)
 		return
 	}
-	s := &c.spaces[recovery.SpaceApp]
+	s := c.spaces[recovery.SpaceApp]
 	pn, hdrLen, ok := packet.Unprotect(data, 1+n, &c.app.readCur.HP, s.acks.LargestReceived())
 	if !ok {
 		return
@@ -248,7 +249,7 @@ func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt 
 		c.closeWithError(now, &wire.Error{Code: wire.ProtocolViolation, Reason: "reserved header bits set"})
 		return
 	}
-	s := &c.spaces[sp]
+	s := c.spaces[sp]
 	if s.acks.IsDuplicate(pn) {
 		c.stats.RecvDuplicatePackets++
 		return
@@ -302,28 +303,28 @@ func (c *Conn) scanForClose(now mono.Time, payload []byte) {
 
 // bufferPacket keeps a copy of a packet whose keys are not available yet.
 func (c *Conn) bufferPacket(d *Datagram, pkt []byte, sp recovery.Space) {
-	if c.life.handshakeConfirmed || c.spaces[sp].discarded || len(c.buffered) >= maxBufferedPackets {
+	if c.life.handshakeConfirmed || c.setup == nil || c.spaces[sp].discarded || len(c.setup.buffered) >= maxBufferedPackets {
 		return
 	}
 	meta := *d
 	meta.Data, meta.Buf = nil, nil
-	c.buffered = append(c.buffered, bufferedPacket{data: bytes.Clone(pkt), peer: meta})
+	c.setup.buffered = append(c.setup.buffered, bufferedPacket{data: bytes.Clone(pkt), peer: meta})
 }
 
 // replayBufferedPackets marks buffered packets for another attempt; they
 // are replayed by Run after the current datagram, not from inside a TLS
 // callback.
 func (c *Conn) replayBufferedPackets() {
-	if len(c.buffered) > 0 {
-		c.replayPending = true
+	if c.setup != nil && len(c.setup.buffered) > 0 {
+		c.setup.replayPending = true
 	}
 }
 
 func (c *Conn) replayBuffered(now mono.Time) {
-	for c.replayPending {
-		c.replayPending = false
-		pending := c.buffered
-		c.buffered = nil
+	for c.setup != nil && c.setup.replayPending {
+		c.setup.replayPending = false
+		pending := c.setup.buffered
+		c.setup.buffered = nil
 		for i := range pending {
 			d := pending[i].peer
 			d.Data = pending[i].data

@@ -14,7 +14,7 @@ import (
 // (RFC 9001 §5.8). The client then sends its Initial again, to the Retry's
 // Source Connection ID and with its token, keeping its packet numbers.
 func (c *Conn) onRetry(now mono.Time, pkt []byte) {
-	if c.side != Client || c.cids.retried || c.cids.peerInitialSCID != nil || c.life.state != stateHandshake {
+	if c.side != Client || c.cids.retried || c.cids.peerInitialSCID != nil || c.life.state != stateHandshake || c.setup == nil {
 		return
 	}
 	version, _, scid, tok, tag, ok := wire.ParseRetry(pkt)
@@ -28,9 +28,9 @@ func (c *Conn) onRetry(now mono.Time, pkt []byte) {
 	c.cids.retried = true
 	c.cids.retrySCID = bytes.Clone(scid)
 	c.cids.remote[0].cid = makeConnID(scid)
-	c.initialToken = bytes.Clone(tok)
+	c.setup.initialToken = bytes.Clone(tok)
 	c.stats.StatelessRetry = true
-	sp := &c.spaces[recovery.SpaceInitial]
+	sp := c.spaces[recovery.SpaceInitial]
 	sp.write, sp.read = protect.InitialKeys(c.version, scid, true)
 	c.hs.Send[recovery.SpaceInitial].ResendUnacked()
 	// A server that sends a Retry keeps no state: the 0-RTT packets sent

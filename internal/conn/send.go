@@ -32,10 +32,12 @@ const sendBufSize = 64<<10 + 2048
 
 // sendScratch is what building and sending datagrams needs for the
 // duration of one flush: the send buffer, the packet builder writing into
-// it and the batch handed to the host.
+// it, the batch handed to the host and frame-building scratch.
 type sendScratch struct {
 	b   packet.Builder
 	out OutBatch
+	log []byte         // frame log of the packet being built (sentlog.go)
+	ecn wire.ECNCounts // ECN counts of the ACK frame being built
 }
 
 // sendScratchPool lends send scratch for the duration of one flush, so an
@@ -224,7 +226,7 @@ func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 
 // packetWriteKeys returns the keys and packet type for a space, or nil.
 func (c *Conn) packetWriteKeys(sp recovery.Space) (*protect.Keys, wire.PacketType) {
-	s := &c.spaces[sp]
+	s := c.spaces[sp]
 	switch sp {
 	case recovery.SpaceInitial:
 		return s.write, wire.PacketInitial
@@ -249,7 +251,7 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	if keys == nil {
 		return false, false
 	}
-	s := &c.spaces[sp]
+	s := c.spaces[sp]
 	pn := s.nextPN
 	var ok bool
 	if pt == wire.Packet1RTT {
@@ -257,17 +259,17 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 		ok = b.StartShort(c.cids.dcid(), pn, s.largestAcked, c.app.phase, false, fixed, keys)
 	} else {
 		var token []byte
-		if pt == wire.PacketInitial && c.side == Client {
-			token = c.initialToken
+		if pt == wire.PacketInitial && c.side == Client && c.setup != nil {
+			token = c.setup.initialToken
 		}
 		ok = b.StartLong(pt, c.version, c.cids.dcid(), c.cids.scid(), token, pn, s.largestAcked, keys)
 	}
 	if !ok {
 		return false, false
 	}
-	w := frameWriter{c: c, b: b, log: c.logScratch[:0], sp: sp, pt: pt, now: now}
+	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now}
 	w.writeFrames()
-	c.logScratch = w.log
+	c.tx.log = w.log
 	if b.PayloadLen() == 0 {
 		b.Abandon()
 		return false, false

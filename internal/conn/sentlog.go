@@ -68,7 +68,7 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 	if p.Space == recovery.SpaceApp {
 		c.app.onAcked(p.PN)
 	}
-	sp := &c.spaces[p.Space]
+	sp := c.spaces[p.Space]
 	if p.PN > sp.largestAcked {
 		sp.largestAcked = p.PN
 	}

@@ -41,7 +41,7 @@ func (c *Conn) deadline() mono.Time {
 	}
 	d = mono.Min(d, c.loss.LossDetectionDeadline())
 	for sp := range c.spaces {
-		s := &c.spaces[sp]
+		s := c.spaces[sp]
 		if s.write != nil || sp == int(recovery.SpaceApp) && c.app.write != nil {
 			d = mono.Min(d, s.acks.AckDeadline())
 		}

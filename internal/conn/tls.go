@@ -148,17 +148,21 @@ func (c *Conn) confirmHandshake() {
 	c.loss.OnHandshakeConfirmed()
 	c.publishIfMigratable()
 	c.usePreferredAddress(c.now)
+	c.dropSetup()
 }
 
 // discardSpace drops a packet number space's keys and recovery state
 // (RFC 9001 §4.9, RFC 9002 §6.4).
 func (c *Conn) discardSpace(sp recovery.Space) {
-	s := &c.spaces[sp]
+	s := c.spaces[sp]
 	if s.discarded {
 		return
 	}
 	s.discarded = true
 	s.read, s.write = nil, nil
+	if sp == recovery.SpaceInitial {
+		c.vers.oldInitialRead = nil
+	}
 	c.loss.DiscardSpace(sp)
 	if c.loss.BytesInFlight() == 0 {
 		// The discarded packets were all that awaited acknowledgment.

@@ -67,7 +67,7 @@ func (c *Conn) restartWithVersion(now mono.Time, v uint32) {
 	c.zeroRTT = zeroRTTKeys{}
 	c.sentHandshake = false
 	c.lastSent = nil
-	c.buffered = nil
+	c.setup.buffered = nil
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(v, odcid, true)
 	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
 	if err := c.hs.Start(); err != nil {
@@ -104,7 +104,7 @@ func (c *Conn) commitVersion(v uint32, read, write *protect.Keys) {
 	c.vers.switched = true
 	c.version = v
 	c.stats.VersionNegotiation = true
-	sp := &c.spaces[recovery.SpaceInitial]
+	sp := c.spaces[recovery.SpaceInitial]
 	sp.read, sp.write = read, write
 }
 
@@ -122,7 +122,7 @@ func (c *Conn) chooseCompatibleVersion(params []byte) {
 			return
 		}
 		if wire.IsSupportedVersion(v) && slices.Contains(p.VersionInformation.Available, v) {
-			sp := &c.spaces[recovery.SpaceInitial]
+			sp := c.spaces[recovery.SpaceInitial]
 			c.vers.oldInitialRead = sp.read
 			c.vers.switched = true
 			c.version = v
