@@ -198,6 +198,12 @@ func (t *trial) writeTrace(start time.Time, records []relay.Record) {
 		fmt.Fprintf(&b, "%9.3fms %-9s %-13s %5dB ecn=%d client=%v", float64(r.Time.Sub(start).Microseconds())/1000,
 			r.Dir, r.Fate, r.Size, r.ECN, r.Client)
 		for _, h := range r.Headers {
+			if h.Type == relay.TypeShort {
+				// The connection ID's length is not on the wire: show
+				// the first bytes after the (protected) first byte.
+				fmt.Fprintf(&b, " [%s head=%x %dB]", h.Type, h.Prefix[1:min(len(h.Prefix), 21)], h.Size)
+				continue
+			}
 			fmt.Fprintf(&b, " [%s v=%#x dcid=%x scid=%x tok=%d %dB]", h.Type, h.Version, h.DCID, h.SCID, len(h.Token), h.Size)
 		}
 		b.WriteByte('\n')
