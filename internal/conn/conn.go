@@ -259,12 +259,15 @@ type Conn struct {
 
 	newToken         []byte    // server: NEW_TOKEN to send
 	sentHandshake    bool      // a Handshake packet was sent
+	tlsCompact       bool      // a server dropped TLS and its CRYPTO streams (memory.go)
 	sentSinceReceive bool      // an ack-eliciting packet was sent since the last receipt
 	sendLimited      bool      // the last flush stopped at its datagram limit
 	rxd              *Datagram // the datagram being processed
 
 	// Scratch reused on hot paths.
-	now       mono.Time
+	now mono.Time
+	// opScratch and rxScratch hold what one run took from the queues;
+	// Run borrows their storage from the pools.
 	opScratch []op
 	opNext    int // next operation of opScratch to run (run.go)
 	rxScratch []Datagram

@@ -43,8 +43,8 @@ func (c *Conn) onProbeTimeout() {
 		return
 	}
 	for sp := recovery.SpaceInitial; sp < recovery.SpaceApp; sp++ {
-		if !c.spaces[sp].discarded {
-			c.hs.Send[sp].ResendUnacked()
+		if cs := c.cryptoSend(sp); cs != nil && !c.spaces[sp].discarded {
+			cs.ResendUnacked()
 		}
 	}
 }

@@ -117,10 +117,10 @@ func (w *frameWriter) writeAck() {
 // writeCrypto appends CRYPTO frames with pending handshake data.
 func (w *frameWriter) writeCrypto() {
 	c := w.c
-	if c.hs == nil || w.pt == wire.Packet0RTT {
+	cs := c.cryptoSend(w.sp)
+	if cs == nil || w.pt == wire.Packet0RTT {
 		return
 	}
-	cs := &c.hs.Send[w.sp]
 	for {
 		off, n, ok := cs.Pending(w.room())
 		if !ok {

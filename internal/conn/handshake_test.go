@@ -13,7 +13,7 @@ func TestHandshakeCompletes(t *testing.T) {
 	if got := p.client.c.alpn; got != "test" {
 		t.Errorf("client ALPN = %q", got)
 	}
-	if p.client.c.hs.Send[0].Unacked() {
+	if p.client.c.hs.Send(0).Unacked() {
 		t.Error("client Initial CRYPTO data unacknowledged")
 	}
 	if len(p.client.c.cids.remote) < 2 {

@@ -3,6 +3,7 @@ package conn
 import (
 	"net/netip"
 
+	"github.com/hquic/quic/internal/handshake"
 	"github.com/hquic/quic/internal/recovery"
 )
 
@@ -62,13 +63,28 @@ func (c *Conn) preferredAddress() PreferredAddress {
 // connection was sent). An idle server connection then keeps only its QUIC
 // state (its TLS configuration copy goes too). Clients keep TLS, which
 // receives the server's tickets.
+//
+// Once released, the CRYPTO streams go too as soon as everything sent on
+// them was acknowledged (the session ticket).
 func (c *Conn) maybeReleaseTLS() {
-	if c.side != Server || c.hs == nil || c.hs.Released() || !c.life.handshakeConfirmed || c.life.closing() {
+	if c.side != Server || c.hs == nil || !c.life.handshakeConfirmed || c.life.closing() || c.tlsCompact {
 		return
 	}
-	if c.set.ServerResumption != ResumeNone && !c.resume.ticketSent {
-		return
+	if !c.hs.Released() {
+		if c.set.ServerResumption != ResumeNone && !c.resume.ticketSent {
+			return
+		}
+		c.hs.Release()
+		c.tlsConfig = nil
 	}
-	c.hs.Release()
-	c.tlsConfig = nil
+	c.tlsCompact = c.hs.Compact()
+}
+
+// cryptoSend returns the send side of the CRYPTO stream of space sp, nil
+// before TLS exists and once a server compacted it (maybeReleaseTLS).
+func (c *Conn) cryptoSend(sp recovery.Space) *handshake.CryptoSend {
+	if c.hs == nil {
+		return nil
+	}
+	return c.hs.Send(int(sp))
 }

@@ -24,6 +24,9 @@ func TestServerReleasesTLSOnceConfirmed(t *testing.T) {
 	if p.client.c.hs.Released() {
 		t.Error("client released TLS (it must stay ready for tickets)")
 	}
+	if !s.tlsCompact || s.cryptoSend(recovery.SpaceApp) != nil {
+		t.Error("server kept its CRYPTO streams with nothing outstanding")
+	}
 	if got := s.ConnectionState().NegotiatedProtocol; got != "test" {
 		t.Errorf("ConnectionState after release: ALPN %q, want test", got)
 	}
@@ -40,9 +43,21 @@ func TestServerKeepsTLSUntilTicketSent(t *testing.T) {
 		t.Fatal("server released TLS while the application may still ask for a ticket")
 	}
 	s.SendResumptionTicket([]byte("app"))
-	p.runUntil(time.Second, func() bool { return false })
+	p.drop = func(from *endpoint, n int, data []byte) bool { return from == p.server } // the ticket is lost
+	p.runUntil(50*time.Millisecond, func() bool { return s.hs.Released() })
 	if !s.hs.Released() {
-		t.Error("server kept TLS after sending its ticket")
+		t.Fatal("server kept TLS after sending its ticket")
+	}
+	if s.tlsCompact {
+		t.Fatal("server dropped its CRYPTO streams with the ticket unacknowledged")
+	}
+	p.drop = nil
+	p.runUntil(time.Second, func() bool { return false })
+	if !s.tlsCompact {
+		t.Error("server kept its CRYPTO streams after the ticket was acknowledged")
+	}
+	if !p.client.has("Ticket") {
+		t.Errorf("the lost ticket was not sent again: client events %v", p.client.names())
 	}
 	echoWorks(t, p)
 }

@@ -47,21 +47,57 @@ const (
 	numLanes
 )
 
-// opQueue is a FIFO per lane. Draining moves the rest of a lane to the
-// front of its storage, so a steady stream of operations does not
-// allocate.
+// opBuf is storage for queued operations. Lanes and runs borrow it from
+// opBufs while they hold operations, so an idle connection holds none and
+// a busy one reuses the same few without allocating.
+type opBuf struct{ s []op }
+
+var opBufs = sync.Pool{New: func() any { return &opBuf{s: make([]op, 0, 8)} }}
+
+// putOpBuf returns b, whose operations were all cleared, to the pool.
+func putOpBuf(b *opBuf) {
+	b.s = b.s[:0]
+	opBufs.Put(b)
+}
+
+// opQueue is a FIFO per lane; a lane without operations holds no storage.
 type opQueue struct {
 	mu    sync.Mutex
-	lanes [numLanes][]op
+	lanes [numLanes]*opBuf
+}
+
+// len returns the number of queued operations; q.mu is held.
+func (q *opQueue) len() int {
+	n := 0
+	for _, b := range q.lanes {
+		if b != nil {
+			n += len(b.s)
+		}
+	}
+	return n
 }
 
 // push appends o to a lane and reports whether the queue was empty before.
 func (q *opQueue) push(lane int, o op) (wasEmpty bool) {
 	q.mu.Lock()
-	wasEmpty = len(q.lanes[laneHigh])+len(q.lanes[lanePriority])+len(q.lanes[laneNormal]) == 0
-	q.lanes[lane] = append(q.lanes[lane], o)
+	wasEmpty = q.len() == 0
+	b := q.lanes[lane]
+	if b == nil {
+		b = opBufs.Get().(*opBuf)
+		q.lanes[lane] = b
+	}
+	b.s = append(b.s, o)
 	q.mu.Unlock()
 	return wasEmpty
+}
+
+// settle returns the storage of lane l to the pool if the lane is empty;
+// q.mu is held.
+func (q *opQueue) settle(l int) {
+	if b := q.lanes[l]; b != nil && len(b.s) == 0 {
+		putOpBuf(b)
+		q.lanes[l] = nil
+	}
 }
 
 // take removes up to max operations, highest lane first, appending them to
@@ -69,11 +105,16 @@ func (q *opQueue) push(lane int, o op) (wasEmpty bool) {
 func (q *opQueue) take(dst []op, max int) []op {
 	q.mu.Lock()
 	for l := 0; l < numLanes && max > 0; l++ {
-		lane := q.lanes[l]
-		n := min(len(lane), max)
-		dst = append(dst, lane[:n]...)
-		clear(lane[:n])
-		q.lanes[l] = append(lane[:0], lane[n:]...)
+		b := q.lanes[l]
+		if b == nil {
+			continue
+		}
+		n := min(len(b.s), max)
+		dst = append(dst, b.s[:n]...)
+		rest := copy(b.s, b.s[n:])
+		clear(b.s[rest:])
+		b.s = b.s[:rest]
+		q.settle(l)
 		max -= n
 	}
 	q.mu.Unlock()
@@ -84,17 +125,21 @@ func (q *opQueue) take(dst []op, max int) []op {
 // started stream, and appends them to dst.
 func (q *opQueue) takeSends(dst []op, s *Stream) []op {
 	q.mu.Lock()
-	for l := range q.lanes {
-		kept := q.lanes[l][:0]
-		for _, o := range q.lanes[l] {
+	for l, b := range q.lanes {
+		if b == nil {
+			continue
+		}
+		kept := b.s[:0]
+		for _, o := range b.s {
 			if o.kind == opStreamSend && (o.s == s || s == nil && o.s.started) {
 				dst = append(dst, o)
 				continue
 			}
 			kept = append(kept, o)
 		}
-		clear(q.lanes[l][len(kept):])
-		q.lanes[l] = kept
+		clear(b.s[len(kept):])
+		b.s = kept
+		q.settle(l)
 	}
 	q.mu.Unlock()
 	return dst
@@ -103,7 +148,7 @@ func (q *opQueue) takeSends(dst []op, s *Stream) []op {
 // pending reports whether any operation is queued.
 func (q *opQueue) pending() bool {
 	q.mu.Lock()
-	n := len(q.lanes[laneHigh]) + len(q.lanes[lanePriority]) + len(q.lanes[laneNormal])
+	n := q.len()
 	q.mu.Unlock()
 	return n > 0
 }
@@ -124,16 +169,39 @@ type Datagram struct {
 // minRecvQueue is the smallest receive-queue bound (MsQuic).
 const minRecvQueue = 10
 
+// datagramBuf is storage for received datagrams. Receive queues and runs
+// borrow it from datagramBufs while they hold datagrams, so an idle
+// connection holds none and a busy one reuses the same few without
+// allocating.
+type datagramBuf struct{ s []Datagram }
+
+var datagramBufs = sync.Pool{New: func() any { return &datagramBuf{s: make([]Datagram, 0, 8)} }}
+
+// putDatagramBuf returns b, whose datagrams were all cleared, to the pool.
+func putDatagramBuf(b *datagramBuf) {
+	b.s = b.s[:0]
+	datagramBufs.Put(b)
+}
+
 // recvQueue holds datagrams waiting for the connection goroutine. It drops
 // on overflow rather than blocking a socket reader. Queued datagrams are
-// q[head:]; taking advances head, so its storage is reused without moving
-// the datagrams still queued on every take.
+// buf.s[head:]; taking advances head, so its storage is reused without
+// moving the datagrams still queued on every take. An empty queue holds
+// no storage.
 type recvQueue struct {
 	mu     sync.Mutex
-	q      []Datagram
+	buf    *datagramBuf
 	head   int
 	limit  int
 	closed bool
+}
+
+// queued returns the number of queued datagrams; r.mu is held.
+func (r *recvQueue) queued() int {
+	if r.buf == nil {
+		return 0
+	}
+	return len(r.buf.s) - r.head
 }
 
 // push queues d. It returns false if the queue is full; the caller keeps
@@ -148,7 +216,7 @@ func (r *recvQueue) push(d Datagram) (ok, wasEmpty bool) {
 func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	queued := len(r.q) - r.head
+	queued := r.queued()
 	if r.closed {
 		return 0, false
 	}
@@ -156,26 +224,33 @@ func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 	if n == 0 {
 		return 0, false
 	}
-	if r.head > 0 && len(r.q)+n > cap(r.q) {
-		copy(r.q, r.q[r.head:])
-		clear(r.q[queued:])
-		r.q = r.q[:queued]
+	if r.buf == nil {
+		r.buf = datagramBufs.Get().(*datagramBuf)
+	}
+	b := r.buf
+	if r.head > 0 && len(b.s)+n > cap(b.s) {
+		copy(b.s, b.s[r.head:])
+		clear(b.s[queued:])
+		b.s = b.s[:queued]
 		r.head = 0
 	}
-	r.q = append(r.q, ds[:n]...)
+	b.s = append(b.s, ds[:n]...)
 	return n, queued == 0
 }
 
 // take moves up to max datagrams into dst.
 func (r *recvQueue) take(dst []Datagram, max int) []Datagram {
 	r.mu.Lock()
-	n := min(len(r.q)-r.head, max)
-	dst = append(dst, r.q[r.head:r.head+n]...)
-	clear(r.q[r.head : r.head+n])
-	r.head += n
-	if r.head == len(r.q) {
-		r.q = r.q[:0]
-		r.head = 0
+	if b := r.buf; b != nil {
+		n := min(len(b.s)-r.head, max)
+		dst = append(dst, b.s[r.head:r.head+n]...)
+		clear(b.s[r.head : r.head+n])
+		r.head += n
+		if r.head == len(b.s) {
+			putDatagramBuf(b)
+			r.buf = nil
+			r.head = 0
+		}
 	}
 	r.mu.Unlock()
 	return dst
@@ -183,7 +258,7 @@ func (r *recvQueue) take(dst []Datagram, max int) []Datagram {
 
 func (r *recvQueue) pending() bool {
 	r.mu.Lock()
-	n := len(r.q) - r.head
+	n := r.queued()
 	r.mu.Unlock()
 	return n > 0
 }
@@ -191,8 +266,11 @@ func (r *recvQueue) pending() bool {
 // drain releases every queued datagram (connection terminated).
 func (r *recvQueue) drain() {
 	r.mu.Lock()
-	q := r.q[r.head:]
-	r.q = nil
+	var q []Datagram
+	if r.buf != nil {
+		q = r.buf.s[r.head:]
+	}
+	r.buf = nil
 	r.head = 0
 	r.closed = true
 	r.mu.Unlock()

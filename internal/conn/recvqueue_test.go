@@ -38,7 +38,7 @@ func TestRecvQueueFIFOBoundAndReuse(t *testing.T) {
 			}
 		}
 	}
-	if c := cap(q.q); c > 2*minRecvQueue+4 {
+	if c := cap(q.buf.s); c > 2*minRecvQueue+4 {
 		t.Errorf("queue storage grew to %d for a bound of %d", c, minRecvQueue)
 	}
 	q.drain()
@@ -51,6 +51,9 @@ func TestRecvQueueFIFOBoundAndReuse(t *testing.T) {
 }
 
 func TestRecvQueueSteadyStateDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop storage at random")
+	}
 	var q recvQueue
 	q.setLimit(64)
 	batch := make([]Datagram, 45)
@@ -64,5 +67,29 @@ func TestRecvQueueSteadyStateDoesNotAllocate(t *testing.T) {
 		dst = q.take(dst[:0], 30)
 	}); n != 0 {
 		t.Errorf("push and take allocate %.1f times", n)
+	}
+}
+
+func TestEmptyQueuesHoldNoStorage(t *testing.T) {
+	var q recvQueue
+	q.setLimit(64)
+	q.pushBatch(make([]Datagram, 5))
+	q.take(nil, 3)
+	if q.buf == nil {
+		t.Fatal("queue with datagrams has no storage")
+	}
+	q.take(nil, 3)
+	if q.buf != nil || q.pending() {
+		t.Error("drained receive queue keeps its storage")
+	}
+	var o opQueue
+	o.push(laneNormal, op{kind: opFunc})
+	o.push(laneHigh, op{kind: opFunc})
+	if got := o.take(nil, 1); len(got) != 1 || o.lanes[laneHigh] != nil || o.lanes[laneNormal] == nil {
+		t.Fatalf("took %d; lanes %v", len(got), o.lanes)
+	}
+	o.take(nil, 8)
+	if o.lanes != [numLanes]*opBuf{} || o.pending() {
+		t.Error("drained operation queue keeps storage")
 	}
 }

@@ -32,7 +32,7 @@ func (c *Conn) onRetry(now mono.Time, pkt []byte) {
 	c.stats.StatelessRetry = true
 	sp := c.spaces[recovery.SpaceInitial]
 	sp.write, sp.read = protect.InitialKeys(c.version, scid, true)
-	c.hs.Send[recovery.SpaceInitial].ResendUnacked()
+	c.cryptoSend(recovery.SpaceInitial).ResendUnacked()
 	// A server that sends a Retry keeps no state: the 0-RTT packets sent
 	// so far are gone, and are sent again (RFC 9000 §17.2.5.3).
 	c.onZeroRTTLost()

@@ -22,6 +22,16 @@ func (c *Conn) SetScheduler(s Scheduler) { c.sched = s }
 // task interface; it must never run concurrently with itself.
 func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	c.now = now
+	ob, rb := opBufs.Get().(*opBuf), datagramBufs.Get().(*datagramBuf)
+	c.opScratch, c.rxScratch = ob.s, rb.s
+	defer func() {
+		// The scratch goes back to the pool: an idle connection holds
+		// none. Its entries were cleared as they were used.
+		ob.s, rb.s = c.opScratch, c.rxScratch
+		c.opScratch, c.rxScratch = nil, nil
+		putOpBuf(ob)
+		putDatagramBuf(rb)
+	}()
 	budget := c.set.MaxOperationsPerDrain
 	if budget <= 0 {
 		budget = defaultOpsPerRun

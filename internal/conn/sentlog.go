@@ -79,8 +79,8 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 			sp.acks.OnAckAcked(int64(r.varint()))
 		case logCrypto:
 			off, n := r.varint(), r.varint()
-			if c.hs != nil {
-				c.hs.Send[p.Space].OnAcked(off, int(n))
+			if cs := c.cryptoSend(p.Space); cs != nil {
+				cs.OnAcked(off, int(n))
 			}
 		case logStream:
 			id, off, n, fin := r.varint(), r.varint(), r.varint(), r.varint()
@@ -102,6 +102,7 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 			c.flags &^= flagHandshakeDone
 		case logNewToken:
 			c.flags &^= flagNewToken
+			c.newToken = nil // delivered: an idle connection keeps no copy
 		case logDatagram:
 			c.datagrams.onAcked(c, r.varint(), p.WasLost())
 		case logPMTUProbe:
@@ -122,8 +123,8 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 			r.varint()
 		case logCrypto:
 			off, n := r.varint(), r.varint()
-			if c.hs != nil && !c.spaces[p.Space].discarded {
-				c.hs.Send[p.Space].OnLost(off, int(n))
+			if cs := c.cryptoSend(p.Space); cs != nil && !c.spaces[p.Space].discarded {
+				cs.OnLost(off, int(n))
 			}
 		case logStream:
 			id, off, n, fin := r.varint(), r.varint(), r.varint(), r.varint()
@@ -158,7 +159,9 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 				c.flags |= flagHandshakeDone
 			}
 		case logNewToken:
-			c.flags |= flagNewToken
+			if c.newToken != nil {
+				c.flags |= flagNewToken
+			}
 		case logDatagram:
 			c.datagrams.onLost(c, r.varint())
 		case logPMTUProbe:

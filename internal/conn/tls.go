@@ -168,8 +168,8 @@ func (c *Conn) discardSpace(sp recovery.Space) {
 		// The discarded packets were all that awaited acknowledgment.
 		c.timers[timerDisconnect] = 0
 	}
-	if c.hs != nil {
-		c.hs.Send[sp].Discard()
+	if cs := c.cryptoSend(sp); cs != nil {
+		cs.Discard()
 	}
 }
 

@@ -92,17 +92,31 @@ type Callbacks interface {
 
 // TLS drives one tls.QUICConn. It is owned by the connection goroutine.
 type TLS struct {
-	q        *tls.QUICConn       // nil after Release
-	state    tls.ConnectionState // kept by Release
+	q        *tls.QUICConn        // nil after Release
+	state    *tls.ConnectionState // kept by Release
 	cb       Callbacks
 	isClient bool
 	started  bool
 	complete bool
 
-	// Send and Recv are the CRYPTO streams, indexed by StreamInitial,
-	// StreamHandshake and StreamApp.
-	Send [NumStreams]CryptoSend
-	Recv [NumStreams]CryptoRecv
+	// streams are the CRYPTO streams; Compact drops them.
+	streams *cryptoStreams
+}
+
+// cryptoStreams are the CRYPTO streams, indexed by StreamInitial,
+// StreamHandshake and StreamApp.
+type cryptoStreams struct {
+	send [NumStreams]CryptoSend
+	recv [NumStreams]CryptoRecv
+}
+
+// Send returns the send side of CRYPTO stream i, nil once Compact dropped
+// the streams.
+func (t *TLS) Send(i int) *CryptoSend {
+	if t.streams == nil {
+		return nil
+	}
+	return &t.streams.send[i]
 }
 
 // NewClient prepares a client handshake. cfg must require TLS 1.3; params
@@ -112,7 +126,7 @@ type TLS struct {
 func NewClient(cfg *tls.Config, params []byte, cb Callbacks, sessionEvents bool) *TLS {
 	q := tls.QUICClient(&tls.QUICConfig{TLSConfig: cfg, EnableSessionEvents: sessionEvents})
 	q.SetTransportParameters(params)
-	return &TLS{q: q, cb: cb, isClient: true}
+	return &TLS{q: q, cb: cb, isClient: true, streams: &cryptoStreams{}}
 }
 
 // NewServer prepares a server handshake. Sessions resumed from tickets are
@@ -120,7 +134,7 @@ func NewClient(cfg *tls.Config, params []byte, cb Callbacks, sessionEvents bool)
 func NewServer(cfg *tls.Config, params []byte, cb Callbacks) *TLS {
 	q := tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg, EnableSessionEvents: true})
 	q.SetTransportParameters(params)
-	return &TLS{q: q, cb: cb}
+	return &TLS{q: q, cb: cb, streams: &cryptoStreams{}}
 }
 
 // Start begins the handshake; a client produces its ClientHello.
@@ -141,7 +155,7 @@ func (t *TLS) HandleCrypto(i int, off uint64, data []byte) error {
 		// TLS would have rejected the message too.
 		return &wire.Error{Code: wire.CryptoError(10), FrameType: wire.FrameCrypto, Reason: "unexpected post-handshake message"}
 	}
-	r := &t.Recv[i]
+	r := &t.streams.recv[i]
 	if err := r.Push(off, data); err != nil {
 		return err
 	}
@@ -174,7 +188,7 @@ func (t *TLS) drain() error {
 			err = t.cb.SetWriteSecret(Level(e.Level), e.Suite, e.Data)
 		case tls.QUICWriteData:
 			if i := StreamOf(Level(e.Level)); i >= 0 {
-				t.Send[i].Write(e.Data)
+				t.streams.send[i].Write(e.Data)
 			}
 		case tls.QUICTransportParameters:
 			err = t.cb.PeerTransportParameters(e.Data)
@@ -207,7 +221,10 @@ func (t *TLS) Complete() bool { return t.complete }
 // certificates, resumption).
 func (t *TLS) ConnectionState() tls.ConnectionState {
 	if t.q == nil {
-		return t.state
+		if t.state == nil {
+			return tls.ConnectionState{}
+		}
+		return *t.state
 	}
 	return t.q.ConnectionState()
 }
@@ -222,13 +239,34 @@ func (t *TLS) Release() {
 	if t.q == nil || !t.complete {
 		return
 	}
-	t.state = t.q.ConnectionState()
+	st := t.q.ConnectionState()
+	t.state = &st
 	t.q.Close()
 	t.q = nil
 }
 
 // Released reports whether Release dropped TLS's state.
 func (t *TLS) Released() bool { return t.q == nil }
+
+// Compact drops the CRYPTO streams after Release once nothing is left in
+// them: every byte sent was acknowledged or its level discarded, and no
+// received data waits. Send then returns nil. It reports whether the
+// streams are gone.
+func (t *TLS) Compact() bool {
+	if t.streams == nil {
+		return true
+	}
+	if t.q != nil {
+		return false
+	}
+	for i := range t.streams.send {
+		if s := &t.streams.send[i]; s.HasPending() || s.Unacked() {
+			return false
+		}
+	}
+	t.streams = nil
+	return true
+}
 
 // SendSessionTicket makes a server issue a NewSessionTicket message, which
 // appears in the 1-RTT CRYPTO stream.

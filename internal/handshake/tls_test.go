@@ -103,7 +103,7 @@ func newPair(t *testing.T, clientALPN, serverALPN []string) *pair {
 // once per stream, and returns the first error the receiver reports.
 func flush(from, to *TLS) error {
 	for i := 0; i < NumStreams; i++ {
-		s := &from.Send[i]
+		s := from.Send(i)
 		for {
 			off, n, ok := s.Pending(1 << 20)
 			if !ok {
@@ -208,7 +208,7 @@ func TestClientHelloParsedFromRealClient(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	data := c.Send[StreamInitial].Data(0, len(c.Send[StreamInitial].buf))
+	data := c.Send(StreamInitial).Data(0, len(c.Send(StreamInitial).buf))
 	n, ok, err := ClientHelloLength(data)
 	if err != nil || !ok || n != len(data) {
 		t.Fatalf("ClientHelloLength = %d, %v, %v (have %d bytes)", n, ok, err, len(data))
@@ -237,7 +237,7 @@ func FuzzClientHello(f *testing.F) {
 	if err := c.Start(); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(bytes.Clone(c.Send[StreamInitial].buf))
+	f.Add(bytes.Clone(c.Send(StreamInitial).buf))
 	c.Close()
 	f.Add([]byte{1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
