@@ -27,9 +27,8 @@ import (
 // semantics). Methods are safe for concurrent use and may be called from
 // handlers.
 type Connection struct {
-	lib    *Library
-	reg    *Registration
-	server bool
+	lib *Library
+	reg *Registration
 
 	handler atomic.Pointer[ConnectionHandler]
 	context atomic.Pointer[any]
@@ -46,6 +45,7 @@ type Connection struct {
 	configured  bool // server: SetConfiguration called
 	accepted    bool // server: the listener's handler accepted it
 	inHandshake bool // server: counted in the library's handshake memory
+	server      bool // accepted by a listener; set at creation
 	cidPrefix   []byte
 	settings    Settings
 	remote      netip.AddrPort // SetRemoteAddr before Start
@@ -59,6 +59,11 @@ type Connection struct {
 	resumeLevel   ServerResumptionLevel // server: from its configuration
 	ticketSent    bool                  // server: SendResumptionTicket succeeded
 
+	// closing, guarded by gate (below), is set when the connection is
+	// closing: new stream operations are refused. It sits here, where it
+	// packs with the fields above.
+	closing bool
+
 	ev connEventStructs // reused event values; owned by the worker
 
 	// gate orders the application's stream operations against the end of
@@ -66,8 +71,7 @@ type Connection struct {
 	// queues itself under gate, and the engine sets them under gate before
 	// the final events, so every accepted send gets its SEND_COMPLETE and
 	// every later one is refused.
-	gate    sync.Mutex
-	closing bool // the connection is closing: new stream operations are refused
+	gate sync.Mutex
 }
 
 // connEventStructs holds one value of each event type so delivering an

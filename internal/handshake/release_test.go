@@ -31,13 +31,17 @@ func TestReleaseKeepsConnectionStateAndRejectsLaterData(t *testing.T) {
 	if !p.server.Complete() {
 		t.Fatal("handshake did not complete")
 	}
+	before := p.server.ConnectionState()
 	p.server.Release()
 	p.server.Release()
 	if !p.server.Released() {
 		t.Fatal("not released")
 	}
-	if got := p.server.ConnectionState().NegotiatedProtocol; got != "echo" {
-		t.Errorf("ALPN after release = %q, want echo", got)
+	after := p.server.ConnectionState()
+	if after.NegotiatedProtocol != "echo" || after.Version != before.Version || after.CipherSuite != before.CipherSuite ||
+		after.CurveID != before.CurveID || after.DidResume != before.DidResume || !after.HandshakeComplete ||
+		after.ServerName != before.ServerName {
+		t.Errorf("state after release %+v, before %+v", after, before)
 	}
 	if err := p.server.SendSessionTicket(false, nil); err == nil {
 		t.Error("SendSessionTicket succeeded after release")

@@ -92,8 +92,8 @@ type Callbacks interface {
 
 // TLS drives one tls.QUICConn. It is owned by the connection goroutine.
 type TLS struct {
-	q        *tls.QUICConn        // nil after Release
-	state    *tls.ConnectionState // kept by Release
+	q        *tls.QUICConn // nil after Release
+	released releasedState
 	cb       Callbacks
 	isClient bool
 	started  bool
@@ -101,6 +101,18 @@ type TLS struct {
 
 	// streams are the CRYPTO streams; Compact drops them.
 	streams *cryptoStreams
+}
+
+// releasedState is what Release keeps of tls.ConnectionState: the
+// negotiated parameters, not the certificates or the keying-material
+// exporter (and the secret it holds).
+type releasedState struct {
+	alpn, serverName string
+	version, suite   uint16
+	curve            tls.CurveID
+	didResume        bool
+	mutual           bool
+	ech              bool
 }
 
 // cryptoStreams are the CRYPTO streams, indexed by StreamInitial,
@@ -218,13 +230,23 @@ func (t *TLS) drain() error {
 func (t *TLS) Complete() bool { return t.complete }
 
 // ConnectionState returns TLS's view of the connection (ALPN, peer
-// certificates, resumption).
+// certificates, resumption). After Release it holds only the negotiated
+// parameters: no certificates, and ExportKeyingMaterial must not be
+// called on it.
 func (t *TLS) ConnectionState() tls.ConnectionState {
 	if t.q == nil {
-		if t.state == nil {
-			return tls.ConnectionState{}
+		r := &t.released
+		return tls.ConnectionState{
+			Version:                    r.version,
+			HandshakeComplete:          t.complete,
+			DidResume:                  r.didResume,
+			CipherSuite:                r.suite,
+			CurveID:                    r.curve,
+			NegotiatedProtocol:         r.alpn,
+			NegotiatedProtocolIsMutual: r.mutual,
+			ServerName:                 r.serverName,
+			ECHAccepted:                r.ech,
 		}
-		return *t.state
 	}
 	return t.q.ConnectionState()
 }
@@ -232,7 +254,9 @@ func (t *TLS) ConnectionState() tls.ConnectionState {
 // Release drops TLS's own state once the handshake is complete and nothing
 // more will pass through TLS (a server that will issue no more tickets):
 // its buffers, secrets and configuration copy, several kilobytes per
-// connection. ConnectionState keeps answering from a copy; CRYPTO data that
+// connection. ConnectionState keeps answering with the negotiated
+// parameters (version, cipher suite, group, ALPN, server name,
+// resumption, ECH); CRYPTO data that
 // arrives afterwards fails with unexpected_message; SendSessionTicket and
 // StoreSession fail.
 func (t *TLS) Release() {
@@ -240,7 +264,11 @@ func (t *TLS) Release() {
 		return
 	}
 	st := t.q.ConnectionState()
-	t.state = &st
+	t.released = releasedState{
+		alpn: st.NegotiatedProtocol, serverName: st.ServerName,
+		version: st.Version, suite: st.CipherSuite, curve: st.CurveID,
+		didResume: st.DidResume, mutual: st.NegotiatedProtocolIsMutual, ech: st.ECHAccepted,
+	}
 	t.q.Close()
 	t.q = nil
 }
