@@ -223,3 +223,32 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
+
+// echoOn echoes msg on a new stream of c.
+func echoOn(t *testing.T, c *Connection, msg string) {
+	t.Helper()
+	var got []byte
+	done := make(chan struct{})
+	s, err := c.NewStream(StreamOpenNone, func(s *Stream, ev StreamEvent) error {
+		switch ev := ev.(type) {
+		case *ReceiveEvent:
+			for _, b := range ev.Buffers {
+				got = append(got, b...)
+			}
+		case *StreamShutdownCompleteEvent:
+			s.Close()
+			close(done)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send([][]byte{[]byte(msg)}, SendStart|SendFIN, nil); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, done, "echo of "+msg)
+	if string(got) != msg {
+		t.Errorf("echo %q, want %q", got, msg)
+	}
+}

@@ -131,35 +131,6 @@ func serverIDsAcrossMigration(t *testing.T, e *e2e, prefix []byte) [][]byte {
 	return r.close()
 }
 
-// echoOn echoes msg on a new stream of c.
-func echoOn(t *testing.T, c *Connection, msg string) {
-	t.Helper()
-	var got []byte
-	done := make(chan struct{})
-	s, err := c.NewStream(StreamOpenNone, func(s *Stream, ev StreamEvent) error {
-		switch ev := ev.(type) {
-		case *ReceiveEvent:
-			for _, b := range ev.Buffers {
-				got = append(got, b...)
-			}
-		case *StreamShutdownCompleteEvent:
-			s.Close()
-			close(done)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send([][]byte{[]byte(msg)}, SendStart|SendFIN, nil); err != nil {
-		t.Fatal(err)
-	}
-	wait(t, done, "echo of "+msg)
-	if string(got) != msg {
-		t.Errorf("echo %q, want %q", got, msg)
-	}
-}
-
 // cidRelay forwards datagrams between clients and a server on loopback,
 // one upstream socket per client address (like a NAT), and records the
 // server's connection IDs it sees.

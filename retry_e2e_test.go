@@ -7,58 +7,25 @@ import (
 	"time"
 )
 
-// dialEcho connects to the e2e server, echoes msg on one stream and shuts
-// down; it returns the client's statistics.
 // echoDialed is what dialEcho learned about its connection.
 type echoDialed struct {
 	Statistics
 	Version uint32 // Connection.QUICVersion after the echo
 }
 
+// dialEcho connects to the e2e server, echoes msg on one stream and shuts
+// down; it returns the client's statistics and QUIC version.
 func (e *e2e) dialEcho(t *testing.T, msg string) echoDialed {
 	t.Helper()
-	done := make(chan struct{})
-	closed := make(chan struct{})
-	c, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
-		switch ev := ev.(type) {
-		case *ShutdownInitiatedByTransportEvent:
+	c, closed := e.connect(t, func(c *Connection, ev ConnectionEvent) error {
+		if ev, ok := ev.(*ShutdownInitiatedByTransportEvent); ok {
 			t.Errorf("transport closed the connection: %v", ev.Err)
-		case *ConnectionShutdownCompleteEvent:
-			c.Close()
-			close(closed)
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	s, err := c.NewStream(StreamOpenNone, func(s *Stream, ev StreamEvent) error {
-		switch ev := ev.(type) {
-		case *ReceiveEvent:
-			for _, b := range ev.Buffers {
-				got = append(got, b...)
-			}
-		case *StreamShutdownCompleteEvent:
-			s.Close()
-			close(done)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send([][]byte{[]byte(msg)}, SendStart|SendFIN, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(e.cliCfg, AddressFamilyIPv4, "localhost", e.addr.Port()); err != nil {
-		t.Fatal(err)
-	}
-	wait(t, done, "echo")
-	if string(got) != msg {
-		t.Errorf("echo %q, want %q", got, msg)
-	}
+	echoOn(t, c, msg)
 	var d echoDialed
+	var err error
 	if d.Statistics, err = c.Statistics(); err != nil {
 		t.Error(err)
 	}
