@@ -17,8 +17,8 @@ type Host struct {
 
 	mu      sync.Mutex
 	c       *conn.Conn
-	pending []cidKey // IDs added before Attach
-	routed  []cidKey // IDs currently routed
+	pending [][]byte // IDs added before Attach
+	routed  [][]byte // IDs currently routed
 
 	// OnClosed, if set, runs when the connection terminates (on the
 	// connection goroutine), after its routes are removed.
@@ -40,14 +40,14 @@ func (h *Host) Attach(c *conn.Conn, cids ...[]byte) {
 	pending := h.pending
 	h.pending = nil
 	for _, cid := range cids {
-		h.route(cid)
+		h.routed = append(h.routed, append([]byte(nil), cid...))
 	}
 	h.mu.Unlock()
 	for _, cid := range cids {
 		h.b.routes.add(cid, c)
 	}
-	for i := range pending {
-		h.b.routes.add(pending[i].id(), c)
+	for _, cid := range pending {
+		h.b.routes.add(cid, c)
 	}
 }
 
@@ -67,10 +67,10 @@ func (h *Host) Send(o *conn.OutBatch) {
 // AddCID implements conn.Host.
 func (h *Host) AddCID(cid []byte) {
 	h.mu.Lock()
-	h.route(cid)
+	h.routed = append(h.routed, append([]byte(nil), cid...))
 	c := h.c
 	if c == nil {
-		h.pending = append(h.pending, keyOf(cid))
+		h.pending = append(h.pending, append([]byte(nil), cid...))
 	}
 	h.mu.Unlock()
 	if c != nil {
@@ -81,8 +81,8 @@ func (h *Host) AddCID(cid []byte) {
 // RemoveCID implements conn.Host.
 func (h *Host) RemoveCID(cid []byte) {
 	h.mu.Lock()
-	for i := range h.routed {
-		if string(h.routed[i].id()) == string(cid) {
+	for i, r := range h.routed {
+		if string(r) == string(cid) {
 			h.routed = append(h.routed[:i], h.routed[i+1:]...)
 			break
 		}
@@ -100,23 +100,10 @@ func (h *Host) RoutedCIDs() [][]byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([][]byte, len(h.routed))
-	for i := range h.routed {
-		out[i] = append([]byte(nil), h.routed[i].id()...)
+	for i, r := range h.routed {
+		out[i] = append([]byte(nil), r...)
 	}
 	return out
-}
-
-// initialRoutes is the room made for routed IDs at the first one: a
-// server's handshake ID plus the four it issues.
-const initialRoutes = 6
-
-// route records cid as routed, by value (an ID may point into a receive
-// buffer that is reused); h.mu is held.
-func (h *Host) route(cid []byte) {
-	if h.routed == nil {
-		h.routed = make([]cidKey, 0, initialRoutes)
-	}
-	h.routed = append(h.routed, keyOf(cid))
 }
 
 // AddResetToken implements conn.Host.

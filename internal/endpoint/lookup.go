@@ -20,9 +20,6 @@ func keyOf(cid []byte) cidKey {
 	return k
 }
 
-// id returns the connection ID k holds.
-func (k *cidKey) id() []byte { return k.b[:k.n] }
-
 const numShards = 16
 
 type shard struct {
