@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/hquic/quic/internal/recovery"
 
@@ -130,4 +131,12 @@ func TestSetupDroppedOnceConfirmed(t *testing.T) {
 		t.Fatal("server closed on late handshake packets")
 	}
 	echoWorks(t, p)
+}
+
+// TestConnSizeClass guards the size of Conn: every server connection holds
+// one, and it fits the 4 KiB allocation size class (the next is 4.75 KiB).
+func TestConnSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Conn{}); n > 4096 {
+		t.Errorf("Conn is %d bytes, above the 4096-byte size class: move rarely used state behind a pointer (setupState, probeState)", n)
+	}
 }
