@@ -64,7 +64,10 @@ type Connection struct {
 	// packs with the fields above.
 	closing bool
 
-	ev connEventStructs // reused event values; owned by the worker
+	// ev holds the reused event values, borrowed from connEventPool
+	// while the engine runs (RunStarted to RunEnded), when all events are
+	// delivered, so an idle connection holds none; owned by the worker.
+	ev *connEventStructs
 
 	// gate orders the application's stream operations against the end of
 	// streams and of the connection: an operation checks the flags and
@@ -73,6 +76,9 @@ type Connection struct {
 	// every later one is refused.
 	gate sync.Mutex
 }
+
+// connEventPool lends event values to running connections.
+var connEventPool = sync.Pool{New: func() any { return new(connEventStructs) }}
 
 // connEventStructs holds one value of each event type so delivering an
 // event allocates nothing.

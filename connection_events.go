@@ -12,7 +12,27 @@ import (
 // the application's handlers. Its methods run on the connection's worker.
 type connEvents Connection
 
+var (
+	_ conn.Events   = (*connEvents)(nil)
+	_ conn.RunHooks = (*connEvents)(nil)
+)
+
 func (e *connEvents) c() *Connection { return (*Connection)(e) }
+
+// RunStarted implements conn.RunHooks: the engine is about to deliver
+// events, so the connection borrows its event values.
+func (e *connEvents) RunStarted() {
+	e.ev = connEventPool.Get().(*connEventStructs)
+}
+
+// RunEnded implements conn.RunHooks: the values go back, cleared of what
+// the events referenced.
+func (e *connEvents) RunEnded() {
+	ev := e.ev
+	e.ev = nil
+	*ev = connEventStructs{}
+	connEventPool.Put(ev)
+}
 
 // Connected implements conn.Events.
 func (e *connEvents) Connected(resumed bool, alpn string) {

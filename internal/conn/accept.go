@@ -98,7 +98,7 @@ func (a *acceptState) onCrypto(c *Conn, now mono.Time, off uint64, data []byte) 
 		c.closeRefused(now)
 		return nil
 	}
-	c.events = ev
+	c.setEvents(ev)
 	a.alpn = alpn
 	return nil
 }

@@ -214,6 +214,9 @@ type Conn struct {
 	set     Settings
 	host    Host
 	events  Events
+	hooks   RunHooks // events' RunHooks, if they have them (events.go)
+	hooked  bool     // hooks were told a run started
+	running bool     // inside Run
 
 	// What the connection keeps of its Config.
 	cfgVersion uint32         // Config.Version

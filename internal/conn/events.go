@@ -6,6 +6,44 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
+// RunHooks may be implemented by an Events value that wants to know when
+// the connection runs: every event is delivered between RunStarted and
+// RunEnded of one Run, on the connection's goroutine, so storage the
+// events need (reused event values) can be borrowed for the run only and
+// an idle connection holds none.
+type RunHooks interface {
+	RunStarted()
+	RunEnded()
+}
+
+// setEvents installs the events sink. Within a run, RunHooks learn of the
+// run that is under way.
+func (c *Conn) setEvents(ev Events) {
+	c.events = ev
+	if h, ok := ev.(RunHooks); ok && h != c.hooks {
+		c.endHooks()
+		c.hooks = h
+		if c.running {
+			c.startHooks()
+		}
+	}
+}
+
+// startHooks and endHooks tell RunHooks that a run starts and ends.
+func (c *Conn) startHooks() {
+	if c.hooks != nil && !c.hooked {
+		c.hooked = true
+		c.hooks.RunStarted()
+	}
+}
+
+func (c *Conn) endHooks() {
+	if c.hooked {
+		c.hooked = false
+		c.hooks.RunEnded()
+	}
+}
+
 // Events receives what a connection reports to the application. The
 // public package implements it and turns each call into a typed event for
 // the application's handler. Calls happen on the connection's goroutine,

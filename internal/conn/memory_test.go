@@ -140,3 +140,55 @@ func TestConnSizeClass(t *testing.T) {
 		t.Errorf("Conn is %d bytes, above the 4096-byte size class: move rarely used state behind a pointer (setupState, probeState)", n)
 	}
 }
+
+// hookedEvents checks that events arrive only between RunStarted and
+// RunEnded.
+type hookedEvents struct {
+	*endpoint
+	in, starts, outside int
+}
+
+func (h *hookedEvents) RunStarted() { h.in++; h.starts++ }
+func (h *hookedEvents) RunEnded()   { h.in-- }
+
+func (h *hookedEvents) check() {
+	if h.in != 1 {
+		h.outside++
+	}
+}
+
+func (h *hookedEvents) Connected(resumed bool, alpn string) {
+	h.check()
+	h.endpoint.Connected(resumed, alpn)
+}
+
+func (h *hookedEvents) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zeroRTT bool) (uint64, ReceiveResult) {
+	h.check()
+	return h.endpoint.StreamReceive(s, off, bufs, fin, zeroRTT)
+}
+
+func (h *hookedEvents) StreamShutdownComplete(s *Stream, info StreamShutdownInfo) {
+	h.check()
+	h.endpoint.StreamShutdownComplete(s, info)
+}
+
+func (h *hookedEvents) ShutdownComplete(hs, peerAck, appClose bool) {
+	h.check()
+	h.endpoint.ShutdownComplete(hs, peerAck, appClose)
+}
+
+func TestRunHooksFrameEveryEvent(t *testing.T) {
+	p := newPair(t)
+	h := &hookedEvents{endpoint: p.client}
+	p.client.c.setEvents(h)
+	p.handshake()
+	echoWorks(t, p)
+	p.client.c.Shutdown(false, 0)
+	p.runUntil(10*time.Second, func() bool { return p.client.has("ShutdownComplete") })
+	if !p.client.has("ShutdownComplete") {
+		t.Fatalf("client did not finish: %v", p.client.names())
+	}
+	if h.starts == 0 || h.in != 0 || h.outside != 0 {
+		t.Errorf("runs started %d, left open %d, events outside a run %d", h.starts, h.in, h.outside)
+	}
+}

@@ -16,7 +16,7 @@ const maxAckRanges = 64
 // NewClient creates a client connection. It sends nothing until Start.
 func NewClient(cfg Config, host Host, events Events) *Conn {
 	c := newConn(cfg, host)
-	c.events = events
+	c.setEvents(events)
 	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
 	rand.Read(odcid)
 	c.cids.originalDCID = odcid

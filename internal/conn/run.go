@@ -24,6 +24,8 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	c.now = now
 	ob, rb := opBufs.Get().(*opBuf), datagramBufs.Get().(*datagramBuf)
 	c.opScratch, c.rxScratch = ob.s, rb.s
+	c.running = true
+	c.startHooks()
 	defer func() {
 		// The scratch goes back to the pool: an idle connection holds
 		// none. Its entries were cleared as they were used.
@@ -31,6 +33,8 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.opScratch, c.rxScratch = nil, nil
 		putOpBuf(ob)
 		putDatagramBuf(rb)
+		c.running = false
+		c.endHooks()
 	}()
 	budget := c.set.MaxOperationsPerDrain
 	if budget <= 0 {
