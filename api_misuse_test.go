@@ -247,3 +247,27 @@ func TestCloseBeforeShutdownComplete(t *testing.T) {
 }
 
 func timeAfter() <-chan time.Time { return time.After(10 * time.Second) }
+
+// An IPv4-mapped IPv6 address is the IPv4 address it maps.
+func TestListenerIPv4MappedAddress(t *testing.T) {
+	e := newE2E(t, "echo", nil)
+	l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
+		if ev, ok := ev.(*NewConnectionEvent); ok {
+			ev.Connection.SetHandler(echoServerConn)
+			return ev.Connection.SetConfiguration(e.srvCfg)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("[::ffff:127.0.0.1]:0")); err != nil {
+		t.Fatal(err)
+	}
+	e.listener = l
+	e.addr, _ = l.LocalAddr()
+	if !e.addr.Addr().Is4() || !e.addr.Addr().IsLoopback() {
+		t.Errorf("LocalAddr %v, want 127.0.0.1", e.addr)
+	}
+	e.dialEcho(t, "mapped")
+}

@@ -102,6 +102,7 @@ func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
 	if err := l.reg.checkStart(op); err != nil {
 		return err
 	}
+	local = unmapAddrPort(local)
 	l.mu.Lock()
 	if l.started || l.closed {
 		l.mu.Unlock()
@@ -150,7 +151,7 @@ func (l *Listener) SetPreferredAddress(addr netip.AddrPort) error {
 	if l.started || l.closed {
 		return opError(op, StatusInvalidState, "listener already started or closed")
 	}
-	l.preferred = addr
+	l.preferred = unmapAddrPort(addr)
 	return nil
 }
 

@@ -126,7 +126,7 @@ func (c *Connection) SetRemoteAddr(a netip.AddrPort) error {
 	if c.server || c.started {
 		return opError(op, StatusInvalidState, "only a client connection before Start")
 	}
-	c.remote = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	c.remote = unmapAddrPort(a)
 	return nil
 }
 
@@ -157,6 +157,7 @@ func (c *Connection) LocalAddr() (netip.AddrPort, error) {
 // ErrAddressInUse.
 func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 	const op = "Connection.SetLocalAddr"
+	a = unmapAddrPort(a)
 	c.mu.Lock()
 	if c.server {
 		c.mu.Unlock()
@@ -274,4 +275,10 @@ func (c *Connection) SendDatagram(bufs [][]byte, flags SendFlags, sendCtx any) e
 	}
 	c.withEngine(func(e *conn.Conn) { e.SendDatagram(bufs, total, sendCtx, flags&SendDatagramPriority != 0) })
 	return nil
+}
+
+// unmapAddrPort turns an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into
+// the IPv4 address it maps, so that it binds and compares as IPv4.
+func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
