@@ -86,6 +86,9 @@ func (c *Conn) issueLocalCID(send bool) *localCID {
 	l := localCID{seq: c.cids.nextLocalSeq, cid: id, needSend: send}
 	c.cids.nextLocalSeq++
 	l.token = c.resetKey(l.id())
+	if c.cids.local == nil {
+		c.cids.local = make([]localCID, 0, maxLocalCIDs) // no regrowth garbage
+	}
 	c.cids.local = append(c.cids.local, l)
 	c.host.AddCID(l.id())
 	if send {

@@ -22,7 +22,7 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	c.cids.originalDCID = odcid
 	c.setup.initialToken = cfg.InitialToken
 	c.issueLocalCID(false)
-	c.cids.remote = []remoteCID{{cid: makeConnID(odcid)}}
+	c.cids.remote = append(make([]remoteCID, 0, maxRemoteCIDs), remoteCID{cid: makeConnID(odcid)})
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
 	c.tlsConfig = c.clientTLSConfig(cfg.TLS, cfg.ResumptionTicket)
 	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
@@ -48,7 +48,7 @@ func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte
 	c.path.validated = cfg.AddressValidated
 	c.cids.peerInitialSCID = bytes.Clone(clientSCID)
 	c.issueLocalCID(false)
-	c.cids.remote = []remoteCID{{cid: makeConnID(clientSCID)}}
+	c.cids.remote = append(make([]remoteCID, 0, maxRemoteCIDs), remoteCID{cid: makeConnID(clientSCID)})
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, dcid, false)
 	return c
 }

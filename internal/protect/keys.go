@@ -3,6 +3,7 @@ package protect
 import (
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/tls"
 )
 
@@ -29,8 +30,14 @@ type Keys struct {
 
 	version uint32
 	suite   uint16
-	secret  []byte
+	// sec[:secLen] is the traffic secret, held inline so that keys are a
+	// single allocation (SHA-384 secrets are the longest, 48 bytes).
+	secLen uint8
+	sec    [sha512.Size384]byte
 }
+
+// secret returns the traffic secret of the keys.
+func (k *Keys) secret() []byte { return k.sec[:k.secLen] }
 
 // NewKeys derives packet protection keys from a TLS traffic secret
 // (RFC 9001, Section 5.1). suite is the TLS 1.3 cipher suite id
@@ -51,7 +58,8 @@ func NewKeys(version uint32, suite uint16, secret []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Keys{HP: hp, version: version, suite: suite, secret: append([]byte(nil), secret...)}
+	k := &Keys{HP: hp, version: version, suite: suite}
+	k.secLen = uint8(copy(k.sec[:], secret))
 	if err := k.deriveAEAD(); err != nil {
 		return nil, err
 	}
@@ -62,8 +70,8 @@ func NewKeys(version uint32, suite uint16, secret []byte) (*Keys, error) {
 func (k *Keys) deriveAEAD() error {
 	h := suiteHash(k.suite)
 	l := versionLabels(k.version)
-	key := HKDFExpandLabel(h, k.secret, l.key, nil, suiteKeyLen(k.suite))
-	iv := HKDFExpandLabel(h, k.secret, l.iv, nil, 12)
+	key := HKDFExpandLabel(h, k.secret(), l.key, nil, suiteKeyLen(k.suite))
+	iv := HKDFExpandLabel(h, k.secret(), l.iv, nil, 12)
 	a, err := newAEAD(k.suite, key, iv)
 	if err != nil {
 		return err
@@ -85,12 +93,8 @@ func (k *Keys) Version() uint32 { return k.version }
 // k is left unchanged.
 func (k *Keys) Next() (*Keys, error) {
 	h := suiteHash(k.suite)
-	n := &Keys{
-		HP:      k.HP,
-		version: k.version,
-		suite:   k.suite,
-		secret:  HKDFExpandLabel(h, k.secret, versionLabels(k.version).ku, nil, h().Size()),
-	}
+	n := &Keys{HP: k.HP, version: k.version, suite: k.suite}
+	n.secLen = uint8(copy(n.sec[:], HKDFExpandLabel(h, k.secret(), versionLabels(k.version).ku, nil, h().Size())))
 	if err := n.deriveAEAD(); err != nil {
 		return nil, err
 	}

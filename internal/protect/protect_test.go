@@ -39,13 +39,13 @@ func TestInitialSecretsAndKeys(t *testing.T) {
 				{"server", []*Keys{sw, cr}, v.serverSecret, v.serverKey, v.serverIV, v.serverHP},
 			} {
 				for _, k := range c.keys {
-					if !bytes.Equal(k.secret, unhex(c.secret)) {
-						t.Errorf("%s secret = %x, want %s", c.side, k.secret, c.secret)
+					if !bytes.Equal(k.secret(), unhex(c.secret)) {
+						t.Errorf("%s secret = %x, want %s", c.side, k.secret(), c.secret)
 					}
-					if got := HKDFExpandLabel(sha256.New, k.secret, l.key, nil, 16); !bytes.Equal(got, unhex(c.key)) {
+					if got := HKDFExpandLabel(sha256.New, k.secret(), l.key, nil, 16); !bytes.Equal(got, unhex(c.key)) {
 						t.Errorf("%s key = %x, want %s", c.side, got, c.key)
 					}
-					if got := HKDFExpandLabel(sha256.New, k.secret, l.hp, nil, 16); !bytes.Equal(got, unhex(c.hp)) {
+					if got := HKDFExpandLabel(sha256.New, k.secret(), l.hp, nil, 16); !bytes.Equal(got, unhex(c.hp)) {
 						t.Errorf("%s hp = %x, want %s", c.side, got, c.hp)
 					}
 					if !bytes.Equal(k.AEAD.iv[:], unhex(c.iv)) {
@@ -248,10 +248,10 @@ func TestChaChaShortHeader(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			k := chachaKeys(t, v)
 			l := versionLabels(v.version)
-			if got := HKDFExpandLabel(sha256.New, k.secret, l.key, nil, 32); !bytes.Equal(got, unhex(v.chachaKey)) {
+			if got := HKDFExpandLabel(sha256.New, k.secret(), l.key, nil, 32); !bytes.Equal(got, unhex(v.chachaKey)) {
 				t.Errorf("key = %x, want %s", got, v.chachaKey)
 			}
-			if got := HKDFExpandLabel(sha256.New, k.secret, l.hp, nil, 32); !bytes.Equal(got, unhex(v.chachaHP)) {
+			if got := HKDFExpandLabel(sha256.New, k.secret(), l.hp, nil, 32); !bytes.Equal(got, unhex(v.chachaHP)) {
 				t.Errorf("hp = %x, want %s", got, v.chachaHP)
 			}
 			if !bytes.Equal(k.HP.chacha[:], unhex(v.chachaHP)) {
@@ -267,8 +267,8 @@ func TestChaChaShortHeader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(next.secret, unhex(v.chachaKU)) {
-				t.Errorf("ku = %x, want %s", next.secret, v.chachaKU)
+			if !bytes.Equal(next.secret(), unhex(v.chachaKU)) {
+				t.Errorf("ku = %x, want %s", next.secret(), v.chachaKU)
 			}
 
 			pkt := append(make([]byte, 0, 32), unhex(chachaHeader)...)
@@ -374,7 +374,7 @@ func TestKeyUpdateGenerations(t *testing.T) {
 			send[0].HP.makeMask(sample)
 			mask0 := send[0].HP.mask
 			for g := 1; g < len(send); g++ {
-				if bytes.Equal(send[g].secret, send[g-1].secret) || send[g].AEAD.iv == send[g-1].AEAD.iv {
+				if bytes.Equal(send[g].secret(), send[g-1].secret()) || send[g].AEAD.iv == send[g-1].AEAD.iv {
 					t.Errorf("generation %d: secret or IV unchanged", g)
 				}
 				if send[g].HP.block != send[0].HP.block || send[g].HP.chacha != send[0].HP.chacha {
@@ -405,11 +405,11 @@ func TestKeyUpdateV2Label(t *testing.T) {
 	k2 := testKeys(t, Version2, tls.TLS_AES_128_GCM_SHA256)
 	n1, _ := k1.Next()
 	n2, _ := k2.Next()
-	if bytes.Equal(n1.secret, n2.secret) {
+	if bytes.Equal(n1.secret(), n2.secret()) {
 		t.Error("v1 and v2 key updates derive the same secret")
 	}
-	if want := HKDFExpandLabel(sha256.New, k2.secret, "quicv2 ku", nil, 32); !bytes.Equal(n2.secret, want) {
-		t.Errorf("v2 next secret = %x, want %x", n2.secret, want)
+	if want := HKDFExpandLabel(sha256.New, k2.secret(), "quicv2 ku", nil, 32); !bytes.Equal(n2.secret(), want) {
+		t.Errorf("v2 next secret = %x, want %x", n2.secret(), want)
 	}
 }
 
