@@ -17,7 +17,15 @@ import (
 // PATH_CHALLENGE and moves to it once PATH_RESPONSE comes back. Until then
 // data keeps going to the old address, so a spoofed or replayed packet
 // from a third address can never redirect the connection (§9.3.2, §9.3.3):
-// its challenge simply goes unanswered. A client migrates actively when
+// its challenge simply goes unanswered. This is a deliberate reading of
+// §9.3, which has a recipient that permits a migration send to the new
+// address at once and revert if validation fails: hquic permits a
+// migration only once the new address is validated (as quic-go does). An
+// attacker whose copies of the client's packets always arrive first would
+// otherwise hold the connection on its own address for a validation
+// timeout after every packet; the price is that during a NAT rebinding the
+// data of one round trip goes to the old address and is retransmitted.
+// A client migrates actively when
 // the application gives it a new local socket (MigrateTo): it probes the
 // new path with a fresh connection ID and moves once validated. Probing
 // packets (only PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and
