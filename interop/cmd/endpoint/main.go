@@ -12,45 +12,16 @@
 // support. hquic writes no qlog, so QLOGDIR is ignored.
 package main
 
-import (
-	"fmt"
-	"os"
-
-	"github.com/hquic/quic/interop/internal/runner"
-)
+import "github.com/hquic/quic/interop/internal/runner"
 
 func main() {
-	env, err := runner.Parse("endpoint", os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "endpoint:", err)
-		os.Exit(runner.ExitFailure)
-	}
-	if reason := unsupported(env); reason != "" {
-		fmt.Fprintf(os.Stderr, "endpoint: %s test case %q unsupported: %s\n", env.Role, env.TestCase, reason)
-		os.Exit(runner.ExitUnsupported)
-	}
-	if env.Role == "server" {
-		err = serve(env)
-	} else {
-		err = runClient(env)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "endpoint:", err)
-		os.Exit(runner.ExitFailure)
-	}
+	runner.Main(runner.Endpoint{Name: "endpoint", Unsupported: unsupported, Serve: serve, Client: runClient})
 }
 
 // unsupported returns why hquic cannot run env's test case, or "".
 func unsupported(env *runner.Env) string {
-	if !runner.Supported(env.Role, env.TestCase) {
-		return "not a test case of the runner for this role"
-	}
-	if env.Role == "client" {
-		switch env.TestCase {
-		case runner.CaseChaCha20:
-			return "crypto/tls cannot restrict the TLS 1.3 cipher suites a client offers"
-		}
-		return ""
+	if env.Role == "client" && env.TestCase == runner.CaseChaCha20 {
+		return "crypto/tls cannot restrict the TLS 1.3 cipher suites a client offers"
 	}
 	return ""
 }

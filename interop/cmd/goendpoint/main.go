@@ -6,39 +6,14 @@
 // 1 on failure and 127 for a test case it does not support.
 package main
 
-import (
-	"fmt"
-	"os"
-
-	"github.com/hquic/quic/interop/internal/runner"
-)
+import "github.com/hquic/quic/interop/internal/runner"
 
 func main() {
-	env, err := runner.Parse("goendpoint", os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "goendpoint:", err)
-		os.Exit(runner.ExitFailure)
-	}
-	if reason := unsupported(env); reason != "" {
-		fmt.Fprintf(os.Stderr, "goendpoint: %s test case %q unsupported: %s\n", env.Role, env.TestCase, reason)
-		os.Exit(runner.ExitUnsupported)
-	}
-	if env.Role == "server" {
-		err = serve(env)
-	} else {
-		err = runClient(env)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "goendpoint:", err)
-		os.Exit(runner.ExitFailure)
-	}
+	runner.Main(runner.Endpoint{Name: "goendpoint", Unsupported: unsupported, Serve: serve, Client: runClient})
 }
 
 // unsupported returns why this endpoint cannot run env's test case, or "".
 func unsupported(env *runner.Env) string {
-	if !runner.Supported(env.Role, env.TestCase) {
-		return "not a test case of the runner for this role"
-	}
 	switch env.TestCase {
 	case runner.CaseV2:
 		return "quic-go does not implement compatible version negotiation (RFC 9368)"

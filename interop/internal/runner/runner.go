@@ -193,3 +193,43 @@ func Supported(role, testCase string) bool {
 	}
 	return false
 }
+
+// Endpoint is one implementation's side of the runner's interface.
+type Endpoint struct {
+	// Name prefixes flags' usage and error messages.
+	Name string
+	// Unsupported returns why the endpoint cannot run env's test case, or
+	// "" if it can.
+	Unsupported func(env *Env) string
+	// Serve runs the server role until it is stopped.
+	Serve func(env *Env) error
+	// Client runs the client role's requests.
+	Client func(env *Env) error
+}
+
+// Main parses the command line and environment, runs ep in the role they
+// name and exits with the runner's codes: 0 on success, 1 on failure, 127
+// for an unsupported test case.
+func Main(ep Endpoint) {
+	env, err := Parse(ep.Name, os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", ep.Name, err)
+		os.Exit(ExitFailure)
+	}
+	if !Supported(env.Role, env.TestCase) {
+		fmt.Fprintf(os.Stderr, "%s: %s test case %q unsupported: not a test case of the runner for this role\n", ep.Name, env.Role, env.TestCase)
+		os.Exit(ExitUnsupported)
+	}
+	if reason := ep.Unsupported(env); reason != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s test case %q unsupported: %s\n", ep.Name, env.Role, env.TestCase, reason)
+		os.Exit(ExitUnsupported)
+	}
+	run := ep.Client
+	if env.Role == "server" {
+		run = ep.Serve
+	}
+	if err := run(env); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", ep.Name, err)
+		os.Exit(ExitFailure)
+	}
+}
