@@ -4,7 +4,9 @@
 // connection ID, answers what no connection owns (Version Negotiation,
 // stateless reset) and hands first Initial packets to its Handler, which
 // creates server connections. Connections write through the binding's
-// socket on their own goroutine.
+// socket on their own goroutine or, with Config.SendQueue, hand their
+// datagrams to the binding's sender goroutine (udp.Sender), which writes
+// them while the connection builds the next ones.
 package endpoint
 
 import (
@@ -71,7 +73,20 @@ type Config struct {
 	// balancers); a Retry's Source Connection ID starts with it too, so
 	// the client's next Initial is routed like the rest of the connection.
 	ServerCIDPrefix func(local netip.Addr) []byte
+	// SendQueue, if positive, gives the binding a sender goroutine with a
+	// queue of that many socket writes (MsQuic's MaxThroughput datapath):
+	// Host.Send copies a connection's batch into a pooled buffer, queues it
+	// and returns without waiting for the system call, blocking only while
+	// the queue is full. Zero writes on the connection's goroutine
+	// (LowLatency).
+	SendQueue int
 }
+
+// DefaultSendQueue is a SendQueue deep enough for a connection's worker to
+// run a flush ahead of the sender, and small enough (at most 2 MiB of
+// GSO-class buffers queued and as many being written) not to hide much
+// delay from congestion control.
+const DefaultSendQueue = 16
 
 // Binding is one UDP socket and the connections that use it.
 type Binding struct {
@@ -82,6 +97,12 @@ type Binding struct {
 	small *udp.Pool       // MTU-class copies of lone datagrams read into GSO-class buffers
 	refs  sync.Pool       // *sharedBuf wrappers for GRO batches
 	batch []conn.Datagram // reader scratch: segments queued together
+
+	// With Config.SendQueue: the sender goroutine and the pools of the
+	// copies it writes (one datagram, or a GSO batch).
+	sender    *udp.Sender
+	sendSmall *udp.Pool
+	sendLarge *udp.Pool
 
 	routes    lookup
 	stateless statelessLimiter
@@ -122,6 +143,11 @@ func newBinding(s udp.Conn, cfg Config) *Binding {
 	b.small = udp.NewPool(udp.MTUClass)
 	b.refs.New = func() any { return &sharedBuf{} }
 	b.routes.init()
+	if cfg.SendQueue > 0 {
+		b.sendSmall = udp.NewPool(udp.MTUClass)
+		b.sendLarge = udp.NewPool(udp.GSOClass)
+		b.sender = udp.NewSender(s, cfg.SendQueue, func(error) { b.WriteErr.Add(1) })
+	}
 	go b.readLoop()
 	return b
 }
@@ -135,20 +161,36 @@ func (b *Binding) Capabilities() udp.Capabilities { return b.sock.Capabilities()
 // SetAccepting turns creation of server connections on or off.
 func (b *Binding) SetAccepting(on bool) { b.accepting.Store(on) }
 
-// Close closes the socket and waits for the reader goroutine to exit.
-// Connections still using the binding can no longer send.
+// Close closes the socket and waits for the reader goroutine to exit. A
+// sender goroutine first writes what is queued (a connection's last
+// CONNECTION_CLOSE may be among it) and exits. Connections still using the
+// binding can no longer send.
 func (b *Binding) Close() error {
 	if b.closed.Swap(true) {
 		<-b.done
 		return nil
+	}
+	if b.sender != nil {
+		b.sender.Close()
 	}
 	err := b.sock.Close()
 	<-b.done
 	return err
 }
 
-// Outstanding returns the receive buffers not yet released, for leak tests.
-func (b *Binding) Outstanding() int64 { return b.pool.Outstanding() + b.small.Outstanding() }
+// SendQueued reports whether the binding writes through a sender goroutine
+// (Config.SendQueue).
+func (b *Binding) SendQueued() bool { return b.sender != nil }
+
+// Outstanding returns the receive and send buffers not yet released, for
+// leak tests.
+func (b *Binding) Outstanding() int64 {
+	n := b.pool.Outstanding() + b.small.Outstanding()
+	if b.sender != nil {
+		n += b.sendSmall.Outstanding() + b.sendLarge.Outstanding()
+	}
+	return n
+}
 
 // readLoop reads datagrams in batches and dispatches them.
 func (b *Binding) readLoop() {

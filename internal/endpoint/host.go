@@ -11,6 +11,11 @@ import (
 // Host is a connection's handle on its binding; it implements conn.Host.
 // Send is called on the connection's goroutine; the routing methods may be
 // called on it or, before the connection runs, by its creator.
+//
+// Send writes on the calling goroutine, or, when the binding has a sender
+// goroutine (Config.SendQueue), copies the batch into a pooled buffer and
+// queues it: conn.Host lets the connection reuse its buffer as soon as Send
+// returns.
 type Host struct {
 	b   *Binding
 	msg [1]udp.Msg
@@ -53,15 +58,19 @@ func (h *Host) Attach(c *conn.Conn, cids ...[]byte) {
 
 // Send implements conn.Host.
 func (h *Host) Send(o *conn.OutBatch) {
-	m := &h.msg[0]
-	*m = udp.Msg{Buf: o.Buf, SegSize: o.SegSize, Addr: o.Addr, ECN: o.ECN}
+	m := udp.Msg{Buf: o.Buf, SegSize: o.SegSize, Addr: o.Addr, ECN: o.ECN}
 	if a := o.Local.Addr(); a.IsValid() && !a.IsUnspecified() {
 		m.Local = a // answer from the address the peer used (pktinfo)
 	}
+	if h.b.sender != nil {
+		h.b.queueSend(m)
+		return
+	}
+	h.msg[0] = m
 	if _, err := h.b.sock.WriteBatch(h.msg[:]); err != nil {
 		h.b.WriteErr.Add(1)
 	}
-	m.Buf = nil
+	h.msg[0].Buf = nil
 }
 
 // AddCID implements conn.Host.
