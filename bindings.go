@@ -28,6 +28,7 @@ type bindingTable struct {
 // sharedBinding is a listening binding and who uses it.
 type sharedBinding struct {
 	lib *Library
+	reg *Registration  // of the listener that opened the socket
 	key netip.AddrPort // the address listeners asked for
 	b   *endpoint.Binding
 
@@ -59,16 +60,24 @@ func (l *Library) udpOptions() udp.Options {
 	return udp.Options{DisableGSO: l.env.disableGSO, DisableGRO: l.env.disableGRO, DisableECN: l.env.disableECN}
 }
 
-// endpointConfig returns the binding configuration; h is nil for client
-// sockets.
-func (l *Library) endpointConfig(h endpoint.Handler) endpoint.Config {
+// endpointConfig returns the configuration of a binding opened by
+// registration r; h is nil for client sockets.
+//
+// A binding writes the way the registration that opened it asks
+// (sendQueue): a client connection's sockets follow the connection's
+// registration; a listening socket, and the socket of its preferred
+// address, follow the registration of the listener that opened it, even
+// when listeners of other registrations share it later or that listener
+// stops first: one socket has one datapath.
+func (l *Library) endpointConfig(h endpoint.Handler, r *Registration) endpoint.Config {
 	accept, _ := serverVersions(l)
 	cfg := endpoint.Config{
-		CIDLen:   l.cidLen(),
-		ResetKey: l.resetTokens(),
-		Handler:  h,
-		Versions: accept,
-		UDP:      l.udpOptions(),
+		CIDLen:    l.cidLen(),
+		ResetKey:  l.resetTokens(),
+		Handler:   h,
+		Versions:  accept,
+		UDP:       l.udpOptions(),
+		SendQueue: r.sendQueue(),
 	}
 	if h != nil {
 		cfg.Tokens = l.tokenSealer()
@@ -90,9 +99,9 @@ func network(a netip.AddrPort) string {
 	return "udp6"
 }
 
-// clientBinding opens a client connection's own socket, of the family of
-// remote, on local if it is set.
-func (l *Library) clientBinding(remote, local netip.AddrPort) (*endpoint.Binding, error) {
+// clientBinding opens the own socket of a client connection of
+// registration r, of the family of remote, on local if it is set.
+func (l *Library) clientBinding(r *Registration, remote, local netip.AddrPort) (*endpoint.Binding, error) {
 	if !local.IsValid() {
 		if remote.Addr().Is4() {
 			local = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
@@ -104,7 +113,7 @@ func (l *Library) clientBinding(remote, local netip.AddrPort) (*endpoint.Binding
 	if local.Addr().Is6() {
 		netw = "udp6"
 	}
-	return endpoint.Listen(netw, local, l.endpointConfig(nil))
+	return endpoint.Listen(netw, local, l.endpointConfig(nil, r))
 }
 
 // listenerBinding finds or opens the binding for a listener on local and
@@ -125,8 +134,8 @@ func (l *Library) listenerBinding(op string, lis *Listener, local netip.AddrPort
 			return sb, nil
 		}
 	}
-	sb := &sharedBinding{lib: l}
-	b, err := endpoint.Listen(network(local), local, l.endpointConfig(sb))
+	sb := &sharedBinding{lib: l, reg: lis.reg}
+	b, err := endpoint.Listen(network(local), local, l.endpointConfig(sb, lis.reg))
 	if err != nil {
 		return nil, opErrorWrap(op, statusFromSocketError(err), err)
 	}
@@ -149,7 +158,7 @@ func (sb *sharedBinding) openPreferred(op string, addr netip.AddrPort) error {
 	if sb.preferred != nil {
 		return nil
 	}
-	b, err := endpoint.Listen(network(addr), addr, sb.lib.endpointConfig(nil))
+	b, err := endpoint.Listen(network(addr), addr, sb.lib.endpointConfig(nil, sb.reg))
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}

@@ -200,7 +200,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		}
 		remote = netip.AddrPortFrom(addr, port)
 	}
-	b, err := c.lib.clientBinding(remote, local)
+	b, err := c.lib.clientBinding(c.reg, remote, local)
 	if err != nil {
 		c.unstart()
 		return opErrorWrap(op, statusFromSocketError(err), err)

@@ -373,8 +373,9 @@ const (
 	// ProfileLowLatency: one worker per CPU; datagrams are sent from the
 	// worker. The default.
 	ProfileLowLatency ExecutionProfile = 0
-	// ProfileMaxThroughput: one worker per CPU plus sender goroutines, with
-	// larger batches and drain budgets.
+	// ProfileMaxThroughput: one worker per CPU plus a sender goroutine per
+	// socket, fed by a bounded queue, so that building the next batch
+	// overlaps with sending the last.
 	ProfileMaxThroughput ExecutionProfile = 1
 	// ProfileScavenger: a single worker that yields between connections.
 	ProfileScavenger ExecutionProfile = 2

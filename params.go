@@ -177,7 +177,7 @@ func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 	if a.Addr().Is6() {
 		netw = "udp6"
 	}
-	b, err := endpoint.Listen(netw, a, c.lib.endpointConfig(nil))
+	b, err := endpoint.Listen(netw, a, c.lib.endpointConfig(nil, c.reg))
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}

@@ -3,6 +3,7 @@ package quic
 import (
 	"sync"
 
+	"github.com/hquic/quic/internal/endpoint"
 	"github.com/hquic/quic/internal/exec"
 )
 
@@ -22,12 +23,24 @@ type RegistrationConfig struct {
 //
 //   - ProfileLowLatency: one worker per CPU (GOMAXPROCS); datagrams are sent
 //     from the worker that built them.
-//   - ProfileMaxThroughput: one worker per CPU plus sender goroutines, and
-//     larger send batches and drain budgets.
+//   - ProfileMaxThroughput: one worker per CPU, as for LowLatency, plus a
+//     sender goroutine for every socket the registration opens: a worker
+//     copies each batch of datagrams a connection built into a pooled
+//     buffer and queues it (up to 16 batches per socket; a full queue
+//     blocks the worker, nothing is dropped), so encrypting the next batch
+//     overlaps with the system call of the previous one. It costs a copy
+//     of every byte sent and a goroutine per socket; batch sizes and drain
+//     budgets are those of LowLatency.
 //   - ProfileScavenger: a single worker that yields the processor between
 //     connections.
 //   - ProfileRealTime: one worker per CPU, each locked to an OS thread,
 //     busy-polling briefly before sleeping.
+//
+// A socket follows the profile of the registration that opened it: a
+// client connection's sockets that of the connection's registration; a
+// listening socket, which listeners of several registrations may share,
+// that of the registration whose listener opened it, for as long as it
+// stays open.
 //
 // Configurations, listeners and connections belong to the registration that
 // created them. Methods are safe for concurrent use.
@@ -92,6 +105,16 @@ func (l *Library) NewRegistration(cfg *RegistrationConfig) (*Registration, error
 		return nil, err
 	}
 	return r, nil
+}
+
+// sendQueue returns the endpoint.Config.SendQueue of the sockets the
+// registration opens: a sender goroutine per socket for MaxThroughput,
+// none (connections write on their worker) otherwise.
+func (r *Registration) sendQueue() int {
+	if r.pool.SendOnWorker() {
+		return 0
+	}
+	return endpoint.DefaultSendQueue
 }
 
 // AppName returns the name given in RegistrationConfig.

@@ -41,7 +41,7 @@ func runClient(args []string) int {
 	warmup := fs.Duration("warmup", time.Second, "time before measuring (rps, hps)")
 	uni := fs.Bool("uni", false, "send requests on unidirectional streams")
 	verbose := fs.Bool("v", false, "print the connection's statistics to standard error (throughput, rps)")
-	execFlag := fs.String("exec", "lowlat", "execution profile: lowlat or maxtput")
+	execFlag := fs.String("exec", "lowlat", execHelp)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	fs.Parse(args)
 

@@ -12,7 +12,12 @@
 //	quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput]
 //	quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                [-download N] [-streams S] [-conns C] [-duration D]
-//	                [-warmup W] [-uni]
+//	                [-warmup W] [-uni] [-exec lowlat|maxtput]
+//
+// -exec picks the registration's execution profile on either side: lowlat
+// (ProfileLowLatency, the default) writes datagrams from the worker that
+// built them; maxtput (ProfileMaxThroughput) gives each socket a sender
+// goroutine that writes while the worker builds the next batch.
 //
 // The server prints "listening addr=ADDR" once ready and, on SIGUSR1, one
 // line
@@ -65,9 +70,12 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput]")
-	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni]")
+	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput]")
 	os.Exit(2)
 }
+
+// execHelp documents the -exec flag of both sides.
+const execHelp = "execution profile: lowlat (write datagrams from the worker that built them) or maxtput (plus a sender goroutine per socket, fed by a bounded queue)"
 
 // parseProfile maps the -exec flag to an execution profile.
 func parseProfile(s string) (quic.ExecutionProfile, error) {

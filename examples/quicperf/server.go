@@ -26,7 +26,7 @@ func runServer(args []string) int {
 	addrFlag := fs.String("addr", "127.0.0.1:4433", "address to listen on (HOST:PORT)")
 	certFile := fs.String("cert", "", "PEM certificate chain (default: a self-signed certificate)")
 	keyFile := fs.String("key", "", "PEM private key")
-	execFlag := fs.String("exec", "lowlat", "execution profile: lowlat or maxtput")
+	execFlag := fs.String("exec", "lowlat", execHelp)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at each stats report (SIGUSR1)")
 	fs.Parse(args)

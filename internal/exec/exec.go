@@ -42,9 +42,10 @@ const (
 	// LowLatency runs one worker per CPU (GOMAXPROCS); the datapath sends
 	// from the worker itself. MsQuic's default.
 	LowLatency Profile = iota
-	// MaxThroughput runs one worker per CPU with larger drain budgets; the
-	// datapath should hand datagrams to a sender goroutine (SendOnWorker
-	// reports false) so that crypto and system calls overlap.
+	// MaxThroughput runs one worker per CPU, like LowLatency; the datapath
+	// hands datagrams to a sender goroutine per socket (SendOnWorker
+	// reports false) so that crypto and system calls overlap, and
+	// DrainBudget offers larger per-drain budgets.
 	MaxThroughput
 	// Scavenger runs a single worker that yields the processor between
 	// tasks, for background work.
@@ -130,12 +131,16 @@ func (p *Pool) Workers() int { return len(p.workers) }
 
 // SendOnWorker reports whether the datapath should write datagrams from the
 // worker goroutine that built them (true) or hand them to a dedicated sender
-// goroutine (false, MaxThroughput).
+// goroutine (false, MaxThroughput). The public package gives each socket a
+// MaxThroughput registration opens a sender goroutine
+// (endpoint.Config.SendQueue) when this is false.
 func (p *Pool) SendOnWorker() bool { return p.profile != MaxThroughput }
 
 // DrainBudget scales a per-drain operation budget (MsQuic's
 // MaxOperationsPerDrain) for the profile: four times larger for
 // MaxThroughput, a quarter (at least 1) for Scavenger, unchanged otherwise.
+// The public package does not apply it: its connections drain
+// Settings.MaxOperationsPerDrain operations whatever the profile.
 func (p *Pool) DrainBudget(base int) int {
 	switch p.profile {
 	case MaxThroughput:
