@@ -95,14 +95,6 @@ func (s *Sender) Send(m Msg, buf *Buf) bool {
 	return true
 }
 
-// Queued returns the number of messages waiting for the goroutine (not
-// counting those it is writing).
-func (s *Sender) Queued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
 // Close stops accepting messages, lets the goroutine write what is queued
 // and waits for it to exit. Producers blocked in Send return false. Close
 // is idempotent. If c is closed first, what is still queued is released
