@@ -103,6 +103,41 @@ func (a *acceptState) onCrypto(c *Conn, now mono.Time, off uint64, data []byte) 
 	return nil
 }
 
+// idleAckDeadline returns when a server waiting for its configuration
+// acknowledges the Initial packets it received, zero if it does not.
+//
+// A ClientHello often spans two datagrams (a post-quantum key share makes
+// it larger than 1200 bytes). RFC 9000 §13.2.1 requires ack-eliciting
+// Initial packets to be acknowledged immediately; a server that waits for
+// the rest of the ClientHello, or for the application's configuration,
+// still acknowledges what it has, so that a client whose other datagram
+// was lost gets a round-trip sample and sends only the missing part again,
+// soon, instead of everything after its initial probe timeout. The ACK
+// waits max_ack_delay for the rest of the ClientHello first: once the
+// client has seen the server's Source Connection ID, SetCIDPrefix can no
+// longer replace it. ACK-only packets are not ack-eliciting, so they need
+// no padding (RFC 9000 §14.1), are never in flight and arm no timer; they
+// count toward the anti-amplification limit (RFC 9000 §8.1) like anything
+// sent. A server that may still switch to a version it prefers sends
+// nothing before it has read the ClientHello (RFC 9368 §2.3).
+func (c *Conn) idleAckDeadline() mono.Time {
+	if c.side != Server || c.life.state != stateIdle || c.versionMayChange() {
+		return 0
+	}
+	due := c.spaces[recovery.SpaceInitial].acks.AckDeadline()
+	if due.IsZero() {
+		return 0
+	}
+	return due.Add(c.set.MaxAckDelay)
+}
+
+// idleAckDue reports whether a server without its configuration must send
+// its ACK now.
+func (c *Conn) idleAckDue(now mono.Time) bool {
+	t := c.idleAckDeadline()
+	return !t.IsZero() && now >= t
+}
+
 // closeRefused closes a connection the application rejected with
 // CONNECTION_REFUSED (RFC 9000 §20.1). The application is not told: it
 // never accepted the connection.
@@ -118,6 +153,9 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	}
 	c.set = sc.Settings
 	c.applySettings()
+	// Loss recovery starts afresh; the ACK-only packets sent so far (idle
+	// acknowledgments) may still be acknowledged.
+	c.loss.ForgetSent(recovery.SpaceInitial, c.spaces[recovery.SpaceInitial].nextPN-1)
 	a := c.setup.accept
 	c.setup.accept = nil // TLS reads the rest of the handshake
 	cfg := sc.TLS.Clone()

@@ -278,13 +278,15 @@ func (s *cidState) removeAll(c *Conn) {
 // SetCIDPrefix makes every connection ID the connection issues from now on
 // start with prefix (at most CIDLen-4 bytes, so four random bytes remain).
 // On a server that has sent nothing yet, the handshake connection ID is
-// replaced too, so the client never sees an ID without the prefix. It may
-// be called from any goroutine.
+// replaced too, so the client never sees an ID without the prefix; a
+// server that already acknowledged part of a ClientHello (idleAckDeadline)
+// keeps it, since the client may have seen it. It may be called from any
+// goroutine.
 func (c *Conn) SetCIDPrefix(prefix []byte) {
 	p := bytes.Clone(prefix)
 	c.Do(func(c *Conn) {
 		c.cidPrefix = p
-		if c.side != Server || c.life.state != stateIdle || len(c.cids.local) != 1 {
+		if c.side != Server || c.life.state != stateIdle || len(c.cids.local) != 1 || c.stats.SendTotalPackets > 0 {
 			return
 		}
 		l := &c.cids.local[0]

@@ -30,22 +30,46 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 }
 
 // onProbeTimeout prepares probe packets after a PTO (RFC 9002 §6.2.4):
-// in the handshake spaces the unacknowledged CRYPTO data is sent again;
-// otherwise the probe is a PING if nothing else is pending.
+// in the handshake spaces the unacknowledged CRYPTO data is sent again; in
+// the application space the probe carries the data of the oldest packet
+// still unacknowledged, or new data, or a PING.
 //
 // A probe in either handshake space also resends the other's outstanding
 // CRYPTO data, coalesced (RFC 9002 §6.2.4): the peer may be unable to read
 // the space whose timer expired, as a client that lost the server's Initial
 // cannot open its Handshake packets, while the congestion window is full of
 // them.
+//
+// An application probe that is only a PING tells the peer nothing it can
+// act on: if its acknowledgment is lost too, the data of the packet that
+// was lost is not retransmitted until an acknowledgment gets through. RFC
+// 9002 §6.2.4 lets probes carry previously sent data when there is no new
+// data; each application probe carries the oldest outstanding packet's
+// again (queueProbeData), so that any probe that arrives delivers it.
 func (c *Conn) onProbeTimeout() {
-	if !c.handshakeProbing() || c.hs == nil {
+	if c.handshakeProbing() && c.hs != nil {
+		for sp := recovery.SpaceInitial; sp < recovery.SpaceApp; sp++ {
+			if cs := c.cryptoSend(sp); cs != nil && !c.spaces[sp].discarded {
+				cs.ResendUnacked()
+			}
+		}
+	}
+	if c.loss.ProbesNeeded(recovery.SpaceApp) > 0 {
+		c.flags |= flagProbeData
+	}
+}
+
+// queueProbeData runs before each application packet while flagProbeData
+// is set: while probes are due, the frames of the oldest packet still
+// outstanding are queued again, as if it were lost (ahead of new data),
+// without declaring it lost; then the flag is cleared.
+func (c *Conn) queueProbeData() {
+	if c.loss.ProbesNeeded(recovery.SpaceApp) == 0 {
+		c.flags &^= flagProbeData
 		return
 	}
-	for sp := recovery.SpaceInitial; sp < recovery.SpaceApp; sp++ {
-		if cs := c.cryptoSend(sp); cs != nil && !c.spaces[sp].discarded {
-			cs.ResendUnacked()
-		}
+	if p := c.loss.OldestUnacked(recovery.SpaceApp); p != nil {
+		c.replayLost(p, true)
 	}
 }
 

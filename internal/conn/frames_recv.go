@@ -192,14 +192,14 @@ func (c *Conn) onAckFrame(now mono.Time, sp recovery.Space, f *wire.AckFrame) er
 		}
 		c.ackRanges = append(c.ackRanges, recovery.AckRange{Smallest: lo, Largest: hi})
 	}
-	var delay time.Duration
-	if sp == recovery.SpaceApp {
-		exp := uint64(3)
-		if c.hasPeerTP {
-			exp = uint64(c.peerTP.ackDelayExponent)
-		}
-		delay = time.Duration(min(f.Delay<<exp, uint64(1<<40))) * time.Microsecond
+	// Initial and Handshake ACK frames are sent before the peer's
+	// ack_delay_exponent can be known: they use the default, 3
+	// (RFC 9000 §18.2).
+	exp := uint64(ackDelayExponent)
+	if sp == recovery.SpaceApp && c.hasPeerTP {
+		exp = uint64(c.peerTP.ackDelayExponent)
 	}
+	delay := time.Duration(min(f.Delay<<exp, uint64(1<<40))) * time.Microsecond
 	var ecn *recovery.ECNCounts
 	if f.ECN {
 		c.ecnRecv = recovery.ECNCounts{ECT0: f.ECT0, ECT1: f.ECT1, CE: f.CE}
@@ -227,6 +227,11 @@ func (c *Conn) onCryptoFrame(now mono.Time, sp recovery.Space, off uint64, data 
 			return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameCrypto, Reason: "unexpected CRYPTO frame"}
 		}
 		return c.setup.accept.onCrypto(c, now, off, data)
+	}
+	if sp == recovery.SpaceInitial && c.side == Server && len(data) > 0 && off+uint64(len(data)) <= c.hs.Received(int(sp)) {
+		// Duplicate CRYPTO data: the client did not get all of ours
+		// (RFC 9002 §6.2.3).
+		c.speedUpHandshake(now)
 	}
 	return c.hs.HandleCrypto(int(sp), off, data)
 }

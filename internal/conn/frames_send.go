@@ -44,11 +44,18 @@ func (w *frameWriter) writeFrames() {
 		}
 		return
 	}
-	w.writeAck()
 	probe := c.loss.ProbesNeeded(w.sp) > 0
 	// CRYPTO data coalesced with a probe of the other handshake space is
 	// part of the probe (onProbeTimeout), not blocked by congestion.
 	coalesced := w.sp != recovery.SpaceApp && c.handshakeProbing()
+	w.writeAck(coalesced && w.sp == recovery.SpaceInitial && c.side == Client)
+	if w.pt == wire.PacketInitial && c.side == Server && w.b.DatagramRoom()+w.b.DatagramLen() < minInitialDatagram {
+		// A server pads every datagram with an ack-eliciting Initial
+		// packet to 1200 bytes (RFC 9000 §14.1); one the
+		// anti-amplification limit (RFC 9000 §8.1) keeps smaller
+		// carries only the acknowledgment.
+		return
+	}
 	if !probe && !coalesced && !w.congestionAllows() {
 		return
 	}
@@ -87,18 +94,30 @@ func (w *frameWriter) congestionAllows() bool {
 }
 
 // writeAck appends an ACK frame when one is pending in this space
-// (RFC 9000 §13.2).
-func (w *frameWriter) writeAck() {
+// (RFC 9000 §13.2), or with again, when there is anything to acknowledge.
+//
+// A client's Initial probes (PTO probes and speed-ups, with again) repeat
+// the acknowledgment of the server's Initial packets: an ACK frame is not
+// retransmitted when lost, new ones carry the latest state (RFC 9000
+// §13.3), and a lost ACK is not followed by another until the server sends
+// an ack-eliciting Initial packet again, possibly seconds later with its
+// PTO backoff. A server whose ServerHello was lost learns it from the
+// acknowledgment of the Initial packets that did arrive, and resets its
+// backoff (RFC 9002 §6.2.1). Other probes do not repeat theirs: a
+// server's ServerHello makes its acknowledgment moot, and a server drops
+// its Handshake keys when the client's Finished arrives. A repeated ACK
+// reports its delay like any other (RFC 9000 §13.2.5), so the peer's RTT
+// estimate can discount it.
+func (w *frameWriter) writeAck(again bool) {
 	c := w.c
 	s := c.spaces[w.sp]
 	// No ACK in 0-RTT packets (RFC 9000 §17.2.3).
-	if w.pt == wire.Packet0RTT || s.acks.AckDeadline().IsZero() || s.acks.Ranges().IsEmpty() {
+	if w.pt == wire.Packet0RTT || s.acks.AckDeadline().IsZero() && !again || s.acks.Ranges().IsEmpty() {
 		return
 	}
-	var delay uint64
-	if w.sp == recovery.SpaceApp {
-		delay = ackDelayField(s.acks.AckDelay(w.now))
-	}
+	// The delay is reported in every space: RFC 9000 §13.2.5 calls it
+	// especially useful during the handshake, when it may be large.
+	delay := ackDelayField(s.acks.AckDelay(w.now))
 	var ecn *wire.ECNCounts
 	if counts, ok := s.acks.ECNCounts(); ok {
 		c.tx.ecn = wire.ECNCounts{ECT0: counts.ECT0, ECT1: counts.ECT1, CE: counts.CE}

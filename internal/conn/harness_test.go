@@ -387,6 +387,9 @@ type pair struct {
 	rejectConn     bool
 	serverTLS      *tls.Config
 	serverSettings Settings
+	// serverStart are the server connection's settings until its
+	// configuration arrives (the listener's).
+	serverStart Settings
 	// nat maps a client socket address to the address the server sees
 	// (NAT rebinding); unmapped addresses are seen as they are.
 	nat map[netip.AddrPort]netip.AddrPort
@@ -427,6 +430,7 @@ func newPair(t testing.TB, opts ...pairOption) *pair {
 		serverTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}},
 	}
 	p.serverSettings = defaultSettings()
+	p.serverStart = defaultSettings()
 	resetKey := token.NewResetKey([32]byte{1})
 	clientTLS := &tls.Config{MinVersion: tls.VersionTLS13, ServerName: "localhost", RootCAs: pool, NextProtos: []string{"test"}}
 	cc := Config{Side: Client, Version: wire.Version1, Settings: defaultSettings(), ResetKey: resetKey.Token,
@@ -483,6 +487,9 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 		p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay - time.Millisecond), seq: p.seq, to: p.server,
 			data: bytes.Clone(data), src: p.spoofSrc, dst: serverAddr})
 	}
+	if len(data) < minInitialDatagram && p.client.c != nil {
+		p.checkInitialPadding(from, data)
+	}
 	n := p.sentCount[from]
 	p.sentCount[from]++
 	p.sentBytes[from] += len(data)
@@ -498,6 +505,30 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 	}
 	p.seq++
 	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst})
+}
+
+// checkInitialPadding enforces RFC 9000 §14.1 on a datagram smaller than
+// 1200 bytes: a client's may carry no Initial packet, a server's no
+// ack-eliciting one.
+func (p *pair) checkInitialPadding(from *endpoint, data []byte) {
+	h, ok := wire.ParseLongHeader(data)
+	if !ok || h.Type != wire.PacketInitial {
+		return
+	}
+	if from == p.client {
+		p.t.Errorf("client sent a %d-byte datagram with an Initial packet", len(data))
+		return
+	}
+	for _, f := range p.decode(p.client, 0, data) {
+		switch f.f.(type) {
+		case wire.DebugAck, wire.DebugPadding, wire.DebugConnectionClose:
+		default:
+			if f.pt == wire.PacketInitial {
+				p.t.Errorf("server sent a %d-byte datagram with an ack-eliciting Initial packet (%v)", len(data), f.f)
+				return
+			}
+		}
+	}
 }
 
 // natted returns the address the server sees for the client socket local.
@@ -534,7 +565,7 @@ func (p *pair) deliver(d inFlight) {
 		if !ok || h.Type != wire.PacketInitial {
 			return
 		}
-		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, PreferredAddress: p.serverPreferred, Settings: defaultSettings(), ResetKey: token.NewResetKey([32]byte{2}).Token,
+		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, PreferredAddress: p.serverPreferred, Settings: p.serverStart, ResetKey: token.NewResetKey([32]byte{2}).Token,
 			CIDLen: 8, Peer: clientAddr, Local: serverAddr}
 		to.c = NewServer(cfg, to, to, h.DCID, h.SCID)
 		to.c.SetScheduler(nopSched{})

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/recovery"
 )
 
@@ -28,6 +29,10 @@ type setupState struct {
 	// says they are to be tried again (recv.go).
 	buffered      []bufferedPacket
 	replayPending bool
+	// speedUps counts the handshake speed-ups sent, the last at
+	// lastSpeedUp (speedup.go).
+	speedUps    int
+	lastSpeedUp mono.Time
 }
 
 // spaceGone stands for the Initial and Handshake packet number spaces of

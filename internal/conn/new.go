@@ -78,8 +78,9 @@ func newConn(cfg Config, host Host) *Conn {
 
 // applySettings (re)initialises the sub-states that depend on c.set. A
 // server calls it again when its configuration arrives: it has sent
-// nothing yet, so loss recovery starts clean, and it has received only
-// Initial packets, whose acknowledgment state is kept.
+// nothing but ACKs yet (idleAckDeadline), so loss recovery starts clean,
+// and it has received only Initial packets, whose acknowledgment state is
+// kept.
 func (c *Conn) applySettings() {
 	s := &c.set
 	c.spaces[recovery.SpaceApp].acks.Init(recovery.SpaceApp, s.MaxAckDelay, maxAckRanges)

@@ -104,6 +104,11 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	if first != nil && !bytes.Equal(h.DCID, first) {
 		return h.Len, h.DCID // RFC 9000 §12.2: ignore a different DCID
 	}
+	if h.Type == wire.PacketInitial && c.side == Server && len(d.Data) < minInitialDatagram {
+		// RFC 9000 §14.1: a server MUST discard an Initial packet in a
+		// datagram smaller than 1200 bytes.
+		return h.Len, h.DCID
+	}
 	pkt := data[:h.Len]
 	var sp recovery.Space
 	var keys, switchWrite *protect.Keys
@@ -133,6 +138,10 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	}
 	if keys == nil {
 		c.bufferPacket(d, pkt, sp)
+		if c.side == Client && sp == recovery.SpaceHandshake {
+			// The server's Initial packets were lost (RFC 9002 §6.2.3).
+			c.speedUpHandshake(now)
+		}
 		return h.Len, h.DCID
 	}
 	s := c.spaces[sp]
@@ -198,6 +207,11 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 	}
 	if c.app.readCur == nil {
 		c.bufferPacket(d, data, recovery.SpaceApp)
+		if c.side == Client {
+			// Without Handshake keys: the server's Initial packets were
+			// lost (RFC 9002 §6.2.3); speedUpHandshake checks.
+			c.speedUpHandshake(now)
+		}
 		return
 	}
 	s := c.spaces[recovery.SpaceApp]

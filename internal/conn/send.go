@@ -24,6 +24,7 @@ const (
 	flagNewToken
 	flagPathChallenge
 	flagPathResponse
+	flagProbeData // application probes carry the oldest outstanding data (onProbeTimeout)
 )
 
 // sendBufSize holds a full GSO batch of maximum-size datagrams plus one
@@ -82,9 +83,9 @@ type datagramInfo struct {
 // flush builds and sends everything the connection may send now.
 func (c *Conn) flush(now mono.Time) {
 	c.sendLimited = false
-	if c.life.state == stateDone || c.life.state == stateIdle {
-		// A server sends nothing, not even ACKs, before the application
-		// gives it a configuration, so its recovery state starts clean.
+	if c.life.state == stateDone || c.life.state == stateIdle && !c.idleAckDue(now) {
+		// A server sends nothing but ACKs of Initial packets before the
+		// application gives it a configuration (accept.go).
 		return
 	}
 	if c.life.closing() && !c.life.closeFrame {
@@ -179,7 +180,10 @@ func (c *Conn) sendDatagrams(buf []byte, segSize, segs int, ecn uint8) {
 }
 
 func (c *Conn) ecnMark() uint8 {
-	if c.loss.ECNMarking() {
+	// A server's ACKs sent before its configuration go unmarked: its ECN
+	// validation starts afresh with the configuration, and must not find
+	// the peer counting marks it does not know it sent.
+	if c.life.state != stateIdle && c.loss.ECNMarking() {
 		return uint8(recovery.ECNECT0)
 	}
 	return 0
@@ -189,12 +193,18 @@ func (c *Conn) ecnMark() uint8 {
 // that has something to send, in Initial, Handshake, 1-RTT order.
 func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 	var info datagramInfo
-	pad := false
+	pad, sealed := false, false
 	for sp := recovery.SpaceInitial; sp < recovery.NumSpaces; sp++ {
+		before := len(b.Buf)
 		sent, ackEliciting := c.buildPacket(now, b, sp)
 		if !sent {
+			// A packet started and then abandoned for want of frames
+			// has sealed the one before it (its tag was appended),
+			// which can no longer be padded.
+			sealed = sealed || len(b.Buf) > before
 			continue
 		}
+		sealed = false
 		info.ackEliciting = info.ackEliciting || ackEliciting
 		if sp == recovery.SpaceInitial && (c.side == Client || ackEliciting) {
 			// RFC 9000 §14.1: datagrams with a client's Initial, or a
@@ -205,6 +215,9 @@ func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 	padTo := 0
 	if pad {
 		padTo = minInitialDatagram
+		if sealed && b.DatagramLen() < padTo {
+			c.buildPaddingPacket(now, b)
+		}
 	}
 	padded, size := b.EndDatagram(padTo)
 	if c.lastSent != nil {
@@ -222,6 +235,38 @@ func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 		c.discardSpace(recovery.SpaceInitial)
 	}
 	return info
+}
+
+// buildPaddingPacket adds an Initial packet holding only PADDING to a
+// datagram that must reach 1200 bytes but whose last packet is already
+// sealed (buildDatagram): EndDatagram pads this one instead (RFC 9000
+// §14.1 allows padding a datagram by coalescing packets).
+func (c *Conn) buildPaddingPacket(now mono.Time, b *packet.Builder) {
+	keys, pt := c.packetWriteKeys(recovery.SpaceInitial)
+	if keys == nil {
+		return
+	}
+	s := c.spaces[recovery.SpaceInitial]
+	var token []byte
+	if c.side == Client && c.setup != nil {
+		token = c.setup.initialToken
+	}
+	pn := s.nextPN
+	if !b.StartLong(pt, c.version, c.cids.dcid(), c.cids.scid(), token, pn, s.largestAcked, keys) {
+		return
+	}
+	b.Buf = wire.AppendPadding(b.Buf, 1)
+	size := b.Finish()
+	s.nextPN++
+	rec := c.loss.NewSent()
+	rec.PN, rec.Space, rec.Size = pn, recovery.SpaceInitial, size
+	rec.InFlight = true // PADDING counts in flight (RFC 9002 §2)
+	rec.ECT = c.ecnMark() != 0
+	if c.lastSent != nil {
+		c.commitSent(now, c.lastSent)
+	}
+	c.lastSent = rec
+	c.stats.SendTotalPackets++
 }
 
 // packetWriteKeys returns the keys and packet type for a space, or nil.
@@ -250,6 +295,9 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	keys, pt := c.packetWriteKeys(sp)
 	if keys == nil {
 		return false, false
+	}
+	if sp == recovery.SpaceApp && c.flags&flagProbeData != 0 && !c.mtu.building {
+		c.queueProbeData()
 	}
 	s := c.spaces[sp]
 	pn := s.nextPN

@@ -116,6 +116,14 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 func (c *Conn) OnPacketLost(p *recovery.Sent) {
 	c.onSizedLost(p)
 	c.stats.SendSuspectedLostPackets++
+	c.replayLost(p, false)
+}
+
+// replayLost tells the sub-states that the frames of p must be sent again.
+// With probe, p is not lost but in flight, and a PTO probe carries its data
+// again (onProbeTimeout): its DATAGRAM frames, which are never
+// retransmitted, and its PMTU probe are left alone.
+func (c *Conn) replayLost(p *recovery.Sent, probe bool) {
 	r := logReader(p.Frames)
 	for len(r) > 0 {
 		switch r.tag() {
@@ -163,10 +171,14 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 				c.flags |= flagNewToken
 			}
 		case logDatagram:
-			c.datagrams.onLost(c, r.varint())
+			if id := r.varint(); !probe {
+				c.datagrams.onLost(c, id)
+			}
 		case logPMTUProbe:
-			size := int(r.varint())
-			c.onMTUProbeLost(size, int(r.varint()))
+			size, gen := int(r.varint()), int(r.varint())
+			if !probe {
+				c.onMTUProbeLost(size, gen)
+			}
 		}
 	}
 }

@@ -35,9 +35,10 @@ func (c *Conn) deadline() mono.Time {
 		d = mono.Min(d, t)
 	}
 	if c.life.state == stateIdle {
-		// flush sends nothing before a server has its configuration: an
-		// ACK deadline here would make the executor spin.
-		return d
+		// Before a server has its configuration flush sends only the ACK
+		// idleAckDeadline allows: another ACK deadline here would make
+		// the executor spin.
+		return mono.Min(d, c.idleAckDeadline())
 	}
 	d = mono.Min(d, c.loss.LossDetectionDeadline())
 	for sp := range c.spaces {

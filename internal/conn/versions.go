@@ -133,6 +133,24 @@ func (c *Conn) chooseCompatibleVersion(params []byte) {
 	}
 }
 
+// versionMayChange reports whether a server may still switch versions
+// when it reads the ClientHello (chooseCompatibleVersion): it has not
+// switched yet and prefers another supported version to the client's.
+func (c *Conn) versionMayChange() bool {
+	if c.side != Server || c.vers.switched || c.hs != nil {
+		return false
+	}
+	for _, v := range c.versions() {
+		if v == c.version {
+			return false
+		}
+		if wire.IsSupportedVersion(v) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkVersionInformation validates the peer's version_information
 // (RFC 9368 §4): the chosen version must be the one in use (client) or the
 // one of the client's first Initial (server), and a client that changed

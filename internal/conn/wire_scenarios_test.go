@@ -61,6 +61,9 @@ func (p *pair) decode(to *endpoint, n int, data []byte) []wireFrame {
 			// Connection ID, so they work even before the receiver
 			// exists or after it discarded them.
 			_, keys = protect.InitialKeys(h.Version, p.client.c.cids.originalDCID, to == p.client)
+			if c != nil && !c.spaces[recovery.SpaceInitial].discarded {
+				largest = c.spaces[recovery.SpaceInitial].acks.LargestReceived()
+			}
 		case h.Type == wire.PacketHandshake && c != nil:
 			keys = c.spaces[recovery.SpaceHandshake].read
 			largest = c.spaces[recovery.SpaceHandshake].acks.LargestReceived()

@@ -131,6 +131,16 @@ func (t *TLS) Send(i int) *CryptoSend {
 	return &t.streams.send[i]
 }
 
+// Received returns how many bytes of CRYPTO stream i were delivered to
+// TLS in order (the stream's read offset): data that ends at or below it is
+// a retransmission. It is zero once Compact dropped the streams.
+func (t *TLS) Received(i int) uint64 {
+	if t.streams == nil {
+		return 0
+	}
+	return t.streams.recv[i].Offset()
+}
+
 // NewClient prepares a client handshake. cfg must require TLS 1.3; params
 // are our encoded transport parameters. With sessionEvents, tickets are
 // reported through Callbacks.StoreSession instead of going to

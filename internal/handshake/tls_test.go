@@ -247,3 +247,31 @@ func FuzzClientHello(f *testing.F) {
 		}
 	})
 }
+
+func TestReceivedIsTheInOrderOffsetOfEachStream(t *testing.T) {
+	p := newPair(t, []string{"echo"}, []string{"echo"})
+	if err := p.client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hello := p.client.Send(StreamInitial)
+	off, n, _ := hello.Pending(1 << 20)
+	data := bytes.Clone(hello.Data(off, n))
+	if err := p.server.HandleCrypto(StreamInitial, 10, data[10:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.server.Received(StreamInitial); got != 0 {
+		t.Fatalf("Received with a gap at the start = %d, want 0", got)
+	}
+	if err := p.server.HandleCrypto(StreamInitial, 0, data[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.server.Received(StreamInitial); got != uint64(n) {
+		t.Fatalf("Received = %d, want the ClientHello's %d bytes", got, n)
+	}
+	if got := p.server.Received(StreamHandshake); got != 0 {
+		t.Fatalf("Handshake stream Received = %d, want 0", got)
+	}
+}

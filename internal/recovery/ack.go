@@ -47,7 +47,7 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 	if top.PN == largest {
 		sp.largestAckedTime = top.Time
 		if anyAckEliciting(acked) {
-			l.rtt.update(now, now.Sub(top.Time), l.effectiveAckDelay(space, ackDelay))
+			l.rtt.update(now, now.Sub(top.Time), l.effectiveAckDelay(space, ackDelay), space != SpaceApp)
 			rttSample = true
 		}
 	}
@@ -106,10 +106,13 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 }
 
 // effectiveAckDelay applies the RFC 9002 Section 5.3 rules to the peer's
-// reported ack delay: ignored for Initial packets (never delayed), capped by
-// max_ack_delay once the handshake is confirmed.
+// reported ack delay: capped by max_ack_delay once the handshake is
+// confirmed. Section 5.3 allows ignoring it for Initial packets, which are
+// acknowledged at once; it is used there too, since an acknowledgment
+// repeated in a later packet (a client's Initial probe) reports how long
+// it was held.
 func (l *State) effectiveAckDelay(space Space, d time.Duration) time.Duration {
-	if space == SpaceInitial || d < 0 {
+	if d < 0 {
 		return 0
 	}
 	if l.handshakeConfirmed {

@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -236,4 +237,70 @@ func TestProbesDecrementOnlyOnAckEliciting(t *testing.T) {
 	wantVar(t, "ACK-only packet is not a probe", tt.l.ProbesNeeded(SpaceApp), 2)
 	tt.send(SpaceApp, 2)
 	wantVar(t, "probe", tt.l.ProbesNeeded(SpaceApp), 1)
+}
+
+func TestRequestProbesSpeedsUpWithoutPTO(t *testing.T) {
+	// RFC 9002 Section 6.2.3: a handshake speed-up sends CRYPTO data
+	// before the PTO expires; it neither counts as a PTO nor moves the
+	// timer, and its packets are probes (not congestion-limited).
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, true)
+	tt.send(SpaceInitial, 0)
+	tt.wantDeadline("PTO", 300*time.Millisecond)
+	tt.l.RequestProbes(SpaceInitial, 5)
+	wantVar(t, "probes capped at two", tt.l.ProbesNeeded(SpaceInitial), 2)
+	tt.l.RequestProbes(SpaceInitial, 1)
+	wantVar(t, "a smaller request keeps the larger", tt.l.ProbesNeeded(SpaceInitial), 2)
+	wantVar(t, "no PTO counted", tt.l.ptoCount, 0)
+	tt.wantDeadline("timer unchanged", 300*time.Millisecond)
+	tt.advance(50 * time.Millisecond)
+	tt.send(SpaceInitial, 1, 2)
+	wantVar(t, "probes sent", tt.l.ProbesNeeded(SpaceInitial), 0)
+	tt.wantDeadline("PTO from the last ack-eliciting packet", 350*time.Millisecond)
+	tt.l.DiscardSpace(SpaceInitial)
+	tt.l.RequestProbes(SpaceInitial, 1)
+	wantVar(t, "discarded space", tt.l.ProbesNeeded(SpaceInitial), 0)
+}
+
+func TestForgetSentAcceptsAckOfUntrackedPackets(t *testing.T) {
+	// A server acknowledges Initial packets before its configuration
+	// arrives and then starts recovery afresh: the peer may acknowledge
+	// those ACK-only packets later.
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, true)
+	if err := tt.l.OnAckReceived(tt.now, SpaceInitial, []AckRange{rng(0, 1)}, 0, nil, &tt.rec); !errors.Is(err, ErrAckOfUnsentPacket) {
+		t.Fatalf("before ForgetSent: %v", err)
+	}
+	tt.l.ForgetSent(SpaceInitial, 1)
+	if err := tt.l.OnAckReceived(tt.now, SpaceInitial, []AckRange{rng(0, 1)}, 0, nil, &tt.rec); err != nil {
+		t.Fatalf("ack of forgotten packets: %v", err)
+	}
+	tt.wantEvents("nothing to report")
+	tt.send(SpaceInitial, 2)
+	tt.advance(30 * time.Millisecond)
+	tt.ack(SpaceInitial, rng(0, 2))
+	tt.wantEvents("tracked packet acknowledged", event{space: SpaceInitial, pn: 2})
+	wantVar(t, "RTT sample from the tracked packet", tt.l.RTT().Latest, 30*time.Millisecond)
+	if err := tt.l.OnAckReceived(tt.now, SpaceInitial, []AckRange{rng(0, 3)}, 0, nil, &tt.rec); !errors.Is(err, ErrAckOfUnsentPacket) {
+		t.Fatalf("above the largest sent: %v", err)
+	}
+}
+
+func TestOldestUnackedSkipsAckedLostAndProbes(t *testing.T) {
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, true)
+	tt.l.OnHandshakeConfirmed()
+	if p := tt.l.OldestUnacked(SpaceApp); p != nil {
+		t.Fatalf("nothing sent: %d", p.PN)
+	}
+	tt.sendPacket(Sent{PN: 0, Space: SpaceApp, Size: 1200, InFlight: true, AckEliciting: true, PMTUProbe: true})
+	tt.sendPacket(Sent{PN: 1, Space: SpaceApp, Size: 40})
+	tt.send(SpaceApp, 2, 3, 4, 5, 6)
+	tt.advance(50 * time.Millisecond)
+	tt.ack(SpaceApp, rng(6, 6), rng(3, 3))
+	// 2 is lost (packet threshold), 0 is a PMTU probe, 1 not ack-eliciting.
+	if p := tt.l.OldestUnacked(SpaceApp); p == nil || p.PN != 4 {
+		t.Fatalf("OldestUnacked = %v, want packet 4", p)
+	}
+	tt.ack(SpaceApp, rng(3, 6))
+	if p := tt.l.OldestUnacked(SpaceApp); p != nil {
+		t.Fatalf("all acknowledged or lost: %d", p.PN)
+	}
 }

@@ -40,7 +40,19 @@ func (r *rttEstimator) init(initial time.Duration) {
 
 // update folds one RTT sample into the estimate (RFC 9002 Section 5.3).
 // ackDelay has already been zeroed or capped by the caller's rules.
-func (r *rttEstimator) update(now mono.Time, latest, ackDelay time.Duration) {
+//
+// With handshake, a first sample from an Initial or Handshake
+// acknowledgment starts smoothed_rtt and rttvar from the sample less the
+// ack delay the peer reported; Section 5.3 starts them from latest_rtt
+// itself (min_rtt still does, as Section 5.2 requires). During the
+// handshake a peer may hold our packets for seconds before it has the
+// keys to read them, or repeat an acknowledgment that was lost in a later
+// probe, and report that wait as ack delay (RFC 9000 §13.2.5 asks it to,
+// "especially useful during the handshake"); a first sample taken whole
+// then makes every PTO of the connection seconds long until later
+// samples dilute it. Later samples subtract the delay only down to
+// min_rtt, as Section 5.3 requires.
+func (r *rttEstimator) update(now mono.Time, latest, ackDelay time.Duration, handshake bool) {
 	if latest < 0 {
 		latest = 0
 	}
@@ -50,8 +62,12 @@ func (r *rttEstimator) update(now mono.Time, latest, ackDelay time.Duration) {
 		r.HasSample = true
 		r.firstSample = now
 		r.Min = latest
-		r.Smoothed = latest
-		r.Var = latest / 2
+		first := latest
+		if handshake && ackDelay > 0 {
+			first = min(latest, max(latest-ackDelay, granularity))
+		}
+		r.Smoothed = first
+		r.Var = first / 2
 		return
 	}
 	// min_rtt ignores ack delay (Section 5.2).

@@ -40,6 +40,40 @@ func TestRTTFirstSample(t *testing.T) {
 	wantVar(t, "HasSample", r.HasSample, true)
 }
 
+func TestRTTFirstHandshakeSampleLessAckDelay(t *testing.T) {
+	// A first sample from a handshake acknowledgment the peer held for
+	// 950 ms (it had no keys, or repeated a lost ACK in a probe) starts
+	// smoothed_rtt from the 50 ms of network time; min_rtt keeps the
+	// sample whole (RFC 9002 Section 5.2) until a later one lowers it.
+	for _, tc := range []struct {
+		name     string
+		space    Space
+		delay    time.Duration
+		smoothed time.Duration
+	}{
+		{"Handshake", SpaceHandshake, 950 * time.Millisecond, 50 * time.Millisecond},
+		{"Initial", SpaceInitial, 950 * time.Millisecond, 50 * time.Millisecond},
+		{"delay above the sample: granularity", SpaceHandshake, 2 * time.Second, granularity},
+		{"application space: Section 5.3 as written", SpaceApp, 950 * time.Millisecond, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tt := newLossTest(t, Config{InitialRTT: 333 * time.Millisecond}, true)
+			tt.send(tc.space, 0)
+			tt.advance(time.Second)
+			tt.ackFull(tc.space, tc.delay, nil, rng(0, 0))
+			r := tt.l.RTT()
+			wantVar(t, "latest_rtt", r.Latest, time.Second)
+			wantVar(t, "min_rtt", r.Min, time.Second)
+			wantVar(t, "smoothed_rtt", r.Smoothed, tc.smoothed)
+			wantVar(t, "rttvar", r.Var, tc.smoothed/2)
+			tt.send(tc.space, 1)
+			tt.advance(40 * time.Millisecond)
+			tt.ack(tc.space, rng(0, 1))
+			wantVar(t, "min_rtt after a prompt sample", tt.l.RTT().Min, 40*time.Millisecond)
+		})
+	}
+}
+
 func TestRTTAckDelay(t *testing.T) {
 	// Second sample of 200 ms (first was 100 ms) with various ack delays;
 	// peer max_ack_delay is 25 ms. Expected values from RFC 9002 Section
@@ -58,8 +92,9 @@ func TestRTTAckDelay(t *testing.T) {
 		{"confirmed caps delay", SpaceApp, true, ms(200), ms(50), ms(109.375), ms(56.25)},
 		// Not confirmed: full 50 ms subtracted, adjusted = 150.
 		{"unconfirmed uses delay", SpaceApp, false, ms(200), ms(50), ms(106.25), ms(50)},
-		// Initial packets are never delayed: delay ignored.
-		{"initial ignores delay", SpaceInitial, false, ms(200), ms(50), ms(112.5), ms(62.5)},
+		// Initial acknowledgments report their delay too (a repeated
+		// one): used like the Handshake space's.
+		{"initial uses delay", SpaceInitial, false, ms(200), ms(50), ms(106.25), ms(50)},
 		// latest < min_rtt + ack_delay: not subtracted.
 		{"no subtraction below min_rtt", SpaceApp, false, ms(120), ms(50), ms(102.5), ms(42.5)},
 		{"zero delay", SpaceHandshake, false, ms(200), 0, ms(112.5), ms(62.5)},

@@ -267,6 +267,46 @@ func (l *State) ECNMarking() bool { return l.ecn.marking() }
 // sent in that space decrements it.
 func (l *State) ProbesNeeded(space Space) int { return l.spaces[space].probes }
 
+// RequestProbes asks for n ack-eliciting probe packets (at most 2) in space
+// now, as a PTO would but without counting one (ptoCount and its backoff
+// are unchanged): a handshake speed-up sends unacknowledged CRYPTO data
+// earlier than the PTO expiry (RFC 9002 Section 6.2.3), and like the PTO
+// probes it anticipates, these packets are not blocked by the congestion
+// controller (Section 7.5). Each ack-eliciting packet sent in space
+// decrements the count (ProbesNeeded). A discarded space is ignored.
+func (l *State) RequestProbes(space Space, n int) {
+	sp := &l.spaces[space]
+	if sp.discarded {
+		return
+	}
+	sp.probes = max(sp.probes, min(n, 2))
+}
+
+// ForgetSent makes the packet numbers of space up to largest count as sent
+// without being tracked: they went out before Init, none of them
+// ack-eliciting (a server's acknowledgments sent before its configuration
+// replaced the recovery settings). An acknowledgment of them is accepted
+// and ignored instead of failing with ErrAckOfUnsentPacket. Packets sent
+// later in space must have higher numbers.
+func (l *State) ForgetSent(space Space, largest int64) {
+	sp := &l.spaces[space]
+	sp.largestSent = max(sp.largestSent, largest)
+}
+
+// OldestUnacked returns the record of the oldest ack-eliciting packet of
+// space that is in flight, neither acknowledged nor declared lost, nil if
+// there is none; path MTU probes are passed over. A PTO probe may carry
+// its data again (RFC 9002 Section 6.2.4: previously sent data MAY be
+// sent). The record stays State's: it must be neither modified nor kept.
+func (l *State) OldestUnacked(space Space) *Sent {
+	for _, e := range l.spaces[space].sent.live() {
+		if p := e.p; p != nil && !p.lost && p.AckEliciting && !p.PMTUProbe {
+			return p
+		}
+	}
+	return nil
+}
+
 // HasInFlight reports whether space has packets counted in bytes in flight
 // that are neither acknowledged nor declared lost.
 func (l *State) HasInFlight(space Space) bool { return l.spaces[space].inFlight > 0 }
