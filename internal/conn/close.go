@@ -31,6 +31,7 @@ type lifetime struct {
 	handshakeComplete  bool
 	handshakeConfirmed bool
 	everHandshake      bool // handshake completed at some point, for SHUTDOWN_COMPLETE
+	handshakeDoneAcked bool // server: the client acknowledged HANDSHAKE_DONE
 
 	reason             CloseReason
 	appCloseInProgress bool // the handle was closed

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/packet"
 	"github.com/hquic/quic/internal/protect"
 	"github.com/hquic/quic/internal/rangeset"
@@ -516,5 +517,44 @@ func TestHandshakeUnderBurstLoss(t *testing.T) {
 	t.Logf("%d seeds: %d failed, median %v, 90th percentile %v", seeds, failed, p50, p90)
 	if failed*200 > seeds || p50 > 600*time.Millisecond || p90 > 4*time.Second {
 		t.Errorf("%d of %d failed, median %v, 90th percentile %v", failed, seeds, p50, p90)
+	}
+}
+
+// The server's HANDSHAKE_DONE is lost (the interop lab's
+// handshakecorruption case, quic-go client): the client keeps sending
+// Handshake packets, its PTO probes, which the server cannot read any more
+// (it discarded its Handshake keys at confirmation). Each one makes the
+// server send HANDSHAKE_DONE again at once, until the client acknowledges
+// it. Here only those immediate answers get through.
+func TestLateHandshakePacketsMakeTheServerSendHandshakeDoneAgain(t *testing.T) {
+	p := newPair(t)
+	var arrivals []mono.Time // of client Handshake packets, once the server is confirmed
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client {
+			if p.server.c != nil && p.server.c.life.handshakeConfirmed && slices.Contains(longPacketTypes(data), wire.PacketHandshake) {
+				arrivals = append(arrivals, p.now.Add(p.delay))
+			}
+			return false
+		}
+		for _, w := range p.decode(p.client, n, data) {
+			if _, ok := w.f.(wire.DebugHandshakeDone); ok {
+				return !slices.Contains(arrivals, p.now)
+			}
+		}
+		return false
+	}
+	start := p.now
+	p.handshake()
+	if d := p.now.Sub(start); d > 200*time.Millisecond {
+		t.Errorf("the client was confirmed after %v", d)
+	}
+	if !p.runUntil(time.Second, func() bool { return p.server.c.life.handshakeDoneAcked }) {
+		t.Fatal("HANDSHAKE_DONE not acknowledged")
+	}
+	p.drop = nil
+	server := p.tap(p.server)
+	p.runUntil(time.Second, func() bool { return false })
+	if n := len(framesOf[wire.DebugHandshakeDone](*server)); n != 0 {
+		t.Errorf("the server sent HANDSHAKE_DONE %d times after it was acknowledged", n)
 	}
 }

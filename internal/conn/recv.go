@@ -136,6 +136,10 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	default:
 		return h.Len, h.DCID
 	}
+	if keys == nil && sp == recovery.SpaceHandshake && c.side == Server && c.life.handshakeConfirmed {
+		c.onLateHandshakePacket()
+		return h.Len, h.DCID
+	}
 	if keys == nil {
 		c.bufferPacket(d, pkt, sp)
 		if c.side == Client && sp == recovery.SpaceHandshake {

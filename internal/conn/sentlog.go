@@ -100,6 +100,7 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 			r.varint()
 		case logHandshakeDone:
 			c.flags &^= flagHandshakeDone
+			c.life.handshakeDoneAcked = true
 		case logNewToken:
 			c.flags &^= flagNewToken
 			c.newToken = nil // delivered: an idle connection keeps no copy
@@ -163,7 +164,8 @@ func (c *Conn) replayLost(p *recovery.Sent, probe bool) {
 		case logRetireCID:
 			c.cids.queueRetire(c, r.varint())
 		case logHandshakeDone:
-			if !c.life.closing() {
+			// Another copy may have been acknowledged already.
+			if !c.life.closing() && !c.life.handshakeDoneAcked {
 				c.flags |= flagHandshakeDone
 			}
 		case logNewToken:

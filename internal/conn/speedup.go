@@ -79,6 +79,20 @@ func (c *Conn) speedUpHandshake(now mono.Time) {
 	st.lastSpeedUp = now
 }
 
+// onLateHandshakePacket handles a Handshake packet that reaches a server
+// after it discarded its Handshake keys, at confirmation (RFC 9001
+// §4.9.2): the client is still sending Handshake packets, its PTO probes,
+// because it did not get HANDSHAKE_DONE, which confirms its handshake
+// (RFC 9001 §4.1.2). Until the client acknowledges it, HANDSHAKE_DONE goes
+// again at once rather than after the server's own PTO, like the
+// speed-ups above; the client's PTO bounds how often. The packet is not
+// otherwise processed: it cannot be read.
+func (c *Conn) onLateHandshakePacket() {
+	if !c.life.handshakeDoneAcked && !c.life.closing() {
+		c.flags |= flagHandshakeDone
+	}
+}
+
 // speedUpGap is the least time between two speed-ups: half the minimum
 // RTT, so that a new one answers a new round trip, not another datagram of
 // the flight that triggered the last one.
