@@ -29,8 +29,9 @@ type RegistrationConfig struct {
 //     buffer and queues it (up to 16 batches per socket; a full queue
 //     blocks the worker, nothing is dropped), so encrypting the next batch
 //     overlaps with the system call of the previous one. It costs a copy
-//     of every byte sent and a goroutine per socket; batch sizes and drain
-//     budgets are those of LowLatency.
+//     of every byte sent, a goroutine per socket and a hand-off per batch,
+//     which small request/response exchanges feel as latency; batch sizes
+//     and drain budgets are those of LowLatency.
 //   - ProfileScavenger: a single worker that yields the processor between
 //     connections.
 //   - ProfileRealTime: one worker per CPU, each locked to an OS thread,
