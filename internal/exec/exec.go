@@ -44,8 +44,7 @@ const (
 	LowLatency Profile = iota
 	// MaxThroughput runs one worker per CPU, like LowLatency; the datapath
 	// hands datagrams to a sender goroutine per socket (SendOnWorker
-	// reports false) so that crypto and system calls overlap, and
-	// DrainBudget offers larger per-drain budgets.
+	// reports false) so that crypto and system calls overlap.
 	MaxThroughput
 	// Scavenger runs a single worker that yields the processor between
 	// tasks, for background work.
@@ -135,21 +134,6 @@ func (p *Pool) Workers() int { return len(p.workers) }
 // MaxThroughput registration opens a sender goroutine
 // (endpoint.Config.SendQueue) when this is false.
 func (p *Pool) SendOnWorker() bool { return p.profile != MaxThroughput }
-
-// DrainBudget scales a per-drain operation budget (MsQuic's
-// MaxOperationsPerDrain) for the profile: four times larger for
-// MaxThroughput, a quarter (at least 1) for Scavenger, unchanged otherwise.
-// The public package does not apply it: its connections drain
-// Settings.MaxOperationsPerDrain operations whatever the profile.
-func (p *Pool) DrainBudget(base int) int {
-	switch p.profile {
-	case MaxThroughput:
-		return base * 4
-	case Scavenger:
-		return max(base/4, 1)
-	}
-	return base
-}
 
 // Register adds t to the pool on worker affinity % Workers(). The task starts
 // idle: it runs after the first Wake. Registering on a closed pool returns a

@@ -75,32 +75,23 @@ func TestDefaultWorkerCountIsGOMAXPROCS(t *testing.T) {
 	})
 }
 
-func TestSendOnWorkerAndBudgets(t *testing.T) {
+func TestSendOnWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for _, tc := range []struct {
-			p      Profile
-			send   bool
-			budget int
+			p    Profile
+			send bool
 		}{
-			{LowLatency, true, 16},
-			{MaxThroughput, false, 64},
-			{Scavenger, true, 4},
-			{RealTime, true, 16},
+			{LowLatency, true},
+			{MaxThroughput, false},
+			{Scavenger, true},
+			{RealTime, true},
 		} {
 			p := NewPool(tc.p, 1)
 			if p.SendOnWorker() != tc.send {
 				t.Errorf("%v: SendOnWorker() = %v", tc.p, p.SendOnWorker())
 			}
-			if got := p.DrainBudget(16); got != tc.budget {
-				t.Errorf("%v: DrainBudget(16) = %d, want %d", tc.p, got, tc.budget)
-			}
 			p.Close()
 		}
-		p := NewPool(Scavenger, 1)
-		if p.DrainBudget(1) != 1 {
-			t.Errorf("Scavenger DrainBudget(1) = %d, want 1", p.DrainBudget(1))
-		}
-		p.Close()
 	})
 }
 
