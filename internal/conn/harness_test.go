@@ -187,6 +187,15 @@ func (e *endpoint) Send(b *OutBatch) {
 	if seg == 0 {
 		seg = len(b.Buf)
 	}
+	limit := e.c.path.maxDatagramSize()
+	if m := &e.c.mtu; m.inFlight {
+		limit = max(limit, m.probeSize)
+	}
+	if seg > limit {
+		// A packet that outgrows its datagram is cut short by a
+		// peer reading no more than its max_udp_payload_size.
+		e.p.t.Errorf("%s sent a %d-byte datagram; the limit is %d", e.name, seg, limit)
+	}
 	for off := 0; off < len(b.Buf); off += seg {
 		end := min(off+seg, len(b.Buf))
 		e.p.transmitFrom(e, bytes.Clone(b.Buf[off:end]), b.Local, b.Addr)

@@ -159,24 +159,29 @@ func (s *Stream) clamp0RTT(off, n uint64, fin bool) (uint64, bool) {
 
 // writeStreamFrame writes one STREAM frame with as much of [off, off+n) as
 // fits. It returns false if nothing fit.
+//
+// A frame that reaches the end of the packet omits its length field. One
+// that fits only without it (its data would leave less room than the field
+// takes) is preceded by PADDING so that it still ends the packet exactly:
+// the packet never outgrows the datagram, and the frame keeps its FIN.
 func (st *streamState) writeStreamFrame(w *frameWriter, s *Stream, off uint64, n int, fin bool) bool {
 	id := uint64(s.id)
 	room := w.room()
-	withLen := true
+	withLen, pad := false, 0
 	hdr := wire.SizeStreamHeader(id, off, n, false)
-	if hdr+n >= room {
-		// The frame fills the packet: omit the length field.
-		withLen = false
-		if hdr+n > room {
-			n = room - hdr
-			fin = false
-		}
-	} else {
-		hdr = wire.SizeStreamHeader(id, off, n, true)
+	switch {
+	case hdr+n > room:
+		n, fin = room-hdr, false
+	case hdr+n == room:
+	case wire.SizeStreamHeader(id, off, n, true)+n <= room:
+		withLen = true
+	default:
+		pad = room - hdr - n
 	}
 	if n < 0 || (n == 0 && !fin) {
 		return false
 	}
+	w.b.Buf = wire.AppendPadding(w.b.Buf, pad)
 	w.b.Buf = wire.AppendStreamHeader(w.b.Buf, id, off, n, fin, withLen)
 	start := len(w.b.Buf)
 	w.b.Buf = w.b.Buf[:start+n]

@@ -100,3 +100,37 @@ func TestManyConcurrentStreams(t *testing.T) {
 		}
 	}
 }
+
+// STREAM frames of every length around a packet's room: whether a frame
+// fits with its length field, only without it, or only in part, no
+// datagram outgrows its limit (the harness checks each one) and every
+// echo comes back intact with its FIN.
+func TestStreamFramesFillPacketsExactly(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	want := map[*Stream][]byte{}
+	var streams []*Stream
+	for n := 1100; n <= 1500; n++ {
+		data := bytes.Repeat([]byte{byte(n)}, n)
+		s := openSend(p, data, true)
+		streams = append(streams, s)
+		want[s] = data
+	}
+	ok := p.runUntil(30*time.Second, func() bool {
+		for _, s := range streams {
+			if !p.client.streamFinished(s) {
+				return false
+			}
+		}
+		return true
+	})
+	if !ok {
+		t.Fatalf("echoes did not finish: client %v", p.client.names())
+	}
+	for s, data := range want {
+		if got := p.client.received[s.ID()]; !bytes.Equal(got, data) {
+			t.Errorf("stream %d: echoed %d bytes, want %d intact", s.ID(), len(got), len(data))
+		}
+	}
+}
