@@ -162,6 +162,7 @@ func TestMigrationHquicClientGoServer(t *testing.T) {
 	}
 	msg := testData(8, migrationPayload)
 	var got []byte
+	var aborted *quic.PeerSendAbortedEvent
 	headDone, done := make(chan struct{}), make(chan struct{})
 	s, err := c.NewStream(quic.StreamOpenNone, func(s *quic.Stream, ev quic.StreamEvent) error {
 		switch ev := ev.(type) {
@@ -173,6 +174,8 @@ func TestMigrationHquicClientGoServer(t *testing.T) {
 			if before < movedAfter && len(got) >= movedAfter {
 				close(headDone)
 			}
+		case *quic.PeerSendAbortedEvent:
+			aborted = ev
 		case *quic.StreamShutdownCompleteEvent:
 			s.Close()
 			close(done)
@@ -210,8 +213,10 @@ func TestMigrationHquicClientGoServer(t *testing.T) {
 		t.Errorf("moved from %v to %v", before, after)
 	}
 	wait(t, done, "the rest of the echo")
-	if !bytes.Equal(got, msg) {
-		t.Errorf("echoed %d bytes that differ from the %d sent", len(got), len(msg))
+	if aborted != nil {
+		t.Errorf("the server reset the stream with code %d after %d bytes", aborted.ErrorCode, len(got))
+	} else if !bytes.Equal(got, msg) {
+		t.Errorf("echoed %d bytes that differ from the %d sent (first difference at %d)", len(got), len(msg), firstDifference(got, msg))
 	}
 	if la, err := c.LocalAddr(); err != nil || la != after {
 		t.Errorf("LocalAddr %v (%v), want %v", la, err, after)
@@ -221,4 +226,16 @@ func TestMigrationHquicClientGoServer(t *testing.T) {
 	}
 	c.Shutdown(quic.ConnectionShutdownNone, 0)
 	wait(t, rec.complete, "hquic shutdown complete")
+}
+
+// firstDifference is the first offset at which a and b differ, or the
+// shorter length when one is a prefix of the other.
+func firstDifference(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
