@@ -196,10 +196,20 @@ func (c *Conn) onPacketWhileClosing() {
 	}
 }
 
+// maxCloseReason bounds the reason phrase we send; maxCloseHeader is the
+// most a CONNECTION_CLOSE frame takes besides its reason (type, error code,
+// frame type and a two-byte reason length).
+const (
+	maxCloseReason = 256
+	maxCloseHeader = 1 + 8 + 8 + 2
+)
+
 // appendClose writes the CONNECTION_CLOSE frame for the current reason into
 // a packet of the given type (RFC 9000 §10.2.3: an application close in an
 // Initial or Handshake packet becomes APPLICATION_ERROR without a reason).
-func (c *Conn) appendClose(b []byte, pt wire.PacketType) []byte {
+// The reason is cut to what room leaves: a packet with little room (under
+// the anti-amplification limit) still closes.
+func (c *Conn) appendClose(b []byte, pt wire.PacketType, room int) []byte {
 	r := &c.life.reason
 	if r.App && pt != wire.Packet1RTT {
 		return wire.AppendConnectionClose(b, false, uint64(wire.ApplicationError), 0, nil)
@@ -209,8 +219,8 @@ func (c *Conn) appendClose(b []byte, pt wire.PacketType) []byte {
 		code = uint64(wire.InternalError)
 	}
 	reason := r.Reason
-	if len(reason) > 256 {
-		reason = reason[:256]
+	if n := min(maxCloseReason, room-maxCloseHeader); len(reason) > n {
+		reason = reason[:max(n, 0)]
 	}
 	return wire.AppendConnectionClose(b, r.App, code, r.FrameType, []byte(reason))
 }

@@ -39,7 +39,7 @@ func (w *frameWriter) writeFrames() {
 	}
 	if c.life.closing() {
 		if c.life.closeFrame {
-			w.b.Buf = c.appendClose(w.b.Buf, w.pt)
+			w.b.Buf = c.appendClose(w.b.Buf, w.pt, w.room())
 			w.hasClose = true
 		}
 		return
