@@ -31,8 +31,8 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 
 // onProbeTimeout prepares probe packets after a PTO (RFC 9002 §6.2.4):
 // in the handshake spaces the unacknowledged CRYPTO data is sent again; in
-// the application space the probe carries the data of the oldest packet
-// still unacknowledged, or new data, or a PING.
+// the application space each probe carries the data of an outstanding
+// packet again, or new data, or a PING.
 //
 // A probe in either handshake space also resends the other's outstanding
 // CRYPTO data, coalesced (RFC 9002 §6.2.4): the peer may be unable to read
@@ -44,8 +44,9 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 // act on: if its acknowledgment is lost too, the data of the packet that
 // was lost is not retransmitted until an acknowledgment gets through. RFC
 // 9002 §6.2.4 lets probes carry previously sent data when there is no new
-// data; each application probe carries the oldest outstanding packet's
-// again (queueProbeData), so that any probe that arrives delivers it.
+// data; each application probe carries an outstanding packet's again,
+// oldest first and each in turn (queueProbeData), so that the probes that
+// arrive deliver all of it.
 func (c *Conn) onProbeTimeout() {
 	if c.handshakeProbing() && c.hs != nil {
 		for sp := recovery.SpaceInitial; sp < recovery.SpaceApp; sp++ {
@@ -60,15 +61,16 @@ func (c *Conn) onProbeTimeout() {
 }
 
 // queueProbeData runs before each application packet while flagProbeData
-// is set: while probes are due, the frames of the oldest packet still
-// outstanding are queued again, as if it were lost (ahead of new data),
-// without declaring it lost; then the flag is cleared.
+// is set: while probes are due, the frames of the next outstanding packet
+// no probe has carried yet (oldest first) are queued again, as if it were
+// lost (ahead of new data), without declaring it lost; then the flag is
+// cleared.
 func (c *Conn) queueProbeData() {
 	if c.loss.ProbesNeeded(recovery.SpaceApp) == 0 {
 		c.flags &^= flagProbeData
 		return
 	}
-	if p := c.loss.OldestUnacked(recovery.SpaceApp); p != nil {
+	if p := c.loss.NextProbeData(recovery.SpaceApp); p != nil {
 		c.replayLost(p, true)
 	}
 }

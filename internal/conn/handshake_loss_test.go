@@ -558,3 +558,39 @@ func TestLateHandshakePacketsMakeTheServerSendHandshakeDoneAgain(t *testing.T) {
 		t.Errorf("the server sent HANDSHAKE_DONE %d times after it was acknowledged", n)
 	}
 }
+
+// Probes walk through the outstanding packets rather than carrying the
+// oldest one again each time (the lab's handshakeloss with a quic-go
+// client): the first packet of a server's response arrived but its
+// acknowledgment did not, and the second packet was lost. With every
+// acknowledgment lost, probes carrying the first packet's data again would
+// never deliver the second's, and the connection would idle out.
+func TestApplicationProbesReachEveryOutstandingPacket(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	dataPackets := 0
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client {
+			return true
+		}
+		for _, w := range p.decode(p.client, n, data) {
+			if _, ok := w.f.(wire.DebugStream); ok {
+				dataPackets++
+				return dataPackets == 2
+			}
+		}
+		return false
+	}
+	msg := bytes.Repeat([]byte("response"), 250)
+	c := p.server.c
+	s := c.NewStream(0)
+	c.StreamStart(s, 0, false)
+	c.StreamSend(s, [][]byte{msg}, SendFlagFIN, "ctx", false)
+	if !p.runUntil(20*time.Second, func() bool { return len(p.client.received[s.ID()]) == len(msg) }) {
+		t.Fatalf("the client got %d of %d bytes; server PTOs %d, data packets %d", len(p.client.received[s.ID()]), len(msg), c.loss.Stats().PTOCount, dataPackets)
+	}
+	if dataPackets < 3 {
+		t.Fatalf("%d data packets", dataPackets)
+	}
+}

@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -284,23 +285,32 @@ func TestForgetSentAcceptsAckOfUntrackedPackets(t *testing.T) {
 	}
 }
 
-func TestOldestUnackedSkipsAckedLostAndProbes(t *testing.T) {
+func TestNextProbeDataWalksOutstandingPackets(t *testing.T) {
 	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, true)
 	tt.l.OnHandshakeConfirmed()
-	if p := tt.l.OldestUnacked(SpaceApp); p != nil {
+	if p := tt.l.NextProbeData(SpaceApp); p != nil {
 		t.Fatalf("nothing sent: %d", p.PN)
 	}
 	tt.sendPacket(Sent{PN: 0, Space: SpaceApp, Size: 1200, InFlight: true, AckEliciting: true, PMTUProbe: true})
 	tt.sendPacket(Sent{PN: 1, Space: SpaceApp, Size: 40})
-	tt.send(SpaceApp, 2, 3, 4, 5, 6)
+	tt.send(SpaceApp, 2, 3, 4, 5, 6, 7)
 	tt.advance(50 * time.Millisecond)
-	tt.ack(SpaceApp, rng(6, 6), rng(3, 3))
-	// 2 is lost (packet threshold), 0 is a PMTU probe, 1 not ack-eliciting.
-	if p := tt.l.OldestUnacked(SpaceApp); p == nil || p.PN != 4 {
-		t.Fatalf("OldestUnacked = %v, want packet 4", p)
+	tt.ack(SpaceApp, rng(7, 7), rng(3, 3))
+	// 2 and 4 are lost (packet threshold), 0 is a PMTU probe, 1 not
+	// ack-eliciting, 3 and 7 acknowledged: 5 and 6 in turn, then again.
+	var got []int64
+	for range 5 {
+		p := tt.l.NextProbeData(SpaceApp)
+		if p == nil {
+			t.Fatal("NextProbeData = nil")
+		}
+		got = append(got, p.PN)
 	}
-	tt.ack(SpaceApp, rng(3, 6))
-	if p := tt.l.OldestUnacked(SpaceApp); p != nil {
+	if want := []int64{5, 6, 5, 6, 5}; !slices.Equal(got, want) {
+		t.Fatalf("probes carried %v, want %v", got, want)
+	}
+	tt.ack(SpaceApp, rng(3, 7))
+	if p := tt.l.NextProbeData(SpaceApp); p != nil {
 		t.Fatalf("all acknowledged or lost: %d", p.PN)
 	}
 }

@@ -293,18 +293,42 @@ func (l *State) ForgetSent(space Space, largest int64) {
 	sp.largestSent = max(sp.largestSent, largest)
 }
 
-// OldestUnacked returns the record of the oldest ack-eliciting packet of
-// space that is in flight, neither acknowledged nor declared lost, nil if
-// there is none; path MTU probes are passed over. A PTO probe may carry
-// its data again (RFC 9002 Section 6.2.4: previously sent data MAY be
-// sent). The record stays State's: it must be neither modified nor kept.
-func (l *State) OldestUnacked(space Space) *Sent {
-	for _, e := range l.spaces[space].sent.live() {
-		if p := e.p; p != nil && !p.lost && p.AckEliciting && !p.PMTUProbe {
+// NextProbeData returns the record of the packet whose data the next PTO
+// probe of space carries again (RFC 9002 Section 6.2.4: previously sent
+// data MAY be sent): the oldest ack-eliciting packet in flight, neither
+// acknowledged nor declared lost, that no probe has carried yet; path MTU
+// probes are passed over. Once every such packet has been carried, it
+// starts again from the oldest. Probes thus walk through all outstanding
+// data instead of repeating the oldest packet's, which the peer may have
+// had all along while its acknowledgments were lost. It returns nil when
+// nothing is outstanding. The record stays State's: it must be neither
+// modified nor kept.
+func (l *State) NextProbeData(space Space) *Sent {
+	live := l.spaces[space].sent.live()
+	var oldest *Sent
+	for _, e := range live {
+		p := e.p
+		if p == nil || p.lost || !p.AckEliciting || p.PMTUProbe {
+			continue
+		}
+		if oldest == nil {
+			oldest = p
+		}
+		if !p.probed {
+			p.probed = true
 			return p
 		}
 	}
-	return nil
+	if oldest == nil {
+		return nil
+	}
+	for _, e := range live {
+		if e.p != nil {
+			e.p.probed = false
+		}
+	}
+	oldest.probed = true
+	return oldest
 }
 
 // HasInFlight reports whether space has packets counted in bytes in flight

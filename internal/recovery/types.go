@@ -92,6 +92,7 @@ type Sent struct {
 	seq    int64     // send order across all spaces
 	lost   bool      // declared lost and retained to detect spurious loss
 	lostAt mono.Time // when it was declared lost
+	probed bool      // a PTO probe carried its data again (NextProbeData)
 }
 
 // WasLost reports whether the packet had been declared lost before it was
