@@ -568,6 +568,7 @@ func TestLateHandshakePacketsMakeTheServerSendHandshakeDoneAgain(t *testing.T) {
 func TestApplicationProbesReachEveryOutstandingPacket(t *testing.T) {
 	p := newPair(t)
 	p.handshake()
+	// Let the handshake's last packets be acknowledged first.
 	p.runUntil(time.Second, func() bool { return false })
 	dataPackets := 0
 	p.drop = func(from *endpoint, n int, data []byte) bool {

@@ -110,15 +110,12 @@ func TestStreamFramesFillPacketsExactly(t *testing.T) {
 	p.server.echo = true
 	p.handshake()
 	want := map[*Stream][]byte{}
-	var streams []*Stream
 	for n := 1100; n <= 1500; n++ {
 		data := bytes.Repeat([]byte{byte(n)}, n)
-		s := openSend(p, data, true)
-		streams = append(streams, s)
-		want[s] = data
+		want[openSend(p, data, true)] = data
 	}
 	ok := p.runUntil(30*time.Second, func() bool {
-		for _, s := range streams {
+		for s := range want {
 			if !p.client.streamFinished(s) {
 				return false
 			}
