@@ -29,7 +29,8 @@ type appKeys struct {
 	// received a packet in the new phase; until then packets in the old
 	// phase are opened with readPrev.
 	awaitingPeer bool
-	// prevDiscardAt is when readPrev is dropped (RFC 9001 §6.5).
+	// prevDiscardAt is when readPrev is dropped (RFC 9001 §6.5), zero
+	// while no packet with the current keys has been received.
 	prevDiscardAt mono.Time
 
 	packetsSealed uint64 // packets sealed with the current generation
@@ -74,20 +75,37 @@ func (c *Conn) onOpened(now mono.Time, phase bool, pn int64, next bool) {
 	k := &c.app
 	if next {
 		// The peer started a key update (RFC 9001 §6.2): follow it.
-		c.rotateKeys(now)
+		c.rotateKeys()
 		k.recvFirstPN = pn
+		c.keepPrevReadKeys(now)
 		return
 	}
 	if phase == k.phase {
-		k.awaitingPeer = false
+		if k.awaitingPeer {
+			// The peer answered our update.
+			k.awaitingPeer = false
+			c.keepPrevReadKeys(now)
+		}
 		if k.recvFirstPN < 0 || pn < k.recvFirstPN {
 			k.recvFirstPN = pn
 		}
 	}
 }
 
-// rotateKeys moves both directions to the next key generation.
-func (c *Conn) rotateKeys(now mono.Time) {
+// keepPrevReadKeys schedules the discarding of the previous read keys
+// three PTOs after the first packet protected with the current ones was
+// received (RFC 9001 §6.5). Until such a packet arrives, the previous keys
+// are all the peer may be using: an update we started keeps them, however
+// long the peer takes to answer.
+func (c *Conn) keepPrevReadKeys(now mono.Time) {
+	k := &c.app
+	k.prevDiscardAt = now.Add(3 * c.loss.PTO())
+	c.timers[timerKeyDiscard] = k.prevDiscardAt
+}
+
+// rotateKeys moves both directions to the next key generation. The
+// previous read keys are kept until keepPrevReadKeys schedules their end.
+func (c *Conn) rotateKeys() {
 	k := &c.app
 	if k.readNext == nil {
 		n, err := k.readCur.Next()
@@ -111,8 +129,8 @@ func (c *Conn) rotateKeys(now mono.Time) {
 	k.sentAcked = false
 	k.packetsSealed, k.bytesSealed = 0, 0
 	k.updates++
-	k.prevDiscardAt = now.Add(3 * c.loss.PTO())
-	c.timers[timerKeyDiscard] = k.prevDiscardAt
+	k.prevDiscardAt = 0
+	c.timers[timerKeyDiscard] = 0
 }
 
 // maybeStartKeyUpdate starts a key update when the current keys have
@@ -128,7 +146,7 @@ func (c *Conn) maybeStartKeyUpdate(now mono.Time) {
 	if k.bytesSealed < c.set.MaxBytesPerKey && k.packetsSealed < limit-limit/8 {
 		return
 	}
-	c.rotateKeys(now)
+	c.rotateKeys()
 	k.awaitingPeer = true
 }
 
@@ -143,7 +161,7 @@ func (c *Conn) forceKeyUpdate(now mono.Time) bool {
 	if !c.life.handshakeConfirmed || k.write == nil || !k.sentAcked && k.updates > 0 {
 		return false
 	}
-	c.rotateKeys(now)
+	c.rotateKeys()
 	k.awaitingPeer = true
 	return true
 }

@@ -540,3 +540,35 @@ func TestRepeatedKeyUpdateRequestsNeverDesynchronize(t *testing.T) {
 		})
 	}
 }
+
+// An endpoint that started a key update keeps its previous read keys until
+// the peer answers with the new ones (RFC 9001 §6.5 counts three PTOs from
+// the first packet received with the new keys): here the server updates
+// while it has nothing to send, the client hears nothing for longer than
+// three PTOs, and its next packets, still with the old keys, must be read.
+// Dropping the old keys three PTOs after starting the update left the two
+// sides unable to read each other until the client's disconnect timeout.
+func TestInitiatorKeepsOldReadKeysUntilThePeerAnswers(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	if !p.server.c.forceKeyUpdate(p.now) {
+		t.Fatal("the server could not start a key update")
+	}
+	p.runUntil(10*time.Second, func() bool { return false })
+	if p.client.c.app.updates != 0 {
+		t.Fatalf("the client followed an update the server had no packet to announce")
+	}
+	msg := []byte("still the old keys")
+	s := openSend(p, msg, true)
+	if !p.runUntil(5*time.Second, func() bool { return p.client.streamFinished(s) }) {
+		t.Fatalf("echo did not finish: client %v server %v", p.client.names(), p.server.names())
+	}
+	if got := p.client.received[s.ID()]; !bytes.Equal(got, msg) {
+		t.Fatalf("echo %q", got)
+	}
+	if cu, su := p.client.c.app.updates, p.server.c.app.updates; cu != 1 || su != 1 {
+		t.Errorf("key updates client %d server %d, want 1 each", cu, su)
+	}
+}
