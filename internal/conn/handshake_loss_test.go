@@ -595,3 +595,46 @@ func TestApplicationProbesReachEveryOutstandingPacket(t *testing.T) {
 		t.Fatalf("%d data packets", dataPackets)
 	}
 }
+
+// A lost ACK frame is replaced as soon as its packet is declared lost
+// (RFC 9000 §13.3 sends new ACK frames, never old ones): the server's only
+// acknowledgment of a request rode in a lost data packet, and the data
+// packets after it carried none. Without a new ACK the client would learn
+// of its request's delivery only from its own backed-off probes; under
+// heavy loss that outlasted the disconnect timeout (randomized stress runs
+// at 25% loss).
+func TestLostAckFrameIsReplacedAtOnce(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	p.runUntil(time.Second, func() bool { return false })
+	dropped := false
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from != p.server || dropped {
+			return false
+		}
+		for _, w := range p.decode(p.client, n, data) {
+			if _, ok := w.f.(wire.DebugAck); ok {
+				dropped = true
+				return true
+			}
+		}
+		return false
+	}
+	openSend(p, []byte("request"), true)
+	if !p.runUntil(time.Second, func() bool { return p.server.count("Receive") > 0 }) {
+		t.Fatal("the request did not arrive")
+	}
+	c := p.server.c
+	s := c.NewStream(0)
+	c.StreamStart(s, 0, false)
+	c.StreamSend(s, [][]byte{make([]byte, 30<<10)}, SendFlagFIN, "ctx", false)
+	if !p.runUntil(5*time.Second, func() bool { return p.client.c.loss.BytesInFlight() == 0 }) {
+		t.Fatalf("the client's request was never acknowledged")
+	}
+	if !dropped {
+		t.Fatal("no ACK frame was dropped")
+	}
+	if n := p.client.c.loss.Stats().PTOCount; n != 0 {
+		t.Errorf("the client needed %d probe timeouts to learn its request arrived", n)
+	}
+}

@@ -120,16 +120,19 @@ func (c *Conn) OnPacketLost(p *recovery.Sent) {
 	c.replayLost(p, false)
 }
 
-// replayLost tells the sub-states that the frames of p must be sent again.
-// With probe, p is not lost but in flight, and a PTO probe carries its data
-// again (onProbeTimeout): its DATAGRAM frames, which are never
+// replayLost tells the sub-states that the frames of p must be sent again;
+// a lost ACK frame makes a new one due (AckTracker.OnAckLost). With probe,
+// p is not lost but in flight, and a PTO probe carries its data again
+// (onProbeTimeout): its ACK and DATAGRAM frames, which are never
 // retransmitted, and its PMTU probe are left alone.
 func (c *Conn) replayLost(p *recovery.Sent, probe bool) {
 	r := logReader(p.Frames)
 	for len(r) > 0 {
 		switch r.tag() {
 		case logAck:
-			r.varint()
+			if largest := int64(r.varint()); !probe && !c.spaces[p.Space].discarded {
+				c.spaces[p.Space].acks.OnAckLost(c.now, largest)
+			}
 		case logCrypto:
 			off, n := r.varint(), r.varint()
 			if cs := c.cryptoSend(p.Space); cs != nil && !c.spaces[p.Space].discarded {

@@ -163,6 +163,20 @@ func (a *AckTracker) OnAckAcked(largest int64) {
 	a.received.RemoveBelow(a.floor)
 }
 
+// OnAckLost records that a packet carrying an ACK frame whose largest
+// acknowledged was largest was declared lost. ACK frames are not
+// retransmitted (RFC 9000 Section 13.3); if what it reported is not yet
+// known to have reached the peer, a new ACK frame with the current ranges
+// is due at now, so that a lost acknowledgment is not left to the peer's
+// backed-off probes to recover. It returns whether one became due.
+func (a *AckTracker) OnAckLost(now mono.Time, largest int64) bool {
+	if largest < a.floor || a.received.IsEmpty() {
+		return false
+	}
+	a.deadline = mono.Min(a.deadline, now)
+	return true
+}
+
 // LargestReceived returns the largest packet number received, or -1.
 func (a *AckTracker) LargestReceived() int64 { return a.largest }
 

@@ -122,6 +122,24 @@ func TestAckTrackerBasics(t *testing.T) {
 	wantVar(t, "older ack-of-ack is a no-op", r.At(0).Start, int64(7))
 }
 
+// A lost ACK frame makes a new one due at once, unless the peer is known
+// to have what it reported (a later ACK frame of ours was acknowledged).
+func TestAckTrackerLostAckIsReplaced(t *testing.T) {
+	a := newTracker(SpaceApp, 0)
+	now := t0
+	for pn := int64(0); pn < 4; pn++ {
+		a.OnPacketReceived(now, pn, true, ECNNotECT)
+	}
+	a.OnAckSent(now)
+	later := now.Add(time.Second)
+	wantVar(t, "lost ACK of 3 replaced", a.OnAckLost(later, 3), true)
+	wantVar(t, "due at once", a.AckDeadline(), later)
+	a.OnAckSent(later)
+	a.OnAckAcked(3)
+	wantVar(t, "lost ACK the peer no longer needs", a.OnAckLost(later, 2), false)
+	wantVar(t, "nothing due", a.AckDeadline(), mono.Time(0))
+}
+
 func TestAckTrackerRangeBound(t *testing.T) {
 	// Adversarial gaps: every other packet number. The set keeps at most
 	// maxRanges ranges; older ones become the duplicate floor.
