@@ -56,6 +56,14 @@ func (w *frameWriter) writeFrames() {
 		// carries only the acknowledgment.
 		return
 	}
+	if w.pt == wire.Packet1RTT {
+		// PATH_RESPONSE is not held back by congestion control: a peer
+		// validating our new address may be sending its
+		// acknowledgments to the old one, so our window would never
+		// open (RFC 9000 §8.2.2: do not delay it). It is small and
+		// sent once per challenge.
+		c.path.appendFrames(w)
+	}
 	if !probe && !coalesced && !w.congestionAllows() {
 		return
 	}
@@ -168,7 +176,6 @@ func (w *frameWriter) writeConnectionControl() {
 		w.log = append(w.log, logHandshakeDone)
 		c.flags &^= flagHandshakeDone
 	}
-	c.path.appendFrames(w)
 	if c.flags&flagNewCID != 0 {
 		all := true
 		for i := range c.cids.local {

@@ -168,3 +168,29 @@ func TestClientMovesToServerPreferredAddress(t *testing.T) {
 		t.Fatal("no transfer over the preferred address")
 	}
 }
+
+// A client that moves while its congestion window is full answers the
+// server's PATH_CHALLENGE at once: the server still sends its
+// acknowledgments to the old address, which is gone, so the window would
+// not open before a probe timeout (RFC 9000 §8.2.2: PATH_RESPONSE is not
+// delayed). Before, the client answered only in its PTO probes, and under
+// loss the server's validation kept failing until the disconnect timeout.
+func TestPathResponseIsNotHeldBackByCongestion(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	data := make([]byte, 4<<20)
+	openSend(p, data, true)
+	if !p.runUntil(5*time.Second, func() bool { return p.client.c.loss.CongestionWindowAvailable() == 0 }) {
+		t.Fatal("the upload does not fill the congestion window")
+	}
+	newLocal := netip.MustParseAddrPort("10.0.0.3:2000")
+	p.client.c.MigrateTo(newLocal)
+	p.dead = map[netip.AddrPort]bool{clientAddr: true}
+	ptos := p.client.c.loss.Stats().PTOCount
+	if !p.runUntil(5*time.Second, func() bool { return p.server.c.path.peer == newLocal }) {
+		t.Fatalf("the server never moved: client %v server %v", p.client.names(), p.server.names())
+	}
+	if n := p.client.c.loss.Stats().PTOCount - ptos; n > 0 {
+		t.Errorf("the server moved only after %d client probe timeouts", n)
+	}
+}
