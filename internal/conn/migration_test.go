@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -192,5 +193,52 @@ func TestPathResponseIsNotHeldBackByCongestion(t *testing.T) {
 	}
 	if n := p.client.c.loss.Stats().PTOCount - ptos; n > 0 {
 		t.Errorf("the server moved only after %d client probe timeouts", n)
+	}
+}
+
+// Echo transfers of 64 KiB–2 MiB under loss and reordering, during which
+// the client moves to new sockets (MigrateTo) and its NAT rebinds, one to
+// three times at random moments: every echo completes intact. A rebinding
+// happens only while the client has data in flight: a client with nothing
+// to send would not tell the server its new address, and the server's
+// packets to the old one are lost, as they are with a real NAT. Seed 205
+// found PATH_RESPONSE held back by congestion control.
+func TestRandomMigrationsUnderLoss(t *testing.T) {
+	for seed := uint64(201); seed <= 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, 55))
+		p := newPair(t)
+		p.rng = rand.New(rand.NewPCG(seed, 3))
+		p.server.echo = true
+		p.delay = time.Duration(1+r.IntN(40)) * time.Millisecond
+		p.handshake()
+		p.lossRate = []float64{0, 0.02, 0.05, 0.1}[r.IntN(4)]
+		p.reorderRate = []float64{0, 0.1, 0.3}[r.IntN(3)]
+		data := payload(seed, 64<<10+r.IntN(2<<20))
+		s := openSend(p, data, true)
+		moves := map[int]bool{} // step → rebinding (else migration)
+		for range 1 + r.IntN(3) {
+			moves[5+r.IntN(400)] = r.IntN(2) == 0
+		}
+		steps, port := 0, uint16(3000)
+		done := p.runUntil(5*time.Minute, func() bool {
+			steps++
+			rebind, ok := moves[steps]
+			switch {
+			case !ok:
+			case rebind && p.client.c.loss.BytesInFlight() > 0:
+				port++
+				local := p.client.c.path.local
+				p.nat = map[netip.AddrPort]netip.AddrPort{local: netip.AddrPortFrom(local.Addr(), port)}
+			case !rebind && p.client.c.canMigrate():
+				port++
+				p.client.c.MigrateTo(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), port))
+			}
+			return p.client.streamFinished(s)
+		})
+		closed := p.client.has("ShutdownComplete") || p.server.has("ShutdownComplete")
+		if got := p.client.received[s.ID()]; !done || closed || !bytes.Equal(got, data) {
+			t.Fatalf("seed %d (loss %v, reorder %v, delay %v, moves %v): finished %v, closed %v, echoed %d of %d bytes",
+				seed, p.lossRate, p.reorderRate, p.delay, moves, done, closed, len(got), len(data))
+		}
 	}
 }
