@@ -260,7 +260,7 @@ func (e *endpoint) DatagramReceived(data []byte, zeroRTT bool) {
 	e.record(event{name: "DatagramReceived", data: bytes.Clone(data)})
 }
 func (e *endpoint) DatagramSendStateChanged(ctx any, st DatagramState) any {
-	e.record(event{name: "DatagramSendState", a: uint64(st)})
+	e.record(event{name: "DatagramSendState", a: uint64(st), ctx: ctx})
 	return ctx
 }
 
