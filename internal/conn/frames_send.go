@@ -46,7 +46,7 @@ func (w *frameWriter) writeFrames() {
 	}
 	probe := c.loss.ProbesNeeded(w.sp) > 0
 	// CRYPTO data coalesced with a probe of the other handshake space is
-	// part of the probe (onProbeTimeout), not blocked by congestion.
+	// part of the probe (onProbeTimeout).
 	coalesced := w.sp != recovery.SpaceApp && c.handshakeProbing()
 	w.writeAck(coalesced && w.sp == recovery.SpaceInitial && c.side == Client)
 	if w.pt == wire.PacketInitial && c.side == Server && w.b.DatagramRoom()+w.b.DatagramLen() < minInitialDatagram {
@@ -64,7 +64,15 @@ func (w *frameWriter) writeFrames() {
 		// sent once per challenge.
 		c.path.appendFrames(w)
 	}
-	if !probe && !coalesced && !w.congestionAllows() {
+	// Only application data waits for the congestion window. CRYPTO data
+	// in the Initial and Handshake spaces does not: 0-RTT or 0.5-RTT
+	// packets can fill the window, and they are not acknowledged (nor,
+	// before the handshake is confirmed, probed for: RFC 9002 §6.2.1)
+	// until the handshake completes, so a lost handshake packet held back
+	// by the window would never be sent again. The handshake flight is
+	// small and a server's is still bounded by the anti-amplification
+	// limit.
+	if w.sp == recovery.SpaceApp && !probe && !w.congestionAllows() {
 		return
 	}
 	w.writeCrypto()

@@ -41,6 +41,12 @@ func (c *Conn) deadline() mono.Time {
 		return mono.Min(d, c.idleAckDeadline())
 	}
 	d = mono.Min(d, c.loss.LossDetectionDeadline())
+	if c.path.amplificationBudget(c.side) < minPacketRoom {
+		// A server the anti-amplification limit keeps silent sends its
+		// pending ACKs when the client's next datagram raises the limit;
+		// their deadlines would make the executor spin until then.
+		return d
+	}
 	for sp := range c.spaces {
 		s := c.spaces[sp]
 		if s.write != nil || sp == int(recovery.SpaceApp) && c.app.write != nil {

@@ -183,8 +183,18 @@ func (l *State) peerCompletedAddressValidation() bool {
 	return l.isServer || l.peerAddressValidated || l.handshakeConfirmed
 }
 
-func (l *State) ackElicitingInFlight() bool {
+// ptoArmingInFlight reports ack-eliciting packets in flight in a space
+// whose PTO may be armed: Application Data counts only once the handshake
+// is confirmed (Section 6.2.1). Appendix A.8's pseudocode checks every
+// space, so a client's 0-RTT packets in flight would stop its
+// anti-deadlock timer: with its first Initial lost and 0-RTT packets
+// filling the congestion window, no probe would ever fire and the lost
+// CRYPTO data could never be sent again.
+func (l *State) ptoArmingInFlight() bool {
 	for i := range l.spaces {
+		if Space(i) == SpaceApp && !l.handshakeConfirmed {
+			continue
+		}
 		if l.spaces[i].ackElicitingInFlight > 0 {
 			return true
 		}
@@ -229,7 +239,7 @@ func backoff(d time.Duration, n int) time.Duration {
 // false when no PTO applies.
 func (l *State) ptoTimeAndSpace(now mono.Time) (t mono.Time, space Space, ok bool) {
 	base := l.ptoBase()
-	if !l.ackElicitingInFlight() {
+	if !l.ptoArmingInFlight() {
 		// Client anti-deadlock (Section 6.2.2.1): arm from now.
 		space = SpaceInitial
 		if l.handshakeKeys || l.spaces[SpaceInitial].discarded {
@@ -270,7 +280,7 @@ func (l *State) setTimer(now mono.Time) {
 		l.timer = 0
 		return
 	}
-	if !l.ackElicitingInFlight() && l.peerCompletedAddressValidation() {
+	if !l.ptoArmingInFlight() && l.peerCompletedAddressValidation() {
 		l.timer = 0
 		return
 	}
@@ -313,7 +323,7 @@ func (l *State) OnLossDetectionTimeout(now mono.Time, h Handler) {
 		l.setTimer(now)
 		return
 	}
-	if !l.ackElicitingInFlight() {
+	if !l.ptoArmingInFlight() {
 		l.spaces[space].probes = max(l.spaces[space].probes, 1)
 	} else {
 		l.spaces[space].probes = 2

@@ -119,6 +119,21 @@ func TestClientAntiDeadlockPTO(t *testing.T) {
 	wantVar(t, "pto_count reset", tt.l.ptoCount, 0)
 }
 
+// 0-RTT packets in flight do not stop the anti-deadlock timer: before the
+// handshake is confirmed no PTO is armed for them (Section 6.2.1), so with
+// the Initial packets acknowledged or lost nothing else would ever probe.
+func TestClientAntiDeadlockWithZeroRTTInFlight(t *testing.T) {
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, false)
+	tt.send(SpaceInitial, 0)
+	tt.send(SpaceApp, 0, 1, 2)
+	tt.advance(100 * time.Millisecond)
+	tt.ack(SpaceInitial, rng(0, 0))
+	tt.wantDeadline("anti-deadlock timer from now", (100+300)*time.Millisecond)
+	tt.advanceToTimer()
+	wantVar(t, "Initial probe", tt.l.ProbesNeeded(SpaceInitial), 1)
+	wantVar(t, "no 0-RTT probe", tt.l.ProbesNeeded(SpaceApp), 0)
+}
+
 func TestClientAntiDeadlockAfterInitialDiscard(t *testing.T) {
 	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, false)
 	tt.send(SpaceInitial, 0)
