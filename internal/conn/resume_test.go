@@ -526,14 +526,7 @@ func TestRandomZeroRTTUnderLoss(t *testing.T) {
 			want[s] = data
 		}
 		p.client.c.Start()
-		done := p.runUntil(3*time.Minute, func() bool {
-			for s := range want {
-				if !p.client.streamFinished(s) {
-					return false
-				}
-			}
-			return true
-		})
+		done := p.runUntil(3*time.Minute, func() bool { return p.client.streamsFinished(want) })
 		if !done || p.client.has("ShutdownComplete") || p.server.has("ShutdownComplete") {
 			t.Fatalf("seed %d (loss %v, reorder %v): finished %v: client %v", seed, p.lossRate, p.reorderRate, done, p.client.names())
 		}

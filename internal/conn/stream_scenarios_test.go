@@ -60,6 +60,16 @@ func (e *endpoint) streamFinished(s *Stream) bool {
 	return ok
 }
 
+// streamsFinished reports whether every stream of want completed.
+func (e *endpoint) streamsFinished(want map[*Stream][]byte) bool {
+	for s := range want {
+		if !e.streamFinished(s) {
+			return false
+		}
+	}
+	return true
+}
+
 // sendCompletes counts SEND_COMPLETE events per context.
 func (e *endpoint) sendCompletes() map[any]int {
 	m := map[any]int{}

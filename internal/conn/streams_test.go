@@ -114,14 +114,7 @@ func TestStreamFramesFillPacketsExactly(t *testing.T) {
 		data := bytes.Repeat([]byte{byte(n)}, n)
 		want[openSend(p, data, true)] = data
 	}
-	ok := p.runUntil(30*time.Second, func() bool {
-		for s := range want {
-			if !p.client.streamFinished(s) {
-				return false
-			}
-		}
-		return true
-	})
+	ok := p.runUntil(30*time.Second, func() bool { return p.client.streamsFinished(want) })
 	if !ok {
 		t.Fatalf("echoes did not finish: client %v", p.client.names())
 	}

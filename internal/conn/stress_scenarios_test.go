@@ -229,14 +229,7 @@ func TestRandomEchoesUnderLossAndKeyUpdates(t *testing.T) {
 			data := payload(seed<<8|uint64(i), r.IntN(1<<(1+r.IntN(16))))
 			want[openSend(p, data, true)] = data
 		}
-		done := p.runUntil(10*time.Minute, func() bool {
-			for s := range want {
-				if !p.client.streamFinished(s) {
-					return false
-				}
-			}
-			return true
-		})
+		done := p.runUntil(10*time.Minute, func() bool { return p.client.streamsFinished(want) })
 		closed := p.client.has("ShutdownComplete") || p.server.has("ShutdownComplete")
 		if !done || closed {
 			t.Fatalf("seed %d (loss %v, reorder %v, delay %v, key bytes %d): finished %v, closed %v: client %v",
