@@ -18,6 +18,7 @@ package exec
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/hquic/quic/internal/mono"
 )
@@ -147,6 +148,15 @@ func (p *Pool) Register(t Task, affinity uint32) *Handle {
 	default:
 	}
 	return h
+}
+
+// QueueDelay returns the average time tasks on worker affinity % Workers()
+// (the worker Register would pick) have waited on its ready list before
+// running, weighting recent waits most; zero while the worker is idle. A
+// delay above MsQuic's MaxWorkerQueueDelay means the worker is overloaded.
+func (p *Pool) QueueDelay(affinity uint32) time.Duration {
+	w := p.workers[int(affinity%uint32(len(p.workers)))]
+	return time.Duration(w.avgDelay.Load())
 }
 
 // OnWorker reports whether the calling goroutine is one of the pool's

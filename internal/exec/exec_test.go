@@ -551,3 +551,62 @@ func TestCloseWaitsForRunningTask(t *testing.T) {
 		}
 	})
 }
+
+func TestQueueDelayAveragesWaitsAndResetsWhenIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 1)
+		defer p.Close()
+		seen := make(chan time.Duration, 1)
+		slow := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			time.Sleep(80 * time.Millisecond) // fake clock: the next task waits this long
+			return false, 0
+		}), 0)
+		waiting := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			seen <- p.QueueDelay(0)
+			return false, 0
+		}), 0)
+		defer slow.Unregister()
+		defer waiting.Unregister()
+		slow.Wake()
+		waiting.Wake()
+		// The first task waited nothing, the second 80ms: the average
+		// weights the new wait 1/8.
+		if got := <-seen; got != 10*time.Millisecond {
+			t.Errorf("QueueDelay while the delayed task runs = %v, want 10ms", got)
+		}
+		synctest.Wait()
+		if got := p.QueueDelay(0); got != 0 {
+			t.Errorf("QueueDelay of an idle worker = %v, want 0", got)
+		}
+	})
+}
+
+func TestQueueDelayCountsLateTimers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 1)
+		defer p.Close()
+		seen := make(chan time.Duration, 1)
+		runs := 0
+		timed := p.Register(funcTask(func(now mono.Time) (bool, mono.Time) {
+			runs++
+			if runs == 1 {
+				return false, now.Add(80 * time.Millisecond)
+			}
+			seen <- p.QueueDelay(0)
+			return false, 0
+		}), 0)
+		defer timed.Unregister()
+		busy := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			time.Sleep(160 * time.Millisecond) // holds the worker past the timer
+			return false, 0
+		}), 0)
+		defer busy.Unregister()
+		timed.Wake()
+		synctest.Wait()
+		busy.Wake()
+		// The timer fell due at 80ms and ran at 160ms.
+		if got := <-seen; got != 10*time.Millisecond {
+			t.Errorf("QueueDelay as a timer 80ms late runs = %v, want 10ms", got)
+		}
+	})
+}

@@ -31,6 +31,7 @@ type Handle struct {
 	// Guarded by w.mu.
 	heapIdx  int       // index in w.timers, -1 when absent
 	deadline mono.Time // key in w.timers
+	queuedAt mono.Time // when the task last joined the ready list
 }
 
 // WorkerIndex returns the index of the worker the task is pinned to.

@@ -3,6 +3,7 @@ package exec
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
@@ -24,6 +25,11 @@ type worker struct {
 
 	wake chan struct{} // 1-slot doorbell, rung by push
 
+	// avgDelay is the moving average, in nanoseconds, of the time tasks
+	// wait on the ready list before they run (MsQuic's AverageQueueDelay);
+	// written by the worker, read by anyone through Pool.QueueDelay.
+	avgDelay atomic.Int64
+
 	mu      sync.Mutex
 	ready   ring // tasks in state queued (or dead, skipped when popped)
 	timers  timerHeap
@@ -40,7 +46,9 @@ func newWorker(p *Pool, idx int) *worker {
 
 // push appends h to the ready list and rings the doorbell.
 func (w *worker) push(h *Handle) {
+	queued := mono.Now()
 	w.mu.Lock()
+	h.queuedAt = queued
 	w.ready.push(h)
 	w.mu.Unlock()
 	select {
@@ -92,11 +100,15 @@ func (w *worker) next(timer *time.Timer) (*Handle, mono.Time) {
 			}
 			if h.state.CompareAndSwap(stateQueued, stateRunning) {
 				w.running = h
+				w.noteDelay(now.Sub(h.queuedAt))
 				w.mu.Unlock()
 				return h, now
 			}
 			// Unregistered while queued: drop it.
 		}
+		// Nothing waits: an idle worker is not overloaded, however long
+		// its last tasks waited.
+		w.avgDelay.Store(0)
 		var next mono.Time
 		if w.timers.len() > 0 {
 			next = w.timers.min().deadline
@@ -112,13 +124,23 @@ func (w *worker) next(timer *time.Timer) (*Handle, mono.Time) {
 // deadline order. Called with w.mu held.
 func (w *worker) fireTimers(now mono.Time) {
 	for w.timers.len() > 0 && w.timers.min().deadline <= now {
+		due := w.timers.min().deadline
 		h := w.timers.popMin()
 		// The worker is between runs, so h is idle, queued or dead; dead
 		// handles are never in the heap.
 		if h.state.CompareAndSwap(stateIdle, stateQueued) {
+			h.queuedAt = due // a late timer counts as queue delay
 			w.ready.push(h)
 		}
 	}
+}
+
+// noteDelay folds one task's wait on the ready list into the worker's
+// average, weighting the new sample 1/8 (MsQuic's QuicWorkerUpdateQueueDelay).
+// Called by the worker with w.mu held.
+func (w *worker) noteDelay(d time.Duration) {
+	old := w.avgDelay.Load()
+	w.avgDelay.Store(old + (max(int64(d), 0)-old)/8)
 }
 
 // finish records the outcome of a Run. A task that asked for more, or was
@@ -147,6 +169,7 @@ func (w *worker) finish(h *Handle, more bool, deadline mono.Time) {
 		}
 		if h.state.CompareAndSwap(s, next) {
 			if next == stateQueued {
+				h.queuedAt = mono.Now()
 				w.ready.push(h)
 			}
 			break
