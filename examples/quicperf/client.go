@@ -27,6 +27,7 @@ type clientOptions struct {
 	warmup   time.Duration
 	uni      bool
 	verbose  bool
+	cc       quic.CongestionControlAlgorithm
 }
 
 func runClient(args []string) int {
@@ -42,6 +43,7 @@ func runClient(args []string) int {
 	uni := fs.Bool("uni", false, "send requests on unidirectional streams")
 	verbose := fs.Bool("v", false, "print the connection's statistics to standard error (throughput, rps)")
 	execFlag := fs.String("exec", "lowlat", execHelp)
+	ccFlag := fs.String("cc", "cubic", ccHelp)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	fs.Parse(args)
 
@@ -81,6 +83,9 @@ func runClient(args []string) int {
 	}
 	profile, err := parseProfile(*execFlag)
 	if err != nil {
+		return fail(err)
+	}
+	if o.cc, err = parseCC(*ccFlag); err != nil {
 		return fail(err)
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
@@ -127,16 +132,18 @@ func runClient(args []string) int {
 
 // clientConfiguration makes the client's configuration: the perf ALPN, no
 // certificate validation (a perf server's certificate is usually
-// self-signed), room for the server's unidirectional responses.
+// self-signed), room for the server's unidirectional responses, and the
+// congestion controller of -cc.
 func clientConfiguration(reg *quic.Registration, o clientOptions) (*quic.Configuration, error) {
 	idle := 30 * time.Second
 	if o.mode == "idle" {
 		idle = 120 * time.Second
 	}
 	cfg, err := reg.NewConfiguration([]string{alpn}, &quic.Settings{
-		PeerUnidiStreamCount: quic.Some[uint16](1000),
-		IdleTimeout:          quic.Some(idle),
-		SendBufferingEnabled: quic.Some(false),
+		PeerUnidiStreamCount:       quic.Some[uint16](1000),
+		IdleTimeout:                quic.Some(idle),
+		SendBufferingEnabled:       quic.Some(false),
+		CongestionControlAlgorithm: quic.Some(o.cc),
 	})
 	if err != nil {
 		return nil, err

@@ -10,14 +10,20 @@
 // Usage:
 //
 //	quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput]
+//	                [-cc cubic|newreno]
 //	quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                [-download N] [-streams S] [-conns C] [-duration D]
-//	                [-warmup W] [-uni] [-exec lowlat|maxtput]
+//	                [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|newreno]
 //
 // -exec picks the registration's execution profile on either side: lowlat
 // (ProfileLowLatency, the default) writes datagrams from the worker that
 // built them; maxtput (ProfileMaxThroughput) gives each socket a sender
 // goroutine that writes while the worker builds the next batch.
+//
+// -cc picks the congestion controller of that side's connections
+// (Settings.CongestionControlAlgorithm): cubic (the default) or newreno. It
+// governs what that side sends: the server's for downloads, the client's
+// for uploads.
 //
 // The server prints "listening addr=ADDR" once ready and, on SIGUSR1, one
 // line
@@ -69,8 +75,8 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput]")
-	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput]")
+	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput] [-cc cubic|newreno]")
+	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|newreno]")
 	os.Exit(2)
 }
 
@@ -86,6 +92,20 @@ func parseProfile(s string) (quic.ExecutionProfile, error) {
 		return quic.ProfileMaxThroughput, nil
 	}
 	return 0, fmt.Errorf("-exec: want lowlat or maxtput, got %q", s)
+}
+
+// ccHelp documents the -cc flag of both sides.
+const ccHelp = "congestion controller of this side's connections: cubic or newreno"
+
+// parseCC maps the -cc flag to a congestion control algorithm.
+func parseCC(s string) (quic.CongestionControlAlgorithm, error) {
+	switch s {
+	case "cubic":
+		return quic.CongestionControlCubic, nil
+	case "newreno":
+		return quic.CongestionControlNewReno, nil
+	}
+	return 0, fmt.Errorf("-cc: want cubic or newreno, got %q", s)
 }
 
 // open opens the library and a registration with the given profile.

@@ -15,6 +15,13 @@ import (
 
 func startTestServer(t *testing.T) clientOptions {
 	t.Helper()
+	return startTestServerWith(t, quic.CongestionControlCubic)
+}
+
+// startTestServerWith starts a test server whose connections use
+// congestion controller cc.
+func startTestServerWith(t *testing.T, cc quic.CongestionControlAlgorithm) clientOptions {
+	t.Helper()
 	lib, reg, err := open(quic.ProfileLowLatency)
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +30,7 @@ func startTestServer(t *testing.T) clientOptions {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := startServer(reg, netip.MustParseAddrPort("127.0.0.1:0"), cred)
+	srv, err := startServer(reg, netip.MustParseAddrPort("127.0.0.1:0"), cred, cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +43,7 @@ func startTestServer(t *testing.T) clientOptions {
 		reg.Close()
 		lib.Close()
 	})
-	o := clientOptions{addr: addr, host: "localhost", streams: 1, conns: 2, duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond}
+	o := clientOptions{addr: addr, host: "localhost", streams: 1, conns: 2, duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond, cc: cc}
 	return o
 }
 
@@ -126,6 +133,21 @@ func TestIdleHoldsConnections(t *testing.T) {
 	o := base
 	o.mode, o.conns, o.duration = "idle", 70, 100*time.Millisecond
 	runMode(t, o)
+}
+
+func TestThroughputWithEachController(t *testing.T) {
+	for _, name := range []string{"cubic", "newreno"} {
+		cc, err := parseCC(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := startTestServerWith(t, cc)
+		o.mode, o.upload, o.download = "throughput", 1<<20, 1<<20
+		wantKeys(t, runMode(t, o), "throughput_mbps")
+	}
+	if _, err := parseCC("vegas"); err == nil {
+		t.Error("parseCC accepted vegas")
+	}
 }
 
 func TestParseSize(t *testing.T) {

@@ -27,6 +27,7 @@ func runServer(args []string) int {
 	certFile := fs.String("cert", "", "PEM certificate chain (default: a self-signed certificate)")
 	keyFile := fs.String("key", "", "PEM private key")
 	execFlag := fs.String("exec", "lowlat", execHelp)
+	ccFlag := fs.String("cc", "cubic", ccHelp)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at each stats report (SIGUSR1)")
 	fs.Parse(args)
@@ -38,6 +39,10 @@ func runServer(args []string) int {
 		return fail(fmt.Errorf("-addr: %w", err))
 	}
 	profile, err := parseProfile(*execFlag)
+	if err != nil {
+		return fail(err)
+	}
+	cc, err := parseCC(*ccFlag)
 	if err != nil {
 		return fail(err)
 	}
@@ -63,7 +68,7 @@ func runServer(args []string) int {
 			return fail(err)
 		}
 	}
-	srv, err := startServer(reg, addr, cred)
+	srv, err := startServer(reg, addr, cred, cc)
 	if err != nil {
 		return fail(err)
 	}
@@ -87,19 +92,20 @@ func runServer(args []string) int {
 }
 
 // serverSettings are the transport settings of the server: room for many
-// parallel request streams, and connections that stay while idle long
-// enough for the idle-memory measurement.
-func serverSettings() *quic.Settings {
+// parallel request streams, connections that stay while idle long enough
+// for the idle-memory measurement, and congestion controller cc.
+func serverSettings(cc quic.CongestionControlAlgorithm) *quic.Settings {
 	return &quic.Settings{
-		PeerBidiStreamCount:  quic.Some[uint16](1000),
-		PeerUnidiStreamCount: quic.Some[uint16](1000),
-		IdleTimeout:          quic.Some(120 * time.Second),
-		SendBufferingEnabled: quic.Some(false),
+		PeerBidiStreamCount:        quic.Some[uint16](1000),
+		PeerUnidiStreamCount:       quic.Some[uint16](1000),
+		IdleTimeout:                quic.Some(120 * time.Second),
+		SendBufferingEnabled:       quic.Some(false),
+		CongestionControlAlgorithm: quic.Some(cc),
 	}
 }
 
-func startServer(reg *quic.Registration, addr netip.AddrPort, cred *quic.CredentialConfig) (*perfServer, error) {
-	cfg, err := reg.NewConfiguration([]string{alpn}, serverSettings())
+func startServer(reg *quic.Registration, addr netip.AddrPort, cred *quic.CredentialConfig, cc quic.CongestionControlAlgorithm) (*perfServer, error) {
+	cfg, err := reg.NewConfiguration([]string{alpn}, serverSettings(cc))
 	if err != nil {
 		return nil, err
 	}
