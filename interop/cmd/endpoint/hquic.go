@@ -11,8 +11,10 @@ import (
 // openLibrary opens hquic with the library-wide settings env's test case
 // needs: the endpoint's timeouts (a server connection runs on them until
 // its ClientHello is complete and it gets its configuration), Retry for
-// every new client (retry) and a preference for QUIC v2 in compatible
-// version negotiation (v2, server side).
+// every new client (retry), and on a server QUIC v2 offered and preferred
+// in compatible version negotiation (RFC 9368), as MsQuic's and quic-go's
+// endpoints do: a client that offers v2 in its version_information gets
+// it, a client that does not stays in v1.
 func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 	lib, err := quic.Open()
 	if err != nil {
@@ -30,7 +32,7 @@ func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 			return fail(err)
 		}
 	}
-	if env.Role == "server" && env.TestCase == runner.CaseV2 {
+	if env.Role == "server" {
 		both := []uint32{quic.Version2, quic.Version1}
 		if err := lib.SetVersionSettings(&quic.VersionSettings{
 			AcceptableVersions: both, OfferedVersions: both, FullyDeployedVersions: both,
@@ -58,20 +60,18 @@ func timeouts() *quic.Settings {
 	}
 }
 
-// settings are the transport settings for env's role and test case.
+// settings are the transport settings for env's role and test case. A
+// server turns on everything hquic has, whatever the test case, as
+// MsQuic's interop server does: resumption tickets and 0-RTT, datagrams
+// (for siduck) and the grease bit (RFC 9287), which clients offer too.
 func settings(env *runner.Env) *quic.Settings {
 	s := timeouts()
+	s.GreaseQUICBitEnabled = quic.Some(true)
 	if env.Role == "server" {
 		// The runner's multiplexing check wants a limit of at most 1000.
 		s.PeerBidiStreamCount = quic.Some[uint16](1000)
-	}
-	if env.Role == "server" {
-		switch env.TestCase {
-		case runner.CaseResumption:
-			s.ServerResumptionLevel = quic.Some(quic.ServerResumeOnly)
-		case runner.CaseZeroRTT:
-			s.ServerResumptionLevel = quic.Some(quic.ServerResumeAndZeroRTT)
-		}
+		s.ServerResumptionLevel = quic.Some(quic.ServerResumeAndZeroRTT)
+		s.DatagramReceiveEnabled = quic.Some(true)
 	}
 	if env.TestCase == runner.CaseECN {
 		s.ECNEnabled = quic.Some(true)
@@ -103,7 +103,11 @@ func credential(env *runner.Env, keyLog io.Writer) *quic.CredentialConfig {
 
 // configuration opens the configuration for env.
 func configuration(reg *quic.Registration, env *runner.Env, keyLog io.Writer) (*quic.Configuration, error) {
-	cfg, err := reg.NewConfiguration([]string{runner.ALPN}, settings(env))
+	alpns := []string{runner.ALPN}
+	if env.Role == "server" {
+		alpns = serverALPNs
+	}
+	cfg, err := reg.NewConfiguration(alpns, settings(env))
 	if err != nil {
 		return nil, err
 	}

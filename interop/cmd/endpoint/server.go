@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -64,7 +66,7 @@ func serve(env *runner.Env) error {
 		}
 		fmt.Printf("preferred address %v\n", pref)
 	}
-	if err := l.Start([]string{runner.ALPN}, addr); err != nil {
+	if err := l.Start(serverALPNs, addr); err != nil {
 		return err
 	}
 	bound, _ := l.LocalAddr()
@@ -76,14 +78,34 @@ func serve(env *runner.Env) error {
 	return nil
 }
 
+// serverALPNs are the protocols the server speaks: HTTP/0.9 and siduck
+// (draft-pardue-quic-siduck), the datagram echo MsQuic's feature checker
+// uses for its datagram test.
+var serverALPNs = []string{runner.ALPN, "siduck", "siduck-00"}
+
+// Siduck's messages and its error code for anything but a quack.
+var (
+	quack    = []byte("quack")
+	quackAck = "quack-ack"
+)
+
+const codeOnlyQuacksEcho = 0x101
+
 func serverConnection(env *runner.Env, c *quic.Connection, ev quic.ConnectionEvent) error {
 	switch ev := ev.(type) {
 	case *quic.ConnectedEvent:
-		if env.TestCase == runner.CaseResumption || env.TestCase == runner.CaseZeroRTT {
-			// The client resumes with it on its second connection.
-			if err := c.SendResumptionTicket(quic.SendResumptionFinal, nil); err != nil {
-				fmt.Fprintln(os.Stderr, "endpoint: SendResumptionTicket:", err)
-			}
+		// A client may resume with it on a later connection, in any test
+		// case (the runner's resumption and zerortt, MsQuic's R and Z).
+		if err := c.SendResumptionTicket(quic.SendResumptionFinal, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "endpoint: SendResumptionTicket:", err)
+		}
+	case *quic.DatagramReceivedEvent:
+		if !bytes.Equal(ev.Data, quack) {
+			c.Shutdown(quic.ConnectionShutdownNone, codeOnlyQuacksEcho)
+			return nil
+		}
+		if err := c.SendDatagram([][]byte{[]byte(quackAck)}, quic.SendNone, nil); err != nil {
+			fmt.Fprintln(os.Stderr, "endpoint: SendDatagram:", err)
 		}
 	case *quic.PeerStreamStartedEvent:
 		r := &request{env: env}
@@ -138,7 +160,13 @@ func (r *request) respond(s *quic.Stream) {
 		s.Shutdown(quic.StreamShutdownAbort, codeBadRequest)
 		return
 	}
-	data, err := os.ReadFile(name)
+	f, err := runner.Open(name)
+	if err != nil {
+		s.Shutdown(quic.StreamShutdownAbort, codeNotFound)
+		return
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		s.Shutdown(quic.StreamShutdownAbort, codeNotFound)
 		return

@@ -99,7 +99,7 @@ func serveStream(env *runner.Env, s *qgo.Stream) {
 		s.CancelWrite(codeBadRequest)
 		return
 	}
-	f, err := os.Open(name)
+	f, err := runner.Open(name)
 	if err != nil {
 		s.CancelWrite(codeNotFound)
 		return

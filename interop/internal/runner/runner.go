@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
@@ -161,7 +162,9 @@ func (e *Env) DownloadPath(u *url.URL) string {
 const MaxRequest = 4096
 
 // ParseRequest returns the file under www that an HTTP/0.9 request names.
-// It refuses anything but "GET /path" and paths that leave www.
+// It refuses anything but "GET /path" and paths that leave www. A path
+// naming a directory ("/", or one ending in "/") names its index.html, as
+// in MsQuic's interop server.
 func ParseRequest(www string, req []byte) (string, error) {
 	line, _, _ := bufio.NewReader(strings.NewReader(string(req))).ReadLine()
 	method, target, ok := strings.Cut(strings.TrimSpace(string(line)), " ")
@@ -173,10 +176,36 @@ func ParseRequest(www string, req []byte) (string, error) {
 		return "", err
 	}
 	clean := path.Clean(p)
-	if clean == "/" {
-		return "", fmt.Errorf("no file in request %q", line)
+	if clean == "/" || strings.HasSuffix(p, "/") {
+		clean = path.Join(clean, Index)
 	}
 	return filepath.Join(www, filepath.FromSlash(clean)), nil
+}
+
+// Index is the file a request for a directory gets.
+const Index = "index.html"
+
+// Open opens the response to a request for name (from ParseRequest): the
+// file, or for a directory's missing index.html a listing of the
+// directory's file names, one a line, as quic-go's interop server answers
+// "GET /". The runner's clients request only files; MsQuic's feature
+// checker (quicinterop) requests "/" when given no URLs.
+func Open(name string) (io.ReadCloser, error) {
+	f, err := os.Open(name)
+	if err == nil || filepath.Base(name) != Index || !errors.Is(err, fs.ErrNotExist) {
+		return f, err
+	}
+	entries, err := os.ReadDir(filepath.Dir(name))
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			b.WriteString(e.Name() + "\n")
+		}
+	}
+	return io.NopCloser(strings.NewReader(b.String())), nil
 }
 
 // Supported reports whether a test case is one the runner sends to role

@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -16,7 +18,8 @@ func TestParseRequest(t *testing.T) {
 		{"GET /dir/file", "/srv/www/dir/file", true},
 		{"GET /../../etc/passwd\r\n", "/srv/www/etc/passwd", true},
 		{"GET /a%20b\r\n", "/srv/www/a b", true},
-		{"GET /\r\n", "", false},
+		{"GET /\r\n", "/srv/www/index.html", true},
+		{"GET /dir/\r\n", "/srv/www/dir/index.html", true},
 		{"POST /file\r\n", "", false},
 		{"GET file\r\n", "", false},
 		{"", "", false},
@@ -26,6 +29,44 @@ func TestParseRequest(t *testing.T) {
 		if (err == nil) != tc.ok || got != filepath.FromSlash(tc.want) {
 			t.Errorf("ParseRequest(%q) = %q, %v; want %q, ok %v", tc.req, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+func TestOpenServesIndexOrListing(t *testing.T) {
+	www := t.TempDir()
+	if err := os.WriteFile(filepath.Join(www, "b"), []byte("bb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(www, "a"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(req string) (string, error) {
+		name, err := ParseRequest(www, []byte(req))
+		if err != nil {
+			return "", err
+		}
+		r, err := Open(name)
+		if err != nil {
+			return "", err
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		return string(b), err
+	}
+	if got, err := read("GET /\r\n"); err != nil || got != "a\nb\n" {
+		t.Errorf("GET / without index.html = %q, %v; want the listing", got, err)
+	}
+	if got, err := read("GET /b\r\n"); err != nil || got != "bb" {
+		t.Errorf("GET /b = %q, %v", got, err)
+	}
+	if _, err := read("GET /missing\r\n"); err == nil {
+		t.Error("GET /missing succeeded")
+	}
+	if err := os.WriteFile(filepath.Join(www, Index), []byte("home"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := read("GET /\r\n"); err != nil || got != "home" {
+		t.Errorf("GET / with index.html = %q, %v", got, err)
 	}
 }
 
