@@ -79,7 +79,7 @@ func TestTraceWritesHeaderAndEventsInOrder(t *testing.T) {
 		FileSchema string `json:"file_schema"`
 		Format     string `json:"serialization_format"`
 		Trace      struct {
-			Schemas []string `json:"event_schemas"`
+			Schemas []string              `json:"event_schemas"`
 			VP      struct{ Type string } `json:"vantage_point"`
 			Common  struct {
 				GroupID string `json:"group_id"`
