@@ -52,12 +52,16 @@ const (
 // a busy one reuses the same few without allocating.
 type opBuf struct{ s []op }
 
-var opBufs = sync.Pool{New: func() any { return &opBuf{s: make([]op, 0, 8)} }}
+var opBufs = lender[opBuf]{max: maxLentBufs, new: func() *opBuf { return &opBuf{s: make([]op, 0, 8)} }}
+
+// maxLentBufs bounds the operation and datagram buffers kept free: enough
+// for as many connections with queued work at once as a busy server has.
+const maxLentBufs = 1024
 
 // putOpBuf returns b, whose operations were all cleared, to the pool.
 func putOpBuf(b *opBuf) {
 	b.s = b.s[:0]
-	opBufs.Put(b)
+	opBufs.put(b)
 }
 
 // opQueue is a FIFO per lane; a lane without operations holds no storage.
@@ -83,7 +87,7 @@ func (q *opQueue) push(lane int, o op) (wasEmpty bool) {
 	wasEmpty = q.len() == 0
 	b := q.lanes[lane]
 	if b == nil {
-		b = opBufs.Get().(*opBuf)
+		b = opBufs.get()
 		q.lanes[lane] = b
 	}
 	b.s = append(b.s, o)
@@ -175,12 +179,12 @@ const minRecvQueue = 10
 // allocating.
 type datagramBuf struct{ s []Datagram }
 
-var datagramBufs = sync.Pool{New: func() any { return &datagramBuf{s: make([]Datagram, 0, 8)} }}
+var datagramBufs = lender[datagramBuf]{max: maxLentBufs, new: func() *datagramBuf { return &datagramBuf{s: make([]Datagram, 0, 8)} }}
 
 // putDatagramBuf returns b, whose datagrams were all cleared, to the pool.
 func putDatagramBuf(b *datagramBuf) {
 	b.s = b.s[:0]
-	datagramBufs.Put(b)
+	datagramBufs.put(b)
 }
 
 // recvQueue holds datagrams waiting for the connection goroutine. It drops
@@ -225,7 +229,7 @@ func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 		return 0, false
 	}
 	if r.buf == nil {
-		r.buf = datagramBufs.Get().(*datagramBuf)
+		r.buf = datagramBufs.get()
 	}
 	b := r.buf
 	if r.head > 0 && len(b.s)+n > cap(b.s) {

@@ -2,6 +2,6 @@
 
 package conn
 
-// raceEnabled is set under the race detector, which makes sync.Pool drop
-// items at random, so allocation counts do not hold there.
+// raceEnabled is set under the race detector, which makes the engine
+// several times slower, so the longest randomized runs use fewer seeds.
 const raceEnabled = true

@@ -53,9 +53,6 @@ func TestRecvQueueFIFOBoundAndReuse(t *testing.T) {
 }
 
 func TestRecvQueueSteadyStateDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop storage at random")
-	}
 	var q recvQueue
 	q.setLimit(64)
 	batch := make([]Datagram, 45)

@@ -22,7 +22,7 @@ func (c *Conn) SetScheduler(s Scheduler) { c.sched = s }
 // task interface; it must never run concurrently with itself.
 func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	c.now = now
-	ob, rb := opBufs.Get().(*opBuf), datagramBufs.Get().(*datagramBuf)
+	ob, rb := opBufs.get(), datagramBufs.get()
 	c.opScratch, c.rxScratch = ob.s, rb.s
 	c.running = true
 	c.startHooks()

@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"sync"
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
@@ -41,16 +40,17 @@ type sendScratch struct {
 	ecn wire.ECNCounts // ECN counts of the ACK frame being built
 }
 
-// sendScratchPool lends send scratch for the duration of one flush, so an
-// idle connection holds none.
-var sendScratchPool = sync.Pool{New: func() any {
+// sendScratches lends send scratch for the duration of one flush, so an
+// idle connection holds none. No more are lent at once than goroutines
+// flush connections at once, which the bound covers.
+var sendScratches = lender[sendScratch]{max: 64, new: func() *sendScratch {
 	return &sendScratch{b: packet.Builder{Buf: make([]byte, 0, sendBufSize)}}
 }}
 
 // getSendScratch lends c a send scratch with an empty buffer; c.tx points
 // to it until putSendScratch.
 func (c *Conn) getSendScratch() *packet.Builder {
-	tx := sendScratchPool.Get().(*sendScratch)
+	tx := sendScratches.get()
 	tx.b.Reset(tx.b.Buf)
 	c.tx = tx
 	return &tx.b
@@ -63,7 +63,7 @@ func (c *Conn) putSendScratch() {
 	c.tx = nil
 	tx.b.Reset(tx.b.Buf)
 	tx.out = OutBatch{}
-	sendScratchPool.Put(tx)
+	sendScratches.put(tx)
 }
 
 // maxGSOSegments bounds one batch (the kernel's UDP_MAX_SEGMENTS is 64).
@@ -326,7 +326,7 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	s.nextPN++
 	rec := c.loss.NewSent()
 	rec.PN, rec.Space = pn, sp
-	rec.Frames = append(rec.Frames, w.log...)
+	rec.Frames = appendLog(rec.Frames, w.log)
 	rec.Size = size
 	rec.AckEliciting = w.ackEliciting
 	rec.InFlight = w.ackEliciting

@@ -43,6 +43,24 @@ func logEntry1(b []byte, tag byte, v uint64) []byte {
 	return wire.AppendVarint(append(b, tag), v)
 }
 
+// minLogCap is the least capacity a sent record's log gets. Records are
+// recycled, and each packet's log lands on whichever record is free: had a
+// log only the capacity it first needed, every record would grow again,
+// one allocation at a time, as rarer and longer frame combinations (an
+// ACK, MAX_DATA and MAX_STREAM_DATA beside a STREAM frame with an 8-byte
+// offset) reached it, and a steady transfer would keep allocating. 48
+// bytes hold such a combination.
+const minLogCap = 48
+
+// appendLog copies log into a record's log storage dst, growing it to at
+// least minLogCap, or to twice the log's length if that is more.
+func appendLog(dst, log []byte) []byte {
+	if cap(dst) < len(log) {
+		dst = make([]byte, 0, max(minLogCap, 2*len(log)))
+	}
+	return append(dst[:0], log...)
+}
+
 // logReader walks a frame log.
 type logReader []byte
 
