@@ -209,8 +209,8 @@ func BenchmarkBulkTransfer(b *testing.B) {
 // build, encrypt and send) nor the receiver's (receive, decrypt, deliver,
 // acknowledge) allocate, whichever processors the scheduler runs them on.
 func TestBulkTransferSteadyStateDoesNotAllocate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("moves 128 MiB")
+	if testing.Short() || raceEnabled {
+		t.Skip("moves 128 MiB, which takes seconds under the race detector")
 	}
 	bp := newBulkPair(t)
 	bp.warm(t)
