@@ -111,6 +111,9 @@ func (c *Configuration) inheritLibrarySettings(lib *Settings) {
 // CredentialConfig for the forms accepted and the errors.
 func (c *Configuration) LoadCredential(cc *CredentialConfig) error {
 	const op = "Configuration.LoadCredential"
+	if err := checkSynchronousLoad(op, cc); err != nil {
+		return err
+	}
 	cred, err := newCredential(op, cc, c.alpns)
 	if err != nil {
 		return err
@@ -121,6 +124,15 @@ func (c *Configuration) LoadCredential(cc *CredentialConfig) error {
 		return opError(op, StatusInvalidState, "configuration is closed")
 	}
 	c.cred = cred
+	return nil
+}
+
+// checkSynchronousLoad refuses CredentialLoadAsynchronous in
+// LoadCredential, which completes before it returns.
+func checkSynchronousLoad(op string, cc *CredentialConfig) error {
+	if cc != nil && cc.Flags&CredentialLoadAsynchronous != 0 {
+		return opError(op, StatusInvalidParameter, "CredentialLoadAsynchronous: use LoadCredentialAsync")
+	}
 	return nil
 }
 
@@ -136,7 +148,9 @@ func (c *Configuration) LoadCredentialAsync(cc *CredentialConfig, done func(erro
 	if cc == nil {
 		return opError(op, StatusInvalidParameter, "credential config is nil")
 	}
-	go func() { done(c.LoadCredential(cc)) }()
+	sync := *cc
+	sync.Flags &^= CredentialLoadAsynchronous
+	go func() { done(c.LoadCredential(&sync)) }()
 	return nil
 }
 
@@ -244,27 +258,25 @@ func (c *Configuration) credentialFlags() CredentialFlags {
 }
 
 // tlsConfigForClient returns a fresh crypto/tls configuration for one client
-// connection to serverName, or nil if no credentials are loaded. peer
-// receives the server's certificate when CredentialIndicateCertificateReceived
-// is set (see peerCertificateFunc); it may be nil.
-func (c *Configuration) tlsConfigForClient(serverName string, peer peerCertificateFunc) *tls.Config {
+// connection to serverName and the connection's certificate check, or nil
+// if no credentials are loaded.
+func (c *Configuration) tlsConfigForClient(serverName string) (*tls.Config, *peerCheck) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cred == nil {
-		return nil
+		return nil, nil
 	}
-	return c.cred.clientConfig(serverName, peer)
+	return c.cred.clientConfig(serverName)
 }
 
 // tlsConfigForServer returns a fresh crypto/tls configuration for one server
-// connection, or nil if no credentials are loaded. peer receives the
-// client's certificate when CredentialIndicateCertificateReceived is set; it
-// may be nil.
-func (c *Configuration) tlsConfigForServer(peer peerCertificateFunc) *tls.Config {
+// connection and its certificate check, or nil if no credentials are
+// loaded.
+func (c *Configuration) tlsConfigForServer() (*tls.Config, *peerCheck) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cred == nil {
-		return nil
+		return nil, nil
 	}
-	return c.cred.serverConfig(peer)
+	return c.cred.serverConfig()
 }

@@ -88,7 +88,7 @@ func TestConfigurationUsability(t *testing.T) {
 		!strings.Contains(err.Error(), "no credentials") {
 		t.Fatalf("checkUsable without credentials = %v", err)
 	}
-	if c.tlsConfigForClient("localhost", nil) != nil || c.tlsConfigForServer(nil) != nil {
+	if ctls(c, "localhost") != nil || stls(c) != nil {
 		t.Fatal("TLS configs without credentials")
 	}
 	flags := CredentialClient | CredentialNoCertificateValidation

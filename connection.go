@@ -217,11 +217,12 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	if ticketVersion != 0 && slices.Contains(offered, ticketVersion) {
 		first = ticketVersion // 0-RTT needs the ticket's version
 	}
+	tlsCfg, check := cfg.tlsConfigForClient(tlsName)
 	ecfg := conn.Config{
 		Side:         conn.Client,
 		Version:      first,
 		Versions:     offered,
-		TLS:          cfg.tlsConfigForClient(tlsName, nil),
+		TLS:          tlsCfg,
 		Settings:     engineSettings(&s),
 		ResetKey:     c.lib.resetTokens().Token,
 		CIDLen:       c.lib.cidLen(),
@@ -231,7 +232,8 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		CIDPrefix:    c.cidPrefix,
 		OnNewToken:   func(t []byte) { cache.Put(tlsName, t) },
 
-		ResumptionTicket: ticket,
+		ResumptionTicket:  ticket,
+		DecideCertificate: check.decision(c),
 	}
 	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
 	host.attach(eng)
@@ -333,7 +335,8 @@ func (c *Connection) SetConfiguration(cfg *Configuration) error {
 	c.mu.Lock()
 	c.resumeLevel = s.ServerResumptionLevel.Value
 	c.mu.Unlock()
-	eng.SetConfiguration(&conn.ServerConfig{TLS: cfg.tlsConfigForServer(nil), Settings: engineSettings(&s)})
+	tlsCfg, check := cfg.tlsConfigForServer()
+	eng.SetConfiguration(&conn.ServerConfig{TLS: tlsCfg, Settings: engineSettings(&s), DecideCertificate: check.decision(c)})
 	return nil
 }
 

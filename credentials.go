@@ -27,21 +27,47 @@ import (
 //     not supported (ErrNotSupported), nor are encrypted PEM keys.
 //
 // Servers must have a certificate. Flags select client or server
-// (CredentialClient) and how the peer's certificate is validated:
+// (CredentialClient) and how the peer's certificate is validated. hquic
+// validates in both roles with crypto/x509, and fails closed:
 //
-//   - By default the peer's chain is verified against RootCAs (nil: the
-//     system roots), plus the PEM certificates of CAFile when
-//     CredentialSetCACertificateFile is set; clients also check the server
-//     name given when the connection starts.
+//   - By default the peer's chain must lead to RootCAs (nil: the system
+//     roots), plus the PEM certificates of CAFile when
+//     CredentialSetCACertificateFile is set, be valid now, and be meant
+//     for server authentication for the server name (the name given to
+//     Connection.Start, or ServerName) on clients, for client
+//     authentication on servers. A failure fails the handshake with the
+//     failure's TLS alert: unknown_ca for an unknown issuer,
+//     certificate_expired, certificate_revoked, certificate_unknown when
+//     revocation cannot be checked, bad_certificate otherwise (a name
+//     mismatch, a wrong usage); the close error names the certificate and
+//     the check.
+//   - CredentialRevocationCheckEndCert, ...Chain and ...ChainExcludeRoot
+//     also look the leaf, the whole chain, or the chain without its root
+//     up in CRLs (hquic never fetches revocation data, so
+//     CredentialRevocationCheckCacheOnly, CredentialCacheOnlyURLRetrieval
+//     and CredentialDisableAIA describe what it always does). A
+//     certificate whose issuer has no CRL here fails, unless
+//     CredentialIgnoreNoRevocationCheck; one whose issuer's CRL is past
+//     its next update fails, unless CredentialIgnoreRevocationOffline.
 //   - CredentialNoCertificateValidation skips validation.
-//   - CredentialIndicateCertificateReceived hands the peer's certificate to
-//     the application (the peer-certificate-received event), after the
-//     built-in validation succeeded; with
-//     CredentialDeferCertificateValidation as well, the built-in result is
-//     kept for the application instead of failing the handshake, and the
-//     application decides.
+//   - CredentialIndicateCertificateReceived raises
+//     PeerCertificateReceivedEvent, after validation passed, and the
+//     handler decides, now or later (see the event). With
+//     CredentialDeferCertificateValidation as well, a validation failure
+//     does not fail the handshake: the event carries it and the handler
+//     decides.
 //   - CredentialRequireClientAuthentication makes a server demand a client
-//     certificate, validated the same way against RootCAs/CAFile.
+//     certificate: a client without one fails with certificate_required
+//     in every combination (MsQuic on OpenSSL lets it through to the
+//     handler with deferred or no validation). Without it a server asks
+//     for none.
+//
+// CredentialUseTLSBuiltinCertificateValidation, CredentialUsePortableCertificates
+// and CredentialUseSuppliedCredentials describe what hquic always does.
+// CredentialEnableOCSP, CredentialUseSystemMapper and
+// CredentialInprocPeerCertificate fail with ErrNotSupported.
+// CredentialLoadAsynchronous is for LoadCredentialAsync; LoadCredential
+// refuses it.
 //
 // crypto/tls cannot restrict TLS 1.3 cipher suites, so
 // CredentialSetAllowedCipherSuites is accepted only when AllowedCipherSuites
@@ -77,6 +103,16 @@ type CredentialConfig struct {
 	// AllowedCipherSuites restricts cipher suites, with
 	// CredentialSetAllowedCipherSuites.
 	AllowedCipherSuites AllowedCipherSuites
+	// ServerName, on a client credential, replaces the server name given
+	// to Connection.Start for TLS: it is sent as SNI and the server's
+	// certificate is validated for it (to connect to an address and
+	// validate a name, or to pin one name for every connection). Empty:
+	// Start's name.
+	ServerName string
+	// CRLs are the revocation lists that CredentialRevocationCheckEndCert,
+	// ...Chain and ...ChainExcludeRoot check peer certificates against; a
+	// CRL counts for the certificates of the issuer that signed it.
+	CRLs []*x509.RevocationList
 	// KeyLogWriter, when set, receives the TLS secrets of every connection
 	// using these credentials in the NSS key log format (SSLKEYLOGFILE),
 	// so that packet captures can be decrypted; it is crypto/tls's
@@ -88,10 +124,55 @@ type CredentialConfig struct {
 // credential is a loaded CredentialConfig: flags plus a crypto/tls template
 // cloned for every connection.
 type credential struct {
-	flags    CredentialFlags
-	client   bool
-	roots    *x509.CertPool // nil: system roots
-	template *tls.Config
+	flags      CredentialFlags
+	client     bool
+	roots      *x509.CertPool // nil: system roots
+	serverName string         // CredentialConfig.ServerName
+	revocation CredentialFlags
+	crls       []*x509.RevocationList
+	template   *tls.Config
+}
+
+// Credential flags by treatment: those asking for what hquic cannot do,
+// the revocation checks and their modifiers, and every defined bit.
+const (
+	unsupportedCredentialFlags = CredentialEnableOCSP | CredentialUseSystemMapper | CredentialInprocPeerCertificate
+	revocationCheckFlags       = CredentialRevocationCheckEndCert | CredentialRevocationCheckChain | CredentialRevocationCheckChainExcludeRoot
+	revocationModifierFlags    = CredentialIgnoreNoRevocationCheck | CredentialIgnoreRevocationOffline
+	allCredentialFlags         = 0x003fffff
+)
+
+// checkCredentialFlags refuses flags hquic does not implement and
+// inconsistent combinations.
+func checkCredentialFlags(op string, cc *CredentialConfig) error {
+	f, client := cc.Flags, cc.Flags&CredentialClient != 0
+	switch {
+	case f&^allCredentialFlags != 0:
+		return opError(op, StatusInvalidParameter, "unknown credential flags %v", f&^allCredentialFlags)
+	case f&unsupportedCredentialFlags != 0:
+		return opError(op, StatusNotSupported, "credential flags %v are Windows Schannel features hquic does not implement",
+			f&unsupportedCredentialFlags)
+	case f&CredentialDeferCertificateValidation != 0 && f&CredentialIndicateCertificateReceived == 0:
+		return opError(op, StatusInvalidParameter,
+			"CredentialDeferCertificateValidation requires CredentialIndicateCertificateReceived")
+	case client && f&CredentialRequireClientAuthentication != 0:
+		return opError(op, StatusInvalidParameter, "CredentialRequireClientAuthentication is for server credentials")
+	case !client && cc.ServerName != "":
+		return opError(op, StatusInvalidParameter, "ServerName is for client credentials")
+	case f&revocationCheckFlags != 0 && len(cc.CRLs) == 0:
+		return opError(op, StatusInvalidParameter,
+			"%v needs CRLs: hquic checks revocation against the CRLs given, it fetches nothing", f&revocationCheckFlags)
+	case f&revocationCheckFlags == 0 && (len(cc.CRLs) > 0 || f&revocationModifierFlags != 0):
+		return opError(op, StatusInvalidParameter, "CRLs and %v need a CredentialRevocationCheck flag", f&revocationModifierFlags)
+	case f&revocationCheckFlags != 0 && f&CredentialNoCertificateValidation != 0:
+		return opError(op, StatusInvalidParameter, "revocation checking contradicts CredentialNoCertificateValidation")
+	}
+	for i, l := range cc.CRLs {
+		if l == nil {
+			return opError(op, StatusInvalidParameter, "CRLs[%d] is nil", i)
+		}
+	}
+	return nil
 }
 
 // newCredential validates cc and builds its TLS template for alpns.
@@ -99,11 +180,11 @@ func newCredential(op string, cc *CredentialConfig, alpns []string) (*credential
 	if cc == nil {
 		return nil, opError(op, StatusInvalidParameter, "credential config is nil")
 	}
-	cr := &credential{flags: cc.Flags, client: cc.Flags&CredentialClient != 0}
-	if cc.Flags&CredentialDeferCertificateValidation != 0 && cc.Flags&CredentialIndicateCertificateReceived == 0 {
-		return nil, opError(op, StatusInvalidParameter,
-			"CredentialDeferCertificateValidation requires CredentialIndicateCertificateReceived")
+	if err := checkCredentialFlags(op, cc); err != nil {
+		return nil, err
 	}
+	cr := &credential{flags: cc.Flags, client: cc.Flags&CredentialClient != 0, serverName: cc.ServerName,
+		revocation: cc.Flags & revocationCheckFlags, crls: slices.Clone(cc.CRLs)}
 	if cc.Flags&CredentialSetAllowedCipherSuites != 0 {
 		switch s := cc.AllowedCipherSuites; {
 		case s == 0 || s&^allCipherSuites != 0:
@@ -129,18 +210,14 @@ func newCredential(op string, cc *CredentialConfig, alpns []string) (*credential
 	}
 	if cr.client {
 		t.RootCAs = cr.roots
-		// With CredentialIndicateCertificateReceived the connection's
-		// VerifyConnection hook runs the validation itself.
-		t.InsecureSkipVerify = cr.flags&(CredentialNoCertificateValidation|CredentialIndicateCertificateReceived) != 0
 	} else {
-		t.ClientCAs = cr.roots
-		switch {
-		case cr.flags&CredentialRequireClientAuthentication == 0:
-			t.ClientAuth = tls.NoClientCert
-		case cr.flags&(CredentialNoCertificateValidation|CredentialIndicateCertificateReceived) != 0:
+		// Every connection's VerifyConnection validates client
+		// certificates (credentials_verify.go). The certificate request
+		// names no CAs, so that a client sends its certificate whatever
+		// its issuer and learns why it was refused.
+		t.ClientAuth = tls.NoClientCert
+		if cr.flags&CredentialRequireClientAuthentication != 0 {
 			t.ClientAuth = tls.RequireAnyClientCert
-		default:
-			t.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 		// One explicit key shared by every per-connection clone, so that
 		// tickets issued on one connection resume on another.
@@ -263,29 +340,6 @@ func isEncryptedPEM(data []byte) bool {
 	}
 }
 
-// peerCertificate is what a connection learns about the peer's certificate
-// when its configuration has CredentialIndicateCertificateReceived: the
-// content of MsQuic's PEER_CERTIFICATE_RECEIVED event.
-type peerCertificate struct {
-	// Leaf is the peer's certificate; Chain is the chain as sent, leaf
-	// first.
-	Leaf  *x509.Certificate
-	Chain []*x509.Certificate
-	// DeferredErr is the built-in validation error kept for the
-	// application with CredentialDeferCertificateValidation (nil when
-	// validation passed or is disabled); DeferredStatus is its Status
-	// (StatusSuccess when nil).
-	DeferredErr    error
-	DeferredStatus Status
-}
-
-// peerCertificateFunc receives the peer's certificate during the handshake,
-// on the goroutine driving the TLS handshake. A non-nil error aborts the
-// handshake (MsQuic then sends a bad_certificate alert); returning nil lets
-// the handshake go on, and the connection may still reject the peer later
-// (the application's asynchronous decision).
-type peerCertificateFunc func(*peerCertificate) error
-
 // clone copies the template, including the slices tls.Config.Clone would
 // share, so that a connection may modify its copy freely.
 func (cr *credential) clone() *tls.Config {
@@ -295,80 +349,26 @@ func (cr *credential) clone() *tls.Config {
 	return t
 }
 
-// clientConfig clones the template for a client connection to serverName.
-func (cr *credential) clientConfig(serverName string, peer peerCertificateFunc) *tls.Config {
+// clientConfig clones the template for a client connection to serverName
+// (CredentialConfig.ServerName replaces it) and returns the connection's
+// certificate check, which the configuration's VerifyConnection fills in.
+func (cr *credential) clientConfig(serverName string) (*tls.Config, *peerCheck) {
+	if cr.serverName != "" {
+		serverName = cr.serverName
+	}
 	t := cr.clone()
 	t.ServerName = serverName
-	if cr.flags&CredentialIndicateCertificateReceived != 0 {
-		t.VerifyConnection = cr.verifier(serverName, peer)
-	}
-	return t
+	pc := &peerCheck{cr: cr, serverName: serverName}
+	t.InsecureSkipVerify = true // verifyConnection validates instead
+	t.VerifyConnection = pc.verifyConnection
+	return t, pc
 }
 
-// serverConfig clones the template for a server connection.
-func (cr *credential) serverConfig(peer peerCertificateFunc) *tls.Config {
+// serverConfig clones the template for a server connection and returns
+// its certificate check.
+func (cr *credential) serverConfig() (*tls.Config, *peerCheck) {
 	t := cr.clone()
-	if cr.flags&CredentialIndicateCertificateReceived != 0 && t.ClientAuth != tls.NoClientCert {
-		t.VerifyConnection = cr.verifier("", peer)
-	}
-	return t
-}
-
-// verifier returns the VerifyConnection hook for indicated (and possibly
-// deferred) validation.
-func (cr *credential) verifier(serverName string, peer peerCertificateFunc) func(tls.ConnectionState) error {
-	return func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return nil
-		}
-		pc := &peerCertificate{Leaf: cs.PeerCertificates[0], Chain: cs.PeerCertificates}
-		if cr.flags&CredentialNoCertificateValidation == 0 {
-			pc.DeferredErr = cr.verifyChain(serverName, cs.PeerCertificates)
-			pc.DeferredStatus = statusFromVerifyError(pc.DeferredErr)
-			if pc.DeferredErr != nil && cr.flags&CredentialDeferCertificateValidation == 0 {
-				return pc.DeferredErr
-			}
-		}
-		if peer == nil {
-			return nil
-		}
-		return peer(pc)
-	}
-}
-
-// verifyChain validates chain the way crypto/tls would: against cr.roots,
-// for server authentication and serverName on clients, for client
-// authentication on servers.
-func (cr *credential) verifyChain(serverName string, chain []*x509.Certificate) error {
-	opts := x509.VerifyOptions{
-		Roots:         cr.roots,
-		Intermediates: x509.NewCertPool(),
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if cr.client {
-		opts.DNSName = serverName
-		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
-	for _, c := range chain[1:] {
-		opts.Intermediates.AddCert(c)
-	}
-	_, err := chain[0].Verify(opts)
-	return err
-}
-
-// statusFromVerifyError maps a certificate validation error to the status
-// MsQuic reports as DeferredStatus: expired → StatusCertExpired, unknown
-// issuer → StatusCertUntrustedRoot, anything else → StatusBadCertificate.
-func statusFromVerifyError(err error) Status {
-	var invalid x509.CertificateInvalidError
-	var unknown x509.UnknownAuthorityError
-	switch {
-	case err == nil:
-		return StatusSuccess
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return StatusCertExpired
-	case errors.As(err, &unknown):
-		return StatusCertUntrustedRoot
-	}
-	return StatusBadCertificate
+	pc := &peerCheck{cr: cr}
+	t.VerifyConnection = pc.verifyConnection
+	return t, pc
 }

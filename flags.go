@@ -260,8 +260,9 @@ func (t CredentialType) String() string {
 }
 
 // CredentialFlags modify credential loading and certificate validation
-// (QUIC_CREDENTIAL_FLAGS). Flags that only mean something to Windows'
-// Schannel are accepted and have no effect.
+// (QUIC_CREDENTIAL_FLAGS). Each works as documented, describes what hquic
+// always does, or fails with ErrNotSupported at LoadCredential (see
+// CredentialConfig).
 type CredentialFlags uint32
 
 const (
@@ -270,36 +271,41 @@ const (
 	// CredentialClient: the configuration is for clients (absent: servers).
 	CredentialClient CredentialFlags = 0x00000001
 	// CredentialLoadAsynchronous: MsQuic's asynchronous load; in hquic use
-	// Configuration.LoadCredentialAsync (LoadCredential ignores the flag).
+	// Configuration.LoadCredentialAsync (LoadCredential refuses the flag).
 	CredentialLoadAsynchronous CredentialFlags = 0x00000002
 	// CredentialNoCertificateValidation: do not validate the peer's
 	// certificate (testing, or with CredentialIndicateCertificateReceived to
 	// validate in the application).
 	CredentialNoCertificateValidation CredentialFlags = 0x00000004
-	// CredentialEnableOCSP: Schannel only; no effect.
+	// CredentialEnableOCSP: Schannel OCSP stapling; ErrNotSupported.
 	CredentialEnableOCSP CredentialFlags = 0x00000008
 	// CredentialIndicateCertificateReceived: deliver the peer's certificate
-	// to the application (PEER_CERTIFICATE_RECEIVED).
+	// to the application, which decides (PeerCertificateReceivedEvent).
 	CredentialIndicateCertificateReceived CredentialFlags = 0x00000010
 	// CredentialDeferCertificateValidation: run the built-in validation but
 	// hand its result to the application instead of failing the handshake.
 	// Requires CredentialIndicateCertificateReceived.
 	CredentialDeferCertificateValidation CredentialFlags = 0x00000020
 	// CredentialRequireClientAuthentication: a server demands a client
-	// certificate.
+	// certificate; a client credential refuses it.
 	CredentialRequireClientAuthentication CredentialFlags = 0x00000040
 	// CredentialUseTLSBuiltinCertificateValidation: always the case in
 	// hquic (crypto/tls and crypto/x509 validate); no effect.
 	CredentialUseTLSBuiltinCertificateValidation CredentialFlags = 0x00000080
-	// CredentialRevocationCheckEndCert: Windows only; no effect.
+	// CredentialRevocationCheckEndCert: look the leaf up in
+	// CredentialConfig.CRLs.
 	CredentialRevocationCheckEndCert CredentialFlags = 0x00000100
-	// CredentialRevocationCheckChain: Windows only; no effect.
+	// CredentialRevocationCheckChain: look every certificate of the chain
+	// up in CredentialConfig.CRLs.
 	CredentialRevocationCheckChain CredentialFlags = 0x00000200
-	// CredentialRevocationCheckChainExcludeRoot: Windows only; no effect.
+	// CredentialRevocationCheckChainExcludeRoot: like ...Chain, without
+	// the root.
 	CredentialRevocationCheckChainExcludeRoot CredentialFlags = 0x00000400
-	// CredentialIgnoreNoRevocationCheck: Windows only; no effect.
+	// CredentialIgnoreNoRevocationCheck: accept a certificate whose issuer
+	// has no CRL in CredentialConfig.CRLs.
 	CredentialIgnoreNoRevocationCheck CredentialFlags = 0x00000800
-	// CredentialIgnoreRevocationOffline: Windows only; no effect.
+	// CredentialIgnoreRevocationOffline: accept a certificate whose
+	// issuer's CRL is past its next update.
 	CredentialIgnoreRevocationOffline CredentialFlags = 0x00001000
 	// CredentialSetAllowedCipherSuites: honour
 	// CredentialConfig.AllowedCipherSuites.
@@ -307,20 +313,26 @@ const (
 	// CredentialUsePortableCertificates: certificates are always delivered
 	// in portable form (x509.Certificate with DER bytes); no effect.
 	CredentialUsePortableCertificates CredentialFlags = 0x00004000
-	// CredentialUseSuppliedCredentials: Schannel only; no effect.
+	// CredentialUseSuppliedCredentials: a client uses only the
+	// certificate it was given; always the case.
 	CredentialUseSuppliedCredentials CredentialFlags = 0x00008000
-	// CredentialUseSystemMapper: Schannel only; no effect.
+	// CredentialUseSystemMapper: Schannel account mapping;
+	// ErrNotSupported.
 	CredentialUseSystemMapper CredentialFlags = 0x00010000
-	// CredentialCacheOnlyURLRetrieval: Windows only; no effect.
+	// CredentialCacheOnlyURLRetrieval: hquic retrieves nothing over the
+	// network; always the case.
 	CredentialCacheOnlyURLRetrieval CredentialFlags = 0x00020000
-	// CredentialRevocationCheckCacheOnly: Windows only; no effect.
+	// CredentialRevocationCheckCacheOnly: revocation data come only from
+	// CredentialConfig.CRLs; always the case.
 	CredentialRevocationCheckCacheOnly CredentialFlags = 0x00040000
-	// CredentialInprocPeerCertificate: Schannel only; no effect.
+	// CredentialInprocPeerCertificate: a Schannel detail;
+	// ErrNotSupported.
 	CredentialInprocPeerCertificate CredentialFlags = 0x00080000
 	// CredentialSetCACertificateFile: validate peers against the PEM CA
 	// certificates in CredentialConfig.CAFile.
 	CredentialSetCACertificateFile CredentialFlags = 0x00100000
-	// CredentialDisableAIA: Windows only; no effect.
+	// CredentialDisableAIA: hquic never fetches issuers (AIA); always the
+	// case.
 	CredentialDisableAIA CredentialFlags = 0x00200000
 )
 

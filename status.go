@@ -110,7 +110,7 @@ var (
 // (Failed reports false).
 var (
 	// Pending tells the library the handler will finish the work later, for
-	// example by calling ReceiveComplete or CompleteCertificateValidation.
+	// example by calling ReceiveComplete or CertificateValidationComplete.
 	Pending error = StatusPending
 	// Continue asks a receive handler to be called again with more data.
 	Continue error = StatusContinue

@@ -44,6 +44,8 @@ type NewConnectionInfo struct {
 type ServerConfig struct {
 	TLS      *tls.Config
 	Settings Settings
+	// DecideCertificate is Config.DecideCertificate for the server.
+	DecideCertificate CertificateDecision
 }
 
 type acceptState struct {
@@ -164,6 +166,8 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	cfg.SessionTicketsDisabled = c.set.ServerResumption == ResumeNone
 	c.tlsConfig = cfg
 	c.hs = handshake.NewServer(cfg, c.localTransportParameters(), c)
+	c.decideCert = sc.DecideCertificate
+	c.gateTLS()
 	c.life.state = stateHandshake
 	c.restartIdleTimer(now)
 	if err := c.hs.Start(); err != nil {

@@ -112,6 +112,10 @@ type Config struct {
 	// PreferredAddress, if set on a server, is offered to the client
 	// (RFC 9000 §9.6); the host must deliver packets arriving there.
 	PreferredAddress PreferredAddress
+	// DecideCertificate, if set, is asked about the peer's certificate
+	// before the peer's Finished message is processed (cert.go). A
+	// server's comes with its ServerConfig.
+	DecideCertificate CertificateDecision
 	// AddressValidated is set on a server connection whose client
 	// presented a valid token: no anti-amplification limit applies
 	// (RFC 9000 §8.1).
@@ -230,9 +234,10 @@ type Conn struct {
 	// handshake is confirmed (memory.go).
 	setup *setupState
 
-	hs        *handshake.TLS
-	tlsConfig *tls.Config
-	alpn      string
+	hs         *handshake.TLS
+	tlsConfig  *tls.Config
+	decideCert CertificateDecision // Config.DecideCertificate (cert.go)
+	alpn       string
 	// spaces are the packet number spaces: the Initial and Handshake
 	// spaces live in setup and, once it is dropped, are spaceGone
 	// (memory.go); the Application Data space is appSpace.

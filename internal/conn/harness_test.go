@@ -218,7 +218,7 @@ func (e *endpoint) Accept(c *Conn, info *NewConnectionInfo) (Events, string, err
 	}
 	for _, a := range info.ClientALPNs {
 		if a == "test" {
-			c.SetConfiguration(&ServerConfig{TLS: e.p.serverTLS, Settings: e.p.serverSettings})
+			c.SetConfiguration(&ServerConfig{TLS: e.p.serverTLS, Settings: e.p.serverSettings, DecideCertificate: e.p.serverDecide})
 			return e, a, nil
 		}
 	}
@@ -416,7 +416,9 @@ type pair struct {
 	serverCIDPrefix []byte
 	// serverPreferred is the server's Config.PreferredAddress.
 	serverPreferred PreferredAddress
-	steps           int // simulation steps taken by runUntil
+	// serverDecide is the server's ServerConfig.DecideCertificate.
+	serverDecide CertificateDecision
+	steps        int // simulation steps taken by runUntil
 }
 
 // pairSeed seeds the network's randomness (loss, reordering). Tests are

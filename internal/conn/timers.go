@@ -10,14 +10,15 @@ import (
 // Timer slots. The ACK-delay and loss-detection deadlines live in their
 // own state (AckTracker, recovery.State) and are folded in by deadline.
 const (
-	timerIdle       = iota // idle / handshake-idle timeout (RFC 9000 §10.1)
-	timerKeepAlive         // KeepAliveIntervalMs: send a PING
-	timerClose             // end of the closing or draining period
-	timerKeyDiscard        // drop the previous 1-RTT read keys (RFC 9001 §6.5)
-	timerPacing            // the pacer allows the next packet
-	timerDisconnect        // DisconnectTimeoutMs without acknowledgment
-	timerPath              // path validation (migration.go)
-	timerMTURaise          // restart a DPLPMTUD search that ended low (mtu.go)
+	timerIdle        = iota // idle / handshake-idle timeout (RFC 9000 §10.1)
+	timerKeepAlive          // KeepAliveIntervalMs: send a PING
+	timerClose              // end of the closing or draining period
+	timerKeyDiscard         // drop the previous 1-RTT read keys (RFC 9001 §6.5)
+	timerPacing             // the pacer allows the next packet
+	timerDisconnect         // DisconnectTimeoutMs without acknowledgment
+	timerPath               // path validation (migration.go)
+	timerMTURaise           // restart a DPLPMTUD search that ended low (mtu.go)
+	timerCertificate        // a pending certificate decision is due (cert.go)
 	numTimers
 )
 
@@ -74,6 +75,10 @@ func (c *Conn) onTimers(now mono.Time) {
 	}
 	if t := c.timers[timerDisconnect]; !t.IsZero() && now >= t {
 		c.closeLocal(now, ReasonDisconnect, true)
+		return
+	}
+	if t := c.timers[timerCertificate]; !t.IsZero() && now >= t {
+		c.onCertificateTimer(now)
 		return
 	}
 	if t := c.loss.LossDetectionDeadline(); !t.IsZero() && now >= t {

@@ -70,6 +70,7 @@ func (c *Conn) restartWithVersion(now mono.Time, v uint32) {
 	c.setup.buffered = nil
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(v, odcid, true)
 	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
+	c.gateTLS()
 	if err := c.hs.Start(); err != nil {
 		c.closeWithError(now, err)
 	}

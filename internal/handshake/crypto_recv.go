@@ -43,9 +43,35 @@ func (r *CryptoRecv) Push(off uint64, data []byte) error {
 			r.buf = r.buf[:need]
 		}
 	}
-	copy(r.buf[off-r.off:], data)
+	r.fill(off, data)
 	r.have.Add(off, end)
 	return nil
+}
+
+// fill copies the bytes of data (at stream offset off, not below the read
+// offset) that were not received before: data at a given offset must not
+// change (RFC 9000 §2.2), so a retransmission that differs from the first
+// copy cannot alter bytes already examined, such as a handshake message
+// held back for the application's certificate decision.
+func (r *CryptoRecv) fill(off uint64, data []byte) {
+	end := off + uint64(len(data))
+	pos := off
+	for i := 0; i < r.have.Len() && pos < end; i++ {
+		h := r.have.At(i)
+		if h.End <= pos {
+			continue
+		}
+		if h.Start >= end {
+			break
+		}
+		if h.Start > pos {
+			copy(r.buf[pos-r.off:h.Start-r.off], data[pos-off:h.Start-off])
+		}
+		pos = max(pos, h.End)
+	}
+	if pos < end {
+		copy(r.buf[pos-r.off:], data[pos-off:])
+	}
 }
 
 // Next returns the contiguous data at the read offset. The slice is valid

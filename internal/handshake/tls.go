@@ -101,6 +101,9 @@ type TLS struct {
 
 	// streams are the CRYPTO streams; Compact drops them.
 	streams *cryptoStreams
+	// gate, if set, holds the peer's Finished for a certificate decision
+	// (gate.go).
+	gate *finishedGate
 }
 
 // releasedState is what Release keeps of tls.ConnectionState: the
@@ -177,23 +180,18 @@ func (t *TLS) HandleCrypto(i int, off uint64, data []byte) error {
 		// TLS would have rejected the message too.
 		return &wire.Error{Code: wire.CryptoError(10), FrameType: wire.FrameCrypto, Reason: "unexpected post-handshake message"}
 	}
-	r := &t.streams.recv[i]
-	if err := r.Push(off, data); err != nil {
+	if err := t.streams.recv[i].Push(off, data); err != nil {
 		return err
 	}
-	for {
-		b := r.Next()
-		if len(b) == 0 {
-			return nil
-		}
-		if err := t.q.HandleData(tls.QUICEncryptionLevel(levelOfStream(i)), b); err != nil {
-			return alertError(err)
-		}
-		r.Consume(len(b))
-		if err := t.drain(); err != nil {
-			return err
-		}
+	return t.feed(i)
+}
+
+// handleData gives TLS the bytes b of CRYPTO stream i.
+func (t *TLS) handleData(i int, b []byte) error {
+	if err := t.q.HandleData(tls.QUICEncryptionLevel(levelOfStream(i)), b); err != nil {
+		return alertError(err)
 	}
+	return nil
 }
 
 // drain processes every pending TLS event.
