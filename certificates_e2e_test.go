@@ -3,6 +3,7 @@ package quic
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net/netip"
 	"sync"
 	"testing"
@@ -45,6 +46,9 @@ type outcome struct {
 	connected bool
 	certs     int
 	status    Status // of the shutdown initiated by the transport
+	info      HandshakeInfo
+	peer      []*x509.Certificate
+	alpn      string
 	done      chan struct{}
 }
 
@@ -58,6 +62,9 @@ func (o *outcome) handler(h ConnectionHandler) ConnectionHandler {
 		switch ev := ev.(type) {
 		case *ConnectedEvent:
 			o.connected = true
+			o.info, _ = c.HandshakeInfo()
+			o.peer, _ = c.PeerCertificates()
+			o.alpn = c.NegotiatedALPN()
 		case *PeerCertificateReceivedEvent:
 			o.certs++
 		case *ShutdownInitiatedByTransportEvent:
@@ -153,6 +160,7 @@ func TestClientCustomValidationOverLoopback(t *testing.T) {
 				t.Fatalf("client: %d certificate events, connected=%v; want 1, %v", got.certs, got.connected, c.accept)
 			}
 			if c.accept {
+				checkTLSInfo(t, "client", got, c.cert)
 				return
 			}
 			if got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
@@ -196,11 +204,50 @@ func TestServerCustomValidationOverLoopback(t *testing.T) {
 				t.Fatalf("server: %d certificate events, connected=%v (status %v, client %v); want 1, %v", s.certs, s.connected, s.status, got.status, c.accept)
 			}
 			if c.accept {
+				checkTLSInfo(t, "server", s, &pki.good)
+				checkTLSInfo(t, "client", got, &pki.good)
 				return
 			}
 			if s.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) || got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
 				t.Fatalf("statuses: server %v, client %v; want unknown_ca on both", s.status, got.status)
 			}
 		})
+	}
+}
+
+// checkTLSInfo asserts what a connected side learned of its handshake.
+func checkTLSInfo(t *testing.T, side string, o *outcome, peer *tls.Certificate) {
+	t.Helper()
+	i := o.info
+	if i.TLSVersion != TLSProtocol13 || i.CipherSuite == 0 || i.CipherAlgorithm == CipherAlgorithmNone ||
+		i.CipherStrength < 128 || i.Hash == HashAlgorithmNone || i.TLSGroup == TLSGroupUnknown {
+		t.Errorf("%s: handshake info %+v", side, i)
+	}
+	if len(o.peer) == 0 || !o.peer[0].Equal(peer.Leaf) {
+		t.Errorf("%s: peer certificates %v, want the peer's leaf first", side, o.peer)
+	}
+	if o.alpn != "cert" {
+		t.Errorf("%s: ALPN %q", side, o.alpn)
+	}
+}
+
+func TestHandshakeInfoBeforeTheHandshake(t *testing.T) {
+	e := newE2E(t, "cert", nil)
+	c, err := e.reg.NewConnection(func(*Connection, ConnectionEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.HandshakeInfo(); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("HandshakeInfo = %v, want ErrInvalidState", err)
+	}
+	if _, err := c.PeerCertificates(); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("PeerCertificates = %v, want ErrInvalidState", err)
+	}
+	if err := c.CertificateValidationComplete(true, TLSAlertSuccess); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("CertificateValidationComplete before Start = %v, want ErrInvalidState", err)
+	}
+	if err := c.CertificateValidationComplete(false, TLSAlertSuccess); !errors.Is(err, ErrInvalidParameter) {
+		t.Fatalf("rejection with alert 0xFFFF = %v, want ErrInvalidParameter", err)
 	}
 }

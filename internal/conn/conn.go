@@ -237,6 +237,7 @@ type Conn struct {
 	hs         *handshake.TLS
 	tlsConfig  *tls.Config
 	decideCert CertificateDecision // Config.DecideCertificate (cert.go)
+	tlsInfo    *TLSInfo            // set when the handshake completes (connected.go)
 	alpn       string
 	// spaces are the packet number spaces: the Initial and Handshake
 	// spaces live in setup and, once it is dropped, are spaceGone

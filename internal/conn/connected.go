@@ -2,6 +2,7 @@ package conn
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 
 	"github.com/hquic/quic/internal/recovery"
 )
@@ -11,6 +12,8 @@ func (c *Conn) onConnected() {
 	c.life.state = stateEstablished
 	cs := c.hs.ConnectionState()
 	c.alpn = cs.NegotiatedProtocol
+	c.tlsInfo = &TLSInfo{Version: cs.Version, CipherSuite: cs.CipherSuite, Group: uint16(cs.CurveID),
+		PeerCertificates: cs.PeerCertificates}
 	c.restartIdleTimer(c.now)
 	// Publish first so that getters called from the event's handler, or
 	// right after it, already see the negotiated ALPN.
@@ -18,6 +21,14 @@ func (c *Conn) onConnected() {
 	if c.events != nil {
 		c.events.Connected(cs.DidResume, c.alpn)
 	}
+}
+
+// TLSInfo is what a connection keeps of its TLS handshake: the negotiated
+// parameters and the peer's certificate chain (leaf first; none if the
+// peer sent none). It does not change once published.
+type TLSInfo struct {
+	Version, CipherSuite, Group uint16
+	PeerCertificates            []*x509.Certificate
 }
 
 // ConnectionState returns TLS's view of the connection; it must be called

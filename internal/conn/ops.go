@@ -298,8 +298,10 @@ type Snapshot struct {
 	LocalAddr      netip.AddrPort
 	Version        uint32
 	NegotiatedALPN string
-	HandshakeDone  bool
-	Closed         bool
+	// TLS is the handshake's outcome, nil until it completes.
+	TLS           *TLSInfo
+	HandshakeDone bool
+	Closed        bool
 	// Peer stream limits: how many more streams we may open now.
 	AvailableBidi, AvailableUni uint64
 	// CanMigrate reports whether a client may start an active migration.

@@ -101,6 +101,7 @@ func (c *Conn) publishSnapshot() {
 	}
 	if c.hs != nil && c.life.handshakeComplete {
 		v.NegotiatedALPN = c.alpn
+		v.TLS = c.tlsInfo
 	}
 	v.AvailableBidi, v.AvailableUni = c.streams.available()
 	v.CanMigrate = c.canMigrate()
