@@ -10,7 +10,7 @@ import (
 
 func (c *Conn) enqueue(lane int, o op) {
 	c.ops.push(lane, o)
-	c.sched.Wake()
+	c.wake()
 }
 
 // Start begins a client's handshake.

@@ -14,6 +14,7 @@ package conn
 import (
 	"crypto/tls"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/hquic/quic/internal/handshake"
@@ -212,6 +213,9 @@ type Conn struct {
 	rx    recvQueue
 	snap  snapshot
 	sched Scheduler
+	// schedSet is set once sched is: until then (a client handle not yet
+	// started) queued operations wait without a wake-up.
+	schedSet atomic.Bool
 
 	side    Side
 	version uint32

@@ -15,7 +15,23 @@ const maxAckRanges = 64
 
 // NewClient creates a client connection. It sends nothing until Start.
 func NewClient(cfg Config, host Host, events Events) *Conn {
-	c := newConn(cfg, host)
+	c := NewQueued()
+	c.InitClient(cfg, host, events)
+	return c
+}
+
+// NewQueued returns a client connection that so far only queues
+// operations: the public package creates it with the connection handle, so
+// that API calls made before the handle is started queue like any other
+// and run, in order, once InitClient has configured it and SetScheduler
+// has given it a goroutine.
+func NewQueued() *Conn { return new(Conn) }
+
+// InitClient configures c, from NewQueued, as a client. It is called once,
+// before SetScheduler: c has never run, so no other goroutine touches its
+// state yet.
+func (c *Conn) InitClient(cfg Config, host Host, events Events) {
+	c.init(cfg, host)
 	c.setEvents(events)
 	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
 	rand.Read(odcid)
@@ -28,7 +44,6 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 	c.decideCert = cfg.DecideCertificate
 	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
 	c.gateTLS()
-	return c
 }
 
 // NewServer creates a server connection for a client's Initial packet
@@ -37,7 +52,8 @@ func NewClient(cfg Config, host Host, events Events) *Conn {
 // Retry, cfg.RetryODCID holds the client's original Destination Connection
 // ID and dcid is the Retry's Source Connection ID.
 func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte) *Conn {
-	c := newConn(cfg, host)
+	c := new(Conn)
+	c.init(cfg, host)
 	c.setup.accept = &acceptState{acceptor: acceptor}
 	c.cids.initialDCID = bytes.Clone(dcid)
 	c.cids.originalDCID = c.cids.initialDCID
@@ -55,27 +71,19 @@ func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte
 	return c
 }
 
-func newConn(cfg Config, host Host) *Conn {
-	c := &Conn{
-		side:       cfg.Side,
-		version:    cfg.Version,
-		set:        cfg.Settings,
-		host:       host,
-		cfgVersion: cfg.Version,
-		cidLen:     cfg.CIDLen,
-		cidPrefix:  cfg.CIDPrefix,
-		versionSet: cfg.Versions,
-		resetKey:   cfg.ResetKey,
-		onNewTok:   cfg.OnNewToken,
-		setup:      &setupState{issueToken: cfg.IssueToken, preferred: cfg.PreferredAddress},
-	}
+// init sets up the state every connection starts with. The queues are
+// left as they are: a client's may already hold operations.
+func (c *Conn) init(cfg Config, host Host) {
+	c.side, c.version, c.set, c.host = cfg.Side, cfg.Version, cfg.Settings, host
+	c.cfgVersion, c.cidLen, c.cidPrefix = cfg.Version, cfg.CIDLen, cfg.CIDPrefix
+	c.versionSet, c.resetKey, c.onNewTok = cfg.Versions, cfg.ResetKey, cfg.OnNewToken
+	c.setup = &setupState{issueToken: cfg.IssueToken, preferred: cfg.PreferredAddress}
 	c.spaces = [recovery.NumSpaces]*space{&c.setup.spaces[0], &c.setup.spaces[1], &c.appSpace}
 	c.vers.first = cfg.Version
 	c.path.init(cfg.Peer, cfg.Local, cfg.Settings.MinimumMTU)
 	c.app.recvFirstPN, c.app.sentFirstPN = -1, -1
 	c.initPacketSpaces()
 	c.applySettings()
-	return c
 }
 
 // applySettings (re)initialises the sub-states that depend on c.set. A

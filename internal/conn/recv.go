@@ -18,7 +18,7 @@ import (
 func (c *Conn) QueueDatagram(d Datagram) bool {
 	ok, wasEmpty := c.rx.push(d)
 	if ok && wasEmpty {
-		c.sched.Wake()
+		c.wake()
 	}
 	return ok
 }
@@ -31,7 +31,7 @@ func (c *Conn) QueueDatagram(d Datagram) bool {
 func (c *Conn) QueueDatagrams(ds []Datagram) int {
 	n, wasEmpty := c.rx.pushBatch(ds)
 	if n > 0 && wasEmpty {
-		c.sched.Wake()
+		c.wake()
 	}
 	return n
 }

@@ -12,9 +12,20 @@ const maxDatagramsPerRun = 64
 // defaultOpsPerRun is used when MaxOperationsPerDrain is unset.
 const defaultOpsPerRun = 16
 
-// SetScheduler gives the connection the means to ask for a run. It must be
-// called before the connection is started or receives datagrams.
-func (c *Conn) SetScheduler(s Scheduler) { c.sched = s }
+// SetScheduler gives the connection the means to ask for a run. It is
+// called once, before the connection is started or receives datagrams;
+// operations queued before it wait for the next wake-up.
+func (c *Conn) SetScheduler(s Scheduler) {
+	c.sched = s
+	c.schedSet.Store(true)
+}
+
+// wake asks for a run, once the connection has a scheduler.
+func (c *Conn) wake() {
+	if c.schedSet.Load() {
+		c.sched.Wake()
+	}
+}
 
 // Run processes queued operations, received datagrams and due timers, then
 // sends what it can. It returns whether more work is already waiting and
