@@ -310,12 +310,14 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		PreferredAddress: pref,
 	}
 	lib.tokens.handshaking.Add(1)
-	qc.inHandshake = true
 	eng := conn.NewServer(cfg, host, &serverAcceptor{sb: sb, c: qc}, info.DCID, info.SCID)
 	attach(eng)
-	qc.eng, qc.host = eng, host
-	qc.task = first.reg.pool.Register(eng, uint32(info.Peer.Port()))
-	eng.SetScheduler(qc.task)
+	task := first.reg.pool.Register(eng, uint32(info.Peer.Port()))
+	qc.mu.Lock()
+	qc.eng, qc.task = eng, task
+	qc.state |= connLive | connInHandshake
+	qc.mu.Unlock()
+	eng.SetScheduler(task)
 	return eng
 }
 

@@ -104,15 +104,15 @@ func (c *Connection) CertificateValidationComplete(accept bool, alert TLSAlertCo
 		return opError(op, StatusInvalidParameter, "rejection alert %d is above %d", uint16(alert), uint16(TLSAlertMax))
 	}
 	c.mu.Lock()
-	eng := c.eng
+	live := c.state.has(connLive)
 	c.mu.Unlock()
-	if eng == nil {
+	if !live {
 		return opError(op, StatusInvalidState, "connection not started")
 	}
 	if accept {
 		alert = 0
 	}
-	eng.CompleteCertificateValidation(accept, uint8(alert))
+	c.eng.CompleteCertificateValidation(accept, uint8(alert))
 	return nil
 }
 

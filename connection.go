@@ -15,6 +15,20 @@ import (
 	"github.com/hquic/quic/internal/exec"
 )
 
+// Locking. The handles keep their state under one mutex per connection,
+// Connection.mu, which guards the connection's fields after it and every
+// field of its streams marked "guarded by c.mu". Nothing else in the
+// handle layer locks, apart from atomics (handlers, contexts, stream IDs)
+// and the engine's own queues, which are taken under mu and never call
+// back. mu is never held while a handler runs or while waiting for
+// anything, so API calls made from handlers cannot deadlock.
+//
+// mu also orders the application's operations against the end of streams
+// and of the connection: an operation checks the state and queues itself
+// to the engine under mu, and the engine sets connClosing and a stream's
+// final mark under mu before the final events, so every accepted send gets
+// its SEND_COMPLETE and every later one is refused.
+
 // Connection is a QUIC connection handle (MsQuic's HQUIC connection). A
 // client connection is created with Registration.NewConnection and started
 // with Start; a server connection arrives in a listener's
@@ -27,55 +41,56 @@ import (
 // semantics). Methods are safe for concurrent use and may be called from
 // handlers.
 type Connection struct {
-	lib *Library
-	reg *Registration
+	lib    *Library
+	reg    *Registration
+	server bool // accepted by a listener; set at creation
+	// eng is the engine connection, created with the handle (a client's
+	// only queues operations until Start configures it) and never
+	// replaced, so it is read without a lock.
+	eng *conn.Conn
 
 	handler atomic.Pointer[ConnectionHandler]
 	context atomic.Pointer[any]
 
-	mu          sync.Mutex
-	eng         *conn.Conn // nil until a client starts
-	task        *exec.Handle
-	host        conn.Host      // a server connection's engine host
-	client      *multiHost     // a client's own sockets
-	binding     *sharedBinding // a server connection's listener socket
-	started     bool
-	closed      bool
-	terminated  bool
-	configured  bool // server: SetConfiguration called
-	accepted    bool // server: the listener's handler accepted it
-	inHandshake bool // server: counted in the library's handshake memory
-	server      bool // accepted by a listener; set at creation
-	cidPrefix   []byte
-	settings    Settings
-	remote      netip.AddrPort // SetRemoteAddr before Start
-	local       netip.AddrPort // SetLocalAddr before Start
-	preStart    []func(*conn.Conn)
-	closeReason string
+	// mu guards the fields below and the handle state of the connection's
+	// streams (see Locking).
+	mu        sync.Mutex
+	state     connState
+	task      *exec.Handle
+	client    *multiHost     // a client's own sockets
+	binding   *sharedBinding // a server connection's listener socket
+	cidPrefix []byte
+	settings  Settings
+	remote    netip.AddrPort // SetRemoteAddr before Start
+	local     netip.AddrPort // SetLocalAddr before Start
 
 	// Resumption (resumption.go).
 	resumeTicket  []byte                // client: SetResumptionTicket's ticket
 	resumeVersion uint32                // client: its QUIC version
 	resumeLevel   ServerResumptionLevel // server: from its configuration
-	ticketSent    bool                  // server: SendResumptionTicket succeeded
-
-	// closing, guarded by gate (below), is set when the connection is
-	// closing: new stream operations are refused. It sits here, where it
-	// packs with the fields above.
-	closing bool
 
 	// ev holds the reused event values, borrowed from connEventPool
 	// while the engine runs (RunStarted to RunEnded), when all events are
 	// delivered, so an idle connection holds none; owned by the worker.
 	ev *connEventStructs
-
-	// gate orders the application's stream operations against the end of
-	// streams and of the connection: an operation checks the flags and
-	// queues itself under gate, and the engine sets them under gate before
-	// the final events, so every accepted send gets its SEND_COMPLETE and
-	// every later one is refused.
-	gate sync.Mutex
 }
+
+// connState is a Connection's lifecycle, as bits; guarded by mu.
+type connState uint16
+
+const (
+	connStarted     connState = 1 << iota // client: Start was called (and has not failed)
+	connLive                              // the engine is configured and scheduled
+	connClosed                            // the application called Close
+	connTerminated                        // the engine has finished
+	connConfigured                        // server: SetConfiguration was called
+	connAccepted                          // server: the listener's handler accepted it
+	connInHandshake                       // server: counted in the library's handshake memory
+	connTicketSent                        // server: SendResumptionTicket succeeded
+	connClosing                           // the engine began its final events: new operations are refused
+)
+
+func (s connState) has(f connState) bool { return s&f != 0 }
 
 // connEventPool lends event values to running connections.
 var connEventPool = sync.Pool{New: func() any { return new(connEventStructs) }}
@@ -115,7 +130,7 @@ func (r *Registration) NewConnection(h ConnectionHandler) (*Connection, error) {
 	if h == nil {
 		return nil, opError(op, StatusInvalidParameter, "nil handler")
 	}
-	c := &Connection{lib: r.lib, reg: r, settings: Settings{}}
+	c := &Connection{lib: r.lib, reg: r, eng: conn.NewQueued()}
 	c.handler.Store(&h)
 	if err := r.addChild(op, c); err != nil {
 		return nil, err
@@ -180,11 +195,11 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		return opError(op, StatusInvalidParameter, "configuration has server credentials")
 	}
 	c.mu.Lock()
-	if c.started || c.closed {
+	if c.state.has(connStarted | connClosed) {
 		c.mu.Unlock()
 		return opError(op, StatusInvalidState, "connection already started or closed")
 	}
-	c.started = true
+	c.state |= connStarted
 	remote, local := c.remote, c.local
 	ticket, ticketVersion := c.resumeTicket, c.resumeVersion
 	c.mu.Unlock()
@@ -235,18 +250,17 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		ResumptionTicket:  ticket,
 		DecideCertificate: check.decision(c),
 	}
-	eng := conn.NewClient(ecfg, host, (*connEvents)(c))
+	// The engine has never run, so this goroutine may configure it; what
+	// the application queued before Start runs first, in order.
+	eng := c.eng
+	eng.InitClient(ecfg, host, (*connEvents)(c))
 	host.attach(eng)
 	task := c.reg.pool.Register(eng, uint32(remote.Port()))
-	eng.SetScheduler(task)
 	c.mu.Lock()
-	c.eng, c.task, c.client = eng, task, host
-	pre := c.preStart
-	c.preStart = nil
+	c.task, c.client = task, host
+	c.state |= connLive
 	c.mu.Unlock()
-	for _, f := range pre {
-		f(eng)
-	}
+	eng.SetScheduler(task)
 	eng.Start()
 	return nil
 }
@@ -254,7 +268,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 // unstart undoes the started mark after a failed Start.
 func (c *Connection) unstart() {
 	c.mu.Lock()
-	c.started = false
+	c.state &^= connStarted
 	c.mu.Unlock()
 }
 
@@ -324,19 +338,18 @@ func (c *Connection) SetConfiguration(cfg *Configuration) error {
 		return opError(op, StatusInvalidParameter, "configuration has client credentials")
 	}
 	c.mu.Lock()
-	if c.configured || c.closed {
+	if c.state.has(connConfigured | connClosed) {
 		c.mu.Unlock()
 		return opError(op, StatusInvalidState, "configuration already set or connection closed")
 	}
-	c.configured = true
-	eng := c.eng
+	c.state |= connConfigured
 	c.mu.Unlock()
 	s := c.connectionSettings(cfg)
 	c.mu.Lock()
 	c.resumeLevel = s.ServerResumptionLevel.Value
 	c.mu.Unlock()
 	tlsCfg, check := cfg.tlsConfigForServer()
-	eng.SetConfiguration(&conn.ServerConfig{TLS: tlsCfg, Settings: engineSettings(&s), DecideCertificate: check.decision(c)})
+	c.eng.SetConfiguration(&conn.ServerConfig{TLS: tlsCfg, Settings: engineSettings(&s), DecideCertificate: check.decision(c)})
 	return nil
 }
 
@@ -353,7 +366,12 @@ func (c *Connection) Shutdown(flags ConnectionShutdownFlags, code uint64) error 
 	if code > MaxVarInt {
 		return opError(op, StatusInvalidParameter, "error code above 2^62-1")
 	}
-	c.withEngine(func(e *conn.Conn) { e.Shutdown(flags&ConnectionShutdownSilent != 0, code) })
+	c.mu.Lock()
+	closed := c.state.has(connClosed) && !c.state.has(connLive)
+	c.mu.Unlock()
+	if !closed {
+		c.eng.Shutdown(flags&ConnectionShutdownSilent != 0, code)
+	}
 	return nil
 }
 
@@ -361,10 +379,10 @@ func (c *Connection) Shutdown(flags ConnectionShutdownFlags, code uint64) error 
 // that were never started.
 func (c *Connection) regShutdown(flags ConnectionShutdownFlags, code uint64) {
 	c.mu.Lock()
-	eng := c.eng
+	live := c.state.has(connLive)
 	c.mu.Unlock()
-	if eng != nil {
-		eng.Shutdown(flags&ConnectionShutdownSilent != 0, code)
+	if live {
+		c.eng.Shutdown(flags&ConnectionShutdownSilent != 0, code)
 	}
 }
 
@@ -374,21 +392,18 @@ func (c *Connection) regShutdown(flags ConnectionShutdownFlags, code uint64) {
 // AppCloseInProgress set, and nothing after it. Closing twice does nothing.
 func (c *Connection) Close() {
 	c.mu.Lock()
-	if c.closed {
+	if c.state.has(connClosed) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
-	eng, terminated := c.eng, c.terminated
+	c.state |= connClosed
+	st := c.state
 	c.mu.Unlock()
-	switch {
-	case eng == nil:
+	if !st.has(connLive) || st.has(connTerminated) {
 		c.release()
-	case terminated:
-		c.release()
-	default:
-		eng.CloseHandle()
+		return
 	}
+	c.eng.CloseHandle()
 }
 
 // onTerminated runs on the worker when the engine has finished (after
@@ -396,9 +411,9 @@ func (c *Connection) Close() {
 func (c *Connection) onTerminated() {
 	c.leaveHandshake()
 	c.mu.Lock()
-	c.terminated = true
+	c.state |= connTerminated
 	// A server connection no application accepted has no owner to close it.
-	closed := c.closed || c.server && !c.accepted
+	closed := c.state.has(connClosed) || c.server && !c.state.has(connAccepted)
 	c.mu.Unlock()
 	if closed {
 		c.release()
@@ -425,28 +440,12 @@ func (c *Connection) release() {
 	c.reg.removeChild(c)
 }
 
-// withEngine runs f with the engine now, or, for a client not yet started,
-// when Start creates it.
-func (c *Connection) withEngine(f func(*conn.Conn)) {
-	c.mu.Lock()
-	eng := c.eng
-	if eng == nil {
-		if !c.started && !c.closed {
-			c.preStart = append(c.preStart, f)
-		}
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	f(eng)
-}
-
 // leaveHandshake stops counting a server connection in the library's
 // handshake memory (when it connects or ends).
 func (c *Connection) leaveHandshake() {
 	c.mu.Lock()
-	was := c.inHandshake
-	c.inHandshake = false
+	was := c.state.has(connInHandshake)
+	c.state &^= connInHandshake
 	c.mu.Unlock()
 	if was {
 		c.lib.tokens.handshaking.Add(-1)
@@ -485,11 +484,11 @@ func (c *Connection) SetLocalCIDPrefix(prefix []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.server && c.started {
+	if !c.server && c.state.has(connStarted) {
 		return opError(op, StatusInvalidState, "client already started")
 	}
 	c.cidPrefix = append([]byte(nil), prefix...)
-	if c.eng != nil {
+	if c.server {
 		c.eng.SetCIDPrefix(prefix)
 	}
 	return nil

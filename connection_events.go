@@ -162,16 +162,16 @@ func localReasonStatus(r conn.LocalReason) Status {
 // Closing implements conn.Events.
 func (e *connEvents) Closing() {
 	c := e.c()
-	c.gate.Lock()
-	c.closing = true
-	c.gate.Unlock()
+	c.mu.Lock()
+	c.state |= connClosing
+	c.mu.Unlock()
 }
 
 // StreamClosing implements conn.StreamEvents.
 func (e *connEvents) StreamClosing(cs *conn.Stream) {
 	s := handleOf(cs)
 	c := e.c()
-	c.gate.Lock()
-	s.final = true
-	c.gate.Unlock()
+	c.mu.Lock()
+	s.state |= streamFinal
+	c.mu.Unlock()
 }

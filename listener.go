@@ -265,13 +265,13 @@ func (l *Listener) accept(c *Connection, info *conn.NewConnectionInfo, alpn stri
 	if err := l.dispatch(ev); err != nil {
 		l.rejected.Add(1)
 		c.mu.Lock()
-		c.closed = true
+		c.state |= connClosed
 		c.mu.Unlock()
 		return nil, "", err
 	}
 	l.accepted.Add(1)
 	c.mu.Lock()
-	c.accepted = true
+	c.state |= connAccepted
 	c.mu.Unlock()
 	if c.binding != nil {
 		c.binding.accepted(c)

@@ -51,12 +51,12 @@ type Statistics struct {
 // starts.
 func (c *Connection) snapshot() (conn.Snapshot, bool) {
 	c.mu.Lock()
-	eng := c.eng
+	live := c.state.has(connLive)
 	c.mu.Unlock()
-	if eng == nil {
+	if !live {
 		return conn.Snapshot{}, false
 	}
-	return eng.Snapshot(), true
+	return c.eng.Snapshot(), true
 }
 
 // Statistics returns the connection's counters as of the end of its last
@@ -123,7 +123,7 @@ func (c *Connection) SetRemoteAddr(a netip.AddrPort) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.server || c.started {
+	if c.server || c.state.has(connStarted) {
 		return opError(op, StatusInvalidState, "only a client connection before Start")
 	}
 	c.remote = unmapAddrPort(a)
@@ -163,14 +163,14 @@ func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 		c.mu.Unlock()
 		return opError(op, StatusInvalidState, "only a client connection")
 	}
-	if !c.started {
+	if !c.state.has(connStarted) {
 		c.local = a
 		c.mu.Unlock()
 		return nil
 	}
 	eng, ch := c.eng, c.client
 	c.mu.Unlock()
-	if eng == nil || ch == nil || !eng.Snapshot().CanMigrate {
+	if ch == nil || !eng.Snapshot().CanMigrate {
 		return opError(op, StatusInvalidState, "migration needs a confirmed handshake, the peer's consent and a spare connection ID")
 	}
 	netw := "udp4"
@@ -200,7 +200,7 @@ func (c *Connection) SetSettings(s *Settings) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.started || c.configured {
+	if c.state.has(connStarted | connConfigured) {
 		return opError(op, StatusInvalidState, "settings are applied at start")
 	}
 	return c.settings.update(op, s, true, true)
@@ -268,12 +268,12 @@ func (c *Connection) SendDatagram(bufs [][]byte, flags SendFlags, sendCtx any) e
 	case snap.DatagramPeerKnown && total > snap.DatagramMaxSend:
 		return opError(op, StatusInvalidParameter, "datagram of %d bytes exceeds the peer's limit of %d", total, snap.DatagramMaxSend)
 	}
-	c.gate.Lock()
-	defer c.gate.Unlock()
-	if c.closing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.has(connClosing) {
 		return opError(op, StatusInvalidState, "connection is closing")
 	}
-	c.withEngine(func(e *conn.Conn) { e.SendDatagram(bufs, total, sendCtx, flags&SendDatagramPriority != 0) })
+	c.eng.SendDatagram(bufs, total, sendCtx, flags&SendDatagramPriority != 0)
 	return nil
 }
 

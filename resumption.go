@@ -38,7 +38,7 @@ func (c *Connection) SetResumptionTicket(ticket []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.started || c.closed {
+	if c.state.has(connStarted | connClosed) {
 		return opError(op, StatusInvalidState, "connection already started or closed")
 	}
 	c.resumeTicket = bytes.Clone(ticket)
@@ -73,16 +73,16 @@ func (c *Connection) SendResumptionTicket(flags SendResumptionFlags, appData []b
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case c.closed || !ok || snap.Closed:
+	case c.state.has(connClosed) || !ok || snap.Closed:
 		return opError(op, StatusInvalidState, "connection closed")
 	case c.resumeLevel == ServerNoResume:
 		return opError(op, StatusInvalidState, "ServerResumptionLevel is ServerNoResume")
 	case !snap.HandshakeDone:
 		return opError(op, StatusInvalidState, "handshake not complete")
-	case c.ticketSent:
+	case c.state.has(connTicketSent):
 		return opError(op, StatusInvalidState, "a ticket was already sent (crypto/tls sends one per connection)")
 	}
-	c.ticketSent = true
+	c.state |= connTicketSent
 	c.eng.SendResumptionTicket(bytes.Clone(appData))
 	return nil
 }

@@ -2,7 +2,6 @@ package quic
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 
 	"github.com/hquic/quic/internal/conn"
@@ -16,6 +15,7 @@ import (
 // Methods are safe for concurrent use and may be called from handlers.
 type Stream struct {
 	c     *Connection
+	eng   *conn.Stream // created with the handle and never replaced
 	flags StreamOpenFlags
 	peer  bool
 
@@ -23,19 +23,26 @@ type Stream struct {
 	context atomic.Pointer[any]
 	id      atomic.Uint64 // ID+1 once started; 0 before
 
-	mu        sync.Mutex
-	eng       *conn.Stream // nil until the connection's engine exists
-	started   bool
-	finQueued bool
-	closed    bool
-	final     bool // the stream's final events have begun (set under c.gate)
-
+	// Guarded by c.mu (see Locking in connection.go).
+	state streamState
 	// Receive bookkeeping for ReceiveComplete (see ReceiveEvent).
-	inReceive     bool   // a ReceiveEvent handler is running
 	offered       uint64 // bytes offered by the running or pending ReceiveEvent
 	earlyComplete int64  // ReceiveComplete called inside the handler: n, else -1
-	pending       bool   // the handler returned Pending
 }
+
+// streamState is a Stream's handle state, as bits; guarded by c.mu.
+type streamState uint8
+
+const (
+	streamStarted   streamState = 1 << iota // Start or a Send with SendStart was accepted
+	streamFinQueued                         // the end of the stream was queued
+	streamClosed                            // the application called Close
+	streamFinal                             // the stream's final events have begun
+	streamInReceive                         // a ReceiveEvent handler is running
+	streamPending                           // the handler returned Pending
+)
+
+func (s streamState) has(f streamState) bool { return s&f != 0 }
 
 // NewStream creates a local stream (StreamOpen). Nothing is sent and no ID
 // is assigned until it is started. The connection need not be started yet:
@@ -48,20 +55,14 @@ func (c *Connection) NewStream(flags StreamOpenFlags, h StreamHandler) (*Stream,
 		return nil, opError(op, StatusInvalidParameter, "nil handler")
 	}
 	c.mu.Lock()
-	closed := c.closed
+	closed := c.state.has(connClosed)
 	c.mu.Unlock()
 	if closed {
 		return nil, opError(op, StatusInvalidState, "connection closed")
 	}
-	s := &Stream{c: c, flags: flags, earlyComplete: -1}
+	s := &Stream{c: c, flags: flags, earlyComplete: -1, eng: c.eng.NewStream(uint32(flags))}
+	s.eng.Handle = s
 	s.handler.Store(&h)
-	c.withEngine(func(e *conn.Conn) {
-		cs := e.NewStream(uint32(flags))
-		cs.Handle = s
-		s.mu.Lock()
-		s.eng = cs
-		s.mu.Unlock()
-	})
 	return s, nil
 }
 
@@ -96,49 +97,36 @@ func (s *Stream) ID() (uint64, error) {
 	return 0, opError("Stream.ID", StatusInvalidState, "stream not started")
 }
 
-// engine runs f with the engine stream and its connection, now or when the
-// connection starts.
-func (s *Stream) engine(f func(e *conn.Conn, cs *conn.Stream)) {
-	s.c.withEngine(func(e *conn.Conn) {
-		s.mu.Lock()
-		cs := s.eng
-		s.mu.Unlock()
-		f(e, cs)
-	})
-}
-
 // Start starts a local stream (StreamStart): it gets its ID and may send.
 // StartCompleteEvent always follows a nil return and reports the outcome.
 // Errors: ErrInvalidState if already started, closed, or a peer stream.
 func (s *Stream) Start(flags StreamStartFlags) error {
 	const op = "Stream.Start"
-	s.mu.Lock()
-	if s.started || s.closed || s.peer {
-		s.mu.Unlock()
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.state.has(streamStarted|streamClosed) || s.peer {
 		return opError(op, StatusInvalidState, "stream already started, closed or opened by the peer")
 	}
-	s.started = true
-	s.mu.Unlock()
-	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) {
-		e.StreamStart(cs, uint32(flags), flags&StreamStartPriorityWork != 0)
-	})
+	s.state |= streamStarted
+	if err := s.checkOpen(op); err != nil {
+		return err
+	}
+	c.eng.StreamStart(s.eng, uint32(flags), flags&StreamStartPriorityWork != 0)
+	return nil
 }
 
-// queue runs f through engine unless the stream or its connection has
-// begun its final events, in which case the operation could never report
-// its outcome and fails: ErrAborted once the connection is closing,
-// ErrInvalidState once the stream is.
-func (s *Stream) queue(op string, f func(e *conn.Conn, cs *conn.Stream)) error {
-	c := s.c
-	c.gate.Lock()
-	defer c.gate.Unlock()
+// checkOpen fails an operation once the stream or its connection has
+// begun its final events, when it could never report its outcome:
+// ErrAborted once the connection is closing, ErrInvalidState once the
+// stream is. c.mu is held.
+func (s *Stream) checkOpen(op string) error {
 	switch {
-	case c.closing:
+	case s.c.state.has(connClosing):
 		return opError(op, StatusAborted, "connection is closing")
-	case s.final:
+	case s.state.has(streamFinal):
 		return opError(op, StatusInvalidState, "stream has shut down")
 	}
-	s.engine(f)
 	return nil
 }
 
@@ -159,28 +147,28 @@ func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
 	if total > math.MaxUint32 {
 		return opError(op, StatusInvalidParameter, "send longer than 2^32-1 bytes")
 	}
-	s.mu.Lock()
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
-	case s.closed:
-		s.mu.Unlock()
+	case s.state.has(streamClosed):
 		return opError(op, StatusInvalidState, "stream closed")
 	case s.peer && s.flags&StreamOpenUnidirectional != 0:
-		s.mu.Unlock()
 		return opError(op, StatusInvalidState, "the peer's unidirectional stream is receive-only")
-	case s.finQueued:
-		s.mu.Unlock()
+	case s.state.has(streamFinQueued):
 		return opError(op, StatusInvalidState, "send after the end of the stream")
 	}
 	if flags&SendFIN != 0 {
-		s.finQueued = true
+		s.state |= streamFinQueued
 	}
 	if flags&SendStart != 0 {
-		s.started = true
+		s.state |= streamStarted
 	}
-	s.mu.Unlock()
-	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) {
-		e.StreamSend(cs, bufs, uint32(flags), sendCtx, flags&SendPriorityWork != 0)
-	})
+	if err := s.checkOpen(op); err != nil {
+		return err
+	}
+	c.eng.StreamSend(s.eng, bufs, uint32(flags), sendCtx, flags&SendPriorityWork != 0)
+	return nil
 }
 
 // Shutdown shuts down one or both directions (StreamShutdown):
@@ -206,16 +194,20 @@ func (s *Stream) Shutdown(flags StreamShutdownFlags, code uint64) error {
 	case flags&StreamShutdownImmediate != 0 && abort != StreamShutdownAbort:
 		return opError(op, StatusInvalidParameter, "immediate shutdown needs both abort flags")
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.state.has(streamClosed) {
 		return opError(op, StatusInvalidState, "stream closed")
 	}
 	if flags&(StreamShutdownGraceful|StreamShutdownAbortSend) != 0 {
-		s.finQueued = true
+		s.state |= streamFinQueued
 	}
-	s.mu.Unlock()
-	return s.queue(op, func(e *conn.Conn, cs *conn.Stream) { e.StreamShutdown(cs, uint32(flags), code) })
+	if err := s.checkOpen(op); err != nil {
+		return err
+	}
+	c.eng.StreamShutdown(s.eng, uint32(flags), code)
+	return nil
 }
 
 // ReceiveComplete reports how many bytes of a pending ReceiveEvent were
@@ -226,26 +218,23 @@ func (s *Stream) Shutdown(flags StreamShutdownFlags, code uint64) error {
 // ErrInvalidParameter when n exceeds the bytes offered.
 func (s *Stream) ReceiveComplete(n uint64) error {
 	const op = "Stream.ReceiveComplete"
-	s.mu.Lock()
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
-	case s.closed:
-		s.mu.Unlock()
+	case s.state.has(streamClosed):
 		return opError(op, StatusInvalidState, "stream closed")
-	case !s.inReceive && !s.pending:
-		s.mu.Unlock()
+	case !s.state.has(streamInReceive | streamPending):
 		return opError(op, StatusInvalidState, "no receive is pending")
 	case n > s.offered:
-		s.mu.Unlock()
 		return opError(op, StatusInvalidParameter, "completing %d bytes of %d offered", n, s.offered)
 	}
-	if s.inReceive {
+	if s.state.has(streamInReceive) {
 		s.earlyComplete = int64(n)
-		s.mu.Unlock()
 		return nil
 	}
-	s.pending = false
-	s.mu.Unlock()
-	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamReceiveComplete(cs, n) })
+	s.state &^= streamPending
+	c.eng.StreamReceiveComplete(s.eng, n)
 	return nil
 }
 
@@ -254,13 +243,13 @@ func (s *Stream) ReceiveComplete(n uint64) error {
 // so to stop reliably consume 0 bytes in the handler instead. Errors:
 // ErrInvalidState on a closed handle.
 func (s *Stream) SetReceiveEnabled(enabled bool) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.state.has(streamClosed) {
 		return opError("Stream.SetReceiveEnabled", StatusInvalidState, "stream closed")
 	}
-	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamSetReceiveEnabled(cs, enabled) })
+	c.eng.StreamSetReceiveEnabled(s.eng, enabled)
 	return nil
 }
 
@@ -268,13 +257,13 @@ func (s *Stream) SetReceiveEnabled(enabled bool) error {
 // 0x7FFF (QUIC_PARAM_STREAM_PRIORITY). Higher-priority data is sent first;
 // equal priorities share the connection round-robin.
 func (s *Stream) SetPriority(p uint16) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.state.has(streamClosed) {
 		return opError("Stream.SetPriority", StatusInvalidState, "stream closed")
 	}
-	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamSetPriority(cs, p) })
+	c.eng.StreamSetPriority(s.eng, p)
 	return nil
 }
 
@@ -283,14 +272,14 @@ func (s *Stream) SetPriority(p uint16) error {
 // pending sends are dropped without SendCompleteEvent (the application,
 // which is closing, gets its buffers back now). Closing twice does nothing.
 func (s *Stream) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.state.has(streamClosed) {
 		return
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.engine(func(e *conn.Conn, cs *conn.Stream) { e.StreamClose(cs) })
+	s.state |= streamClosed
+	c.eng.StreamClose(s.eng)
 }
 
 // dispatch delivers a stream event to the handler.

@@ -13,7 +13,7 @@ func handleOf(cs *conn.Stream) *Stream { return cs.Handle.(*Stream) }
 // for a peer stream and raises PeerStreamStartedEvent. A handler error, or
 // no stream handler set, rejects the stream.
 func (e *connEvents) PeerStreamStarted(cs *conn.Stream, flags uint32) error {
-	s := &Stream{c: e.c(), flags: StreamOpenFlags(flags), peer: true, started: true, eng: cs, earlyComplete: -1}
+	s := &Stream{c: e.c(), flags: StreamOpenFlags(flags), peer: true, state: streamStarted, eng: cs, earlyComplete: -1}
 	s.id.Store(cs.ID() + 1)
 	cs.Handle = s
 	ev := &e.ev.peerStream
@@ -70,19 +70,21 @@ func (e *connEvents) StreamReceive(cs *conn.Stream, off uint64, bufs [][]byte, f
 	if zeroRTT {
 		ev.Flags |= Receive0RTT
 	}
-	s.mu.Lock()
-	s.inReceive, s.offered, s.earlyComplete = true, total, -1
-	s.mu.Unlock()
+	c := e.c()
+	c.mu.Lock()
+	s.state |= streamInReceive
+	s.offered, s.earlyComplete = total, -1
+	c.mu.Unlock()
 	err := s.dispatch(ev)
 	consumed := min(ev.TotalBufferLength, total)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inReceive = false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.state &^= streamInReceive
 	switch {
 	case err == Pending && s.earlyComplete >= 0:
 		return uint64(s.earlyComplete), conn.ReceiveDone
 	case err == Pending:
-		s.pending = true
+		s.state |= streamPending
 		return 0, conn.ReceivePending
 	case err == Continue:
 		return consumed, conn.ReceiveContinue
