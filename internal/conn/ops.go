@@ -23,6 +23,7 @@ const (
 	opStreamReceiveComplete
 	opStreamReceiveEnabled
 	opStreamClose
+	opStreamSetPriority
 	opDatagramSend
 )
 

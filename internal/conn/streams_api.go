@@ -49,12 +49,7 @@ func (c *Conn) StreamClose(s *Stream) {
 
 // StreamSetPriority changes the send priority of s.
 func (c *Conn) StreamSetPriority(s *Stream, prio uint16) {
-	c.Do(func(c *Conn) {
-		s.priority = prio
-		if s.entry != nil {
-			c.streams.set.SetPriority(s.entry, prio)
-		}
-	})
+	c.enqueue(laneNormal, op{kind: opStreamSetPriority, s: s, n: uint64(prio)})
 }
 
 func lane(priority bool) int {
@@ -93,6 +88,11 @@ func (st *streamState) runOp(c *Conn, now mono.Time, o *op) {
 		}
 	case opStreamClose:
 		st.closeStream(c, s)
+	case opStreamSetPriority:
+		s.priority = uint16(o.n)
+		if s.entry != nil {
+			st.set.SetPriority(s.entry, s.priority)
+		}
 	}
 }
 
