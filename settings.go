@@ -72,12 +72,13 @@ type Settings struct {
 	// waits after a search that ended below MaximumMTU before probing
 	// again. Default 600s.
 	MTUDiscoverySearchCompleteTimeout Optional[time.Duration]
-	// TLSClientMaxSendBuffer is the client TLS send buffer budget in bytes.
-	// Accepted and stored; like MsQuic's current core, no effect. Default
-	// 4096.
+	// TLSClientMaxSendBuffer is MsQuic's client TLS send buffer budget in
+	// bytes, which MsQuic's core does not use; setting it fails with
+	// ErrNotSupported. Default 4096.
 	TLSClientMaxSendBuffer Optional[uint32]
-	// TLSServerMaxSendBuffer is the server TLS send buffer budget in bytes.
-	// Accepted and stored; no effect. Default 8192.
+	// TLSServerMaxSendBuffer is MsQuic's server TLS send buffer budget in
+	// bytes, likewise unused; setting it fails with ErrNotSupported.
+	// Default 8192.
 	TLSServerMaxSendBuffer Optional[uint32]
 	// StreamRecvWindowDefault is the initial per-stream receive window for
 	// all stream types, a non-zero power of two; it also sets the three
@@ -188,25 +189,28 @@ type Settings struct {
 	StreamRecvWindowUnidiDefault Optional[uint32]
 
 	// EncryptionOffloadAllowed (MsQuic preview) allows NIC crypto offload.
-	// Accepted, stored, no effect yet. Default false.
+	// Not implemented: true fails with ErrNotSupported. Default false.
 	EncryptionOffloadAllowed Optional[bool]
 	// ReliableResetEnabled (MsQuic preview) negotiates RESET_STREAM_AT.
-	// Accepted, stored, no effect yet. Default false.
+	// Not implemented: true fails with ErrNotSupported. Default false.
 	ReliableResetEnabled Optional[bool]
 	// OneWayDelayEnabled (MsQuic preview) negotiates the timestamp
-	// extension. Accepted, stored, no effect yet. Default false.
+	// extension. Not implemented: true fails with ErrNotSupported.
+	// Default false.
 	OneWayDelayEnabled Optional[bool]
 	// NetStatsEventEnabled (MsQuic preview) emits network statistics
-	// events. Accepted, stored, no effect yet. Default false.
+	// events. Not implemented: true fails with ErrNotSupported. Default
+	// false.
 	NetStatsEventEnabled Optional[bool]
 	// StreamMultiReceiveEnabled (MsQuic preview) allows several outstanding
-	// receive indications. Accepted, stored, no effect yet. Default false.
+	// receive indications. Not implemented: true fails with
+	// ErrNotSupported. Default false.
 	StreamMultiReceiveEnabled Optional[bool]
-	// XDPEnabled (MsQuic preview) selects an XDP datapath. Accepted,
-	// stored, no effect. Default false.
+	// XDPEnabled (MsQuic preview) selects an XDP datapath. Not
+	// implemented: true fails with ErrNotSupported. Default false.
 	XDPEnabled Optional[bool]
-	// QTIPEnabled (MsQuic preview) sends QUIC in TCP-looking packets.
-	// Accepted, stored, no effect. Default false.
+	// QTIPEnabled (MsQuic preview) sends QUIC in TCP-looking packets. Not
+	// implemented: true fails with ErrNotSupported. Default false.
 	QTIPEnabled Optional[bool]
 
 	// Extensions are hquic-specific settings with no MsQuic equivalent.

@@ -61,6 +61,9 @@ func (s *Settings) prepare(op string) (Settings, error) {
 		d.f.Value = d.f.Value.Truncate(d.unit)
 	}
 
+	if err := n.checkSupported(op); err != nil {
+		return Settings{}, err
+	}
 	if n.MaxBytesPerKey.Set && n.MaxBytesPerKey.Value > defaultMaxBytesPerKey {
 		return invalid("Settings.MaxBytesPerKey must be at most %d, got %d", uint64(defaultMaxBytesPerKey), n.MaxBytesPerKey.Value)
 	}
@@ -103,6 +106,31 @@ func (s *Settings) prepare(op string) (Settings, error) {
 		return invalid("Settings.MinimumMTU (%d) must not exceed Settings.MaximumMTU (%d)", n.MinimumMTU.Value, n.MaximumMTU.Value)
 	}
 	return n, nil
+}
+
+// checkSupported refuses, with ErrNotSupported, the settings hquic does not
+// implement: the TLS send buffer budgets (MsQuic's core does not use them
+// either) whenever set, and the preview features when turned on.
+func (s *Settings) checkSupported(op string) error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"TLSClientMaxSendBuffer", s.TLSClientMaxSendBuffer.Set},
+		{"TLSServerMaxSendBuffer", s.TLSServerMaxSendBuffer.Set},
+		{"EncryptionOffloadAllowed", s.EncryptionOffloadAllowed.Value},
+		{"ReliableResetEnabled", s.ReliableResetEnabled.Value},
+		{"OneWayDelayEnabled", s.OneWayDelayEnabled.Value},
+		{"NetStatsEventEnabled", s.NetStatsEventEnabled.Value},
+		{"StreamMultiReceiveEnabled", s.StreamMultiReceiveEnabled.Value},
+		{"XDPEnabled", s.XDPEnabled.Value},
+		{"QTIPEnabled", s.QTIPEnabled.Value},
+	} {
+		if f.set {
+			return opError(op, StatusNotSupported, "Settings.%s is not implemented by hquic", f.name)
+		}
+	}
+	return nil
 }
 
 // validate checks the set fields of g.

@@ -59,12 +59,13 @@ func (l *Library) tokenSealer() *token.Sealer {
 	now := time.Now()
 	period := now.UnixMilli() / max(cfg.Rotation.Milliseconds(), 1)
 	if t.sealer == nil || period != t.period {
-		var k [32]byte
-		copy(k[:], token.DeriveRetryKey(cfg.Secret, len(cfg.Secret), cfg.Rotation, now))
+		// The secret is as long as the algorithm's key: AES-128-GCM
+		// tokens with a 16-byte one, AES-256-GCM with 32.
+		k := token.DeriveRetryKey(cfg.Secret, len(cfg.Secret), cfg.Rotation, now)
 		if t.sealer == nil || t.period < 0 {
-			t.sealer = token.NewSealer(k)
+			t.sealer = token.NewSealerKey(k)
 		} else {
-			t.sealer.Rotate(k)
+			t.sealer.RotateKey(k)
 		}
 		t.period = period
 	}

@@ -14,7 +14,9 @@ import (
 
 // Sealed token layout:
 //
-//	key id (1) || nonce (12) || AES-256-GCM(plaintext) || tag (16)
+//	key id (1) || nonce (12) || AES-GCM(plaintext) || tag (16)
+//
+// AES-256-GCM with a 32-byte key, AES-128-GCM with a 16-byte one.
 //
 // with the key id as associated data. Plaintext:
 //
@@ -62,14 +64,22 @@ type Sealer struct {
 	keys atomic.Pointer[keySet]
 }
 
-// NewSealer returns a Sealer whose tokens are sealed with key.
-func NewSealer(key [32]byte) *Sealer {
+// NewSealer returns a Sealer whose tokens are sealed with key
+// (AES-256-GCM).
+func NewSealer(key [32]byte) *Sealer { return NewSealerKey(key[:]) }
+
+// NewSealerKey returns a Sealer whose tokens are sealed with key: 16 bytes
+// for AES-128-GCM, 32 for AES-256-GCM. It panics on another length.
+func NewSealerKey(key []byte) *Sealer {
 	s := &Sealer{}
 	s.keys.Store(&keySet{cur: newSealKey(key)})
 	return s
 }
 
-func newSealKey(key [32]byte) *sealKey {
+func newSealKey(key []byte) *sealKey {
+	if len(key) != 16 && len(key) != 32 {
+		panic("quic: token key must be 16 or 32 bytes")
+	}
 	b, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic("quic: token key: " + err.Error())
@@ -89,7 +99,10 @@ func newSealKey(key [32]byte) *sealKey {
 // Rotate makes newKey the sealing key. The previous sealing key is kept for
 // opening only; the one before it is forgotten, so its tokens no longer
 // open.
-func (s *Sealer) Rotate(newKey [32]byte) {
+func (s *Sealer) Rotate(newKey [32]byte) { s.RotateKey(newKey[:]) }
+
+// RotateKey is Rotate with a key of either length NewSealerKey takes.
+func (s *Sealer) RotateKey(newKey []byte) {
 	k := newSealKey(newKey)
 	for {
 		old := s.keys.Load()

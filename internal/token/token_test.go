@@ -2,6 +2,8 @@ package token
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"net/netip"
 	"testing"
@@ -235,5 +237,24 @@ func BenchmarkSealOpen(b *testing.B) {
 		if _, err := s.Open(sealed, testNow); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestAES128Tokens(t *testing.T) {
+	k16 := []byte("0123456789abcdef")
+	s := NewSealerKey(k16)
+	sealed := s.Seal(nil, retryToken(clientV4))
+	if _, err := s.Open(sealed, testNow); err != nil {
+		t.Fatalf("AES-128 token does not open: %v", err)
+	}
+	// The token is AES-128-GCM under the key itself.
+	b, _ := aes.NewCipher(k16)
+	gcm, _ := cipher.NewGCM(b)
+	if _, err := gcm.Open(nil, sealed[1:headerLen], sealed[headerLen:], sealed[:1]); err != nil {
+		t.Fatalf("not AES-128-GCM under the key: %v", err)
+	}
+	s.RotateKey(bytes.Repeat([]byte{9}, 16))
+	if _, err := s.Open(sealed, testNow); err != nil {
+		t.Fatalf("token of the previous AES-128 key: %v", err)
 	}
 }
