@@ -248,8 +248,14 @@ type StreamShutdownCompleteEvent struct {
 	ConnectionCloseStatus    Status
 }
 
-// IdealSendBufferSizeEvent is a stream event: keep about ByteCount bytes
-// outstanding in Send calls to fill the path.
+// IdealSendBufferSizeEvent is a stream event
+// (QUIC_STREAM_EVENT_IDEAL_SEND_BUFFER_SIZE): keep about ByteCount bytes
+// outstanding in Send calls to fill the path. The size starts at 128 KiB
+// without an event; it is raised when the most bytes the connection ever
+// had in flight grows past it (to the next power-of-two multiple of
+// 128 KiB, at most 128 MiB; it never shrinks) and when the peer's
+// MAX_STREAM_DATA changes the bound the stream's flow-control window puts
+// on it, and only on streams still sending.
 type IdealSendBufferSizeEvent struct{ ByteCount uint64 }
 
 // PeerAcceptedEvent is a stream event: the peer's stream limit now covers a

@@ -332,8 +332,10 @@ func (e *endpoint) StreamShutdownComplete(s *Stream, info StreamShutdownInfo) {
 	}
 	e.record(event{name: "StreamShutdownComplete", a: s.ID(), b: cs, s: s})
 }
-func (e *endpoint) StreamIdealSendBufferSize(s *Stream, n uint64) {}
-func (e *endpoint) StreamPeerAccepted(s *Stream)                  { e.record(event{name: "PeerAccepted", s: s}) }
+func (e *endpoint) StreamIdealSendBufferSize(s *Stream, n uint64) {
+	e.record(event{name: "IdealSendBuffer", a: n, s: s})
+}
+func (e *endpoint) StreamPeerAccepted(s *Stream) { e.record(event{name: "PeerAccepted", s: s}) }
 
 // has reports whether an event with name was recorded.
 func (e *endpoint) has(name string) bool { return e.count(name) > 0 }

@@ -78,6 +78,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.maybeStartKeyUpdate(now)
 		c.flush(now)
 		c.flushProbes(now)
+		c.streams.onBytesInFlight(c)
 	}
 	c.finishShutdown(now)
 	c.publishSnapshot()

@@ -153,8 +153,11 @@ type streamState struct {
 	peerBidiLimit, peerUniLimit              uint64 // initial_max_stream_data_* for new streams
 	peerBidiLocal, peerBidiRemote, peerUniTP uint64
 
-	idealBuf uint64
-	in0RTT   bool // the packet being processed is a 0-RTT packet
+	// idealBuf is the connection's ideal send buffer size, raised as
+	// maxInFlight, the most bytes ever in flight, grows (idealbuf.go).
+	idealBuf    uint64
+	maxInFlight uint64
+	in0RTT      bool // the packet being processed is a 0-RTT packet
 }
 
 func (st *streamState) init(c *Conn) {
@@ -166,6 +169,7 @@ func (st *streamState) init(c *Conn) {
 	st.set.Init(side, s.PeerBidiStreamCount, s.PeerUniStreamCount)
 	st.connRecv.Init(s.ConnFlowControlWindow, max(s.ConnFlowControlWindow, maxConnWindow))
 	st.set.SetScheme(stream.SchemeRoundRobin)
+	st.idealBuf = stream.DefaultIdealSendBuffer
 }
 
 // maxConnWindow and maxStreamWindow bound flow-control auto-tuning.

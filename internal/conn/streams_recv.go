@@ -129,8 +129,12 @@ func (st *streamState) onMaxStreamData(c *Conn, id, v uint64) error {
 	if s == nil || err != nil {
 		return err
 	}
+	before := s.send.Limit()
 	if s.send.OnMaxStreamData(v) {
 		st.schedule(s)
+	}
+	if s.send.Limit() > before {
+		st.adjustIdealSendBuffer(c, s)
 	}
 	return nil
 }
