@@ -61,7 +61,8 @@ func (l *Library) udpOptions() udp.Options {
 }
 
 // endpointConfig returns the configuration of a binding opened by
-// registration r; h is nil for client sockets.
+// registration r; sb is nil for sockets that accept no connections
+// (clients', and a preferred address's).
 //
 // A binding writes the way the registration that opened it asks
 // (sendQueue): a client connection's sockets follow the connection's
@@ -69,19 +70,21 @@ func (l *Library) udpOptions() udp.Options {
 // address, follow the registration of the listener that opened it, even
 // when listeners of other registrations share it later or that listener
 // stops first: one socket has one datapath.
-func (l *Library) endpointConfig(h endpoint.Handler, r *Registration) endpoint.Config {
+func (l *Library) endpointConfig(sb *sharedBinding, r *Registration) endpoint.Config {
 	accept, _ := serverVersions(l)
 	cfg := endpoint.Config{
 		CIDLen:    l.cidLen(),
 		ResetKey:  l.resetTokens(),
-		Handler:   h,
 		Versions:  accept,
 		UDP:       l.udpOptions(),
 		SendQueue: r.sendQueue(),
+		Stateless: l.defense.stateless,
 	}
-	if h != nil {
+	if sb != nil {
+		cfg.Handler = sb
 		cfg.Tokens = l.tokenSealer()
-		cfg.RetryRequired = l.retryRequired
+		cfg.Guard = l.defense.guard
+		cfg.Overloaded = sb.overloaded
 		cfg.ServerCIDPrefix = l.serverCIDPrefix
 	}
 	return cfg
@@ -309,10 +312,10 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 		IssueToken:       func(peer netip.AddrPort) []byte { return lib.issueToken(info.Version, peer) },
 		PreferredAddress: pref,
 	}
-	lib.tokens.handshaking.Add(1)
+	lib.defense.guard.Opened()
 	eng := conn.NewServer(cfg, host, &serverAcceptor{sb: sb, c: qc}, info.DCID, info.SCID)
 	attach(eng)
-	task := first.reg.pool.Register(eng, uint32(info.Peer.Port()))
+	task := first.reg.pool.Register(eng, peerAffinity(info.Peer))
 	qc.mu.Lock()
 	qc.eng, qc.task = eng, task
 	qc.state |= connLive | connInHandshake

@@ -448,7 +448,7 @@ func (c *Connection) leaveHandshake() {
 	c.state &^= connInHandshake
 	c.mu.Unlock()
 	if was {
-		c.lib.tokens.handshaking.Add(-1)
+		c.lib.defense.guard.Closed()
 	}
 }
 

@@ -23,8 +23,8 @@ type (
 	StreamHandler func(s *Stream, ev StreamEvent) error
 )
 
-// ListenerEvent is one of *NewConnectionEvent and
-// *ListenerStopCompleteEvent.
+// ListenerEvent is one of *NewConnectionEvent, *ListenerStopCompleteEvent
+// and *DoSModeChangedEvent.
 type ListenerEvent interface{ listenerEvent() }
 
 // ConnectionEvent is one of the *...Event types whose documentation says
@@ -71,6 +71,18 @@ type NewConnectionEvent struct {
 type ListenerStopCompleteEvent struct {
 	// AppCloseInProgress is set when the stop came from Listener.Close.
 	AppCloseInProgress bool
+}
+
+// DoSModeChangedEvent is a listener event
+// (QUIC_LISTENER_EVENT_DOS_MODE_CHANGED), delivered only to listeners that
+// asked with SetDoSModeEvents: the library switched into (Enabled) or out
+// of DoS mode, in which every new client without a valid token is sent a
+// Retry before any state is kept for it (see Library.DoSMode and
+// GlobalSettings.RetryMemoryLimit). It arrives on a goroutine of its own,
+// possibly while a NewConnectionEvent handler runs, never after the
+// listener's ListenerStopCompleteEvent.
+type DoSModeChangedEvent struct {
+	Enabled bool
 }
 
 // ConnectedEvent is a connection event (QUIC_CONNECTION_EVENT_CONNECTED):
@@ -264,6 +276,7 @@ type PeerAcceptedEvent struct{}
 
 func (*NewConnectionEvent) listenerEvent()        {}
 func (*ListenerStopCompleteEvent) listenerEvent() {}
+func (*DoSModeChangedEvent) listenerEvent()       {}
 
 func (*ConnectedEvent) connectionEvent()                    {}
 func (*ShutdownInitiatedByTransportEvent) connectionEvent() {}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/endpoint"
 )
 
 // Listener accepts incoming connections on a UDP address for a set of
@@ -33,6 +34,10 @@ type Listener struct {
 	inflight  sync.WaitGroup
 
 	accepted, rejected atomic.Uint64
+
+	dosEvents atomic.Bool // SetDoSModeEvents
+	dosMu     sync.Mutex  // serializes DoSModeChangedEvents
+	dosSent   bool        // the mode the last DoSModeChangedEvent reported
 }
 
 // ListenerStatistics are a listener's counters (QUIC_LISTENER_STATISTICS).
@@ -41,10 +46,45 @@ type ListenerStatistics struct {
 	TotalRejectedConnections  uint64
 	BindingRecvDroppedPackets uint64
 
-	// hquic extensions: address validation on the listener's socket.
-	RetriesSent    uint64 // Retry packets sent
-	TokensAccepted uint64 // Initial packets with a valid Retry or NEW_TOKEN token
-	TokensRejected uint64 // Initial packets with an invalid token
+	// hquic extensions: address validation and stateless packets on the
+	// listener's socket.
+	RetriesSent             uint64 // Retry packets sent
+	TokensAccepted          uint64 // Initial packets with a valid Retry or NEW_TOKEN token
+	TokensRejected          uint64 // Initial packets with an invalid token
+	VersionNegotiationsSent uint64 // Version Negotiation packets sent
+	StatelessResetsSent     uint64 // stateless resets sent
+	// Dropped splits BindingRecvDroppedPackets by reason.
+	Dropped DropStatistics
+	// TokenRejections splits TokensRejected by reason.
+	TokenRejections TokenRejectionStatistics
+}
+
+// DropStatistics count the datagrams a listener's socket dropped, by
+// reason (hquic extension).
+type DropStatistics struct {
+	Malformed           uint64 // a long header that does not parse
+	UnknownConnection   uint64 // not an Initial, and for no connection
+	TooSmall            uint64 // an Initial, or an unknown version, under 1200 bytes
+	NotAccepting        uint64 // an Initial while no listener was started
+	ShortDCID           uint64 // a first Initial with a DCID under 8 bytes
+	InvalidToken        uint64 // an Initial with an invalid Retry token
+	Overloaded          uint64 // an Initial for a worker over MaxWorkerQueueDelay
+	Refused             uint64 // an Initial no connection could be created for
+	StatelessSpacing    uint64 // an answer within StatelessOperationExpiration of the last to that peer
+	StatelessBindingCap uint64 // an answer beyond MaxBindingStatelessOperations in flight
+	StatelessQueueFull  uint64 // an answer beyond MaxStatelessOperations queued
+	NoReset             uint64 // a short-header packet for no connection, too small for a reset
+	QueueFull           uint64 // a packet for a connection whose receive queue was full
+}
+
+// TokenRejectionStatistics count rejected Retry and NEW_TOKEN tokens, by
+// reason (hquic extension).
+type TokenRejectionStatistics struct {
+	Malformed         uint64 // not sealed by our keys, or unreadable
+	Expired           uint64 // past its lifetime, or issued in the future
+	WrongAddress      uint64 // issued to another client address
+	WrongVersion      uint64 // issued under another QUIC version
+	WrongConnectionID uint64 // a Retry token with another connection ID
 }
 
 // NewListener creates a listener (ListenerOpen); nothing is bound until
@@ -131,6 +171,9 @@ func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
 			return err
 		}
 	}
+	if l.dosEvents.Load() && l.reg.lib.DoSMode() {
+		go l.notifyDoSMode(l.reg.lib.DoSMode())
+	}
 	return nil
 }
 
@@ -172,13 +215,65 @@ func (l *Listener) Statistics() ListenerStatistics {
 	s := ListenerStatistics{TotalAcceptedConnections: l.accepted.Load(), TotalRejectedConnections: l.rejected.Load()}
 	l.mu.Lock()
 	if b := l.sb; b != nil {
-		s.BindingRecvDroppedPackets = b.b.Dropped.Load()
-		s.RetriesSent = b.b.RetriesSent.Load()
-		s.TokensAccepted = b.b.TokensAccepted.Load()
-		s.TokensRejected = b.b.TokensRejected.Load()
+		e := b.b
+		s.BindingRecvDroppedPackets = e.Dropped.Load()
+		s.RetriesSent = e.RetriesSent.Load()
+		s.TokensAccepted = e.TokensAccepted.Load()
+		s.TokensRejected = e.TokensRejected.Load()
+		s.VersionNegotiationsSent = e.VNSent.Load()
+		s.StatelessResetsSent = e.Resets.Load()
+		d := func(r endpoint.DropReason) uint64 { return e.Drops[r].Load() }
+		s.Dropped = DropStatistics{
+			Malformed: d(endpoint.DropMalformed), UnknownConnection: d(endpoint.DropUnknownConnection),
+			TooSmall: d(endpoint.DropTooSmall), NotAccepting: d(endpoint.DropNotAccepting),
+			ShortDCID: d(endpoint.DropShortDCID), InvalidToken: d(endpoint.DropInvalidToken),
+			Overloaded: d(endpoint.DropOverloaded), Refused: d(endpoint.DropRefused),
+			StatelessSpacing: d(endpoint.DropStatelessSpacing), StatelessBindingCap: d(endpoint.DropStatelessBindingLimit),
+			StatelessQueueFull: d(endpoint.DropStatelessQueueFull), NoReset: d(endpoint.DropNoReset),
+			QueueFull: d(endpoint.DropQueueFull),
+		}
+		tr := func(r endpoint.TokenRejection) uint64 { return e.TokenRejections[r].Load() }
+		s.TokenRejections = TokenRejectionStatistics{
+			Malformed: tr(endpoint.TokenMalformed), Expired: tr(endpoint.TokenExpired),
+			WrongAddress: tr(endpoint.TokenWrongAddress), WrongVersion: tr(endpoint.TokenWrongVersion),
+			WrongConnectionID: tr(endpoint.TokenWrongConnectionID),
+		}
 	}
 	l.mu.Unlock()
 	return s
+}
+
+// SetDoSModeEvents turns DoSModeChangedEvents on or off
+// (QUIC_PARAM_DOS_MODE_EVENTS). Turning them on while the library is in
+// DoS mode raises an event at once (on another goroutine), as in MsQuic.
+func (l *Listener) SetDoSModeEvents(on bool) {
+	l.dosEvents.Store(on)
+	if on && l.reg.lib.DoSMode() {
+		go l.notifyDoSMode(l.reg.lib.DoSMode())
+	}
+}
+
+// DoSModeEvents reports whether DoSModeChangedEvents are on.
+func (l *Listener) DoSModeEvents() bool { return l.dosEvents.Load() }
+
+// notifyDoSMode raises a DoSModeChangedEvent reporting on, unless events
+// are off, the listener is not started, or the last event said the same.
+func (l *Listener) notifyDoSMode(on bool) {
+	l.dosMu.Lock()
+	defer l.dosMu.Unlock()
+	if !l.dosEvents.Load() || l.dosSent == on {
+		return
+	}
+	l.mu.Lock()
+	if !l.started {
+		l.mu.Unlock()
+		return
+	}
+	l.inflight.Add(1) // Stop delivers STOP_COMPLETE only after this event
+	l.mu.Unlock()
+	defer l.inflight.Done()
+	l.dosSent = on
+	l.dispatch(&DoSModeChangedEvent{Enabled: on})
 }
 
 // Stop stops accepting connections (ListenerStop). It does not block: the
@@ -197,6 +292,9 @@ func (l *Listener) stop(appClose bool) {
 	sb, done := l.sb, l.stopped
 	l.started, l.sb = false, nil
 	l.mu.Unlock()
+	l.dosMu.Lock()
+	l.dosSent = false // a restarted listener hears the mode afresh
+	l.dosMu.Unlock()
 	sb.removeListener(l)
 	go func() {
 		l.inflight.Wait()

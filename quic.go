@@ -81,6 +81,7 @@ type Library struct {
 
 	bindings bindingTable // UDP sockets shared by listeners (bindings.go)
 	tokens   tokenState   // Retry and NEW_TOKEN tokens (tokens.go)
+	defense  defenseState // flood defenses (defense.go)
 }
 
 // envOptions are the datapath switches read from the environment in Open.
@@ -109,6 +110,7 @@ func Open() (*Library, error) {
 		global:        defaultGlobalSettings(),
 	}
 	rand.Read(l.resetKey[:])
+	l.initDefenses()
 	return l, nil
 }
 
@@ -150,6 +152,7 @@ func (l *Library) SetSettings(s *Settings) error {
 	for r := range l.registrations {
 		r.librarySettingsChanged(&l.settings)
 	}
+	l.defenseSettingsChanged()
 	return nil
 }
 
@@ -184,6 +187,7 @@ func (l *Library) SetGlobalSettings(g *GlobalSettings) error {
 		}
 	}
 	l.global.apply(g)
+	l.defenseSettingsChanged()
 	return nil
 }
 

@@ -84,11 +84,11 @@ func TestAutomaticRetryUnderHandshakeLoad(t *testing.T) {
 		sendGarbageInitial(t, e.addr, byte(i))
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for e.lib.tokens.handshaking.Load() < int64(halfOpen) && time.Now().Before(deadline) {
+	for e.lib.defense.guard.HalfOpen() < int64(halfOpen) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !e.lib.retryRequired() {
-		t.Fatalf("%d half-open connections (limit crossed at %d) did not enable Retry", e.lib.tokens.handshaking.Load(), halfOpen)
+	if !e.lib.DoSMode() {
+		t.Fatalf("%d half-open connections (limit crossed at %d) did not enable Retry", e.lib.defense.guard.HalfOpen(), halfOpen)
 	}
 	if st := e.dialEcho(t, "under load"); !st.StatelessRetry {
 		t.Error("the client was not sent a Retry under handshake load")

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hquic/quic/internal/token"
@@ -24,14 +23,7 @@ type tokenState struct {
 	period int64 // key period for a StatelessRetryConfig, -1 for a random key
 
 	cache *token.Cache // NEW_TOKEN tokens per server name (client)
-
-	handshaking atomic.Int64 // server connections still in their handshake
 }
-
-// handshakeMemoryEstimate is the memory a server connection holds during
-// its handshake (connection state, TLS, CRYPTO buffers), for the
-// RetryMemoryLimit accounting.
-const handshakeMemoryEstimate = 16 << 10
 
 // Token cache bounds: servers remembered and tokens per server.
 const (
@@ -70,20 +62,6 @@ func (l *Library) tokenSealer() *token.Sealer {
 		t.period = period
 	}
 	return t.sealer
-}
-
-// retryRequired reports whether a new client without a valid token must be
-// sent a Retry: always with GlobalSettings.StatelessRetryEnabled, otherwise
-// once the memory held by server connections in their handshake reaches
-// RetryMemoryLimit/65535 of the system's memory (MsQuic semantics).
-func (l *Library) retryRequired() bool {
-	g := l.GlobalSettings()
-	if g.StatelessRetryEnabled.Value {
-		return true
-	}
-	limit := uint64(g.RetryMemoryLimit.Value) * systemMemory() / 65535
-	used := uint64(max(l.tokens.handshaking.Load(), 0)) * handshakeMemoryEstimate
-	return used >= limit
 }
 
 // systemMemoryOnce caches the machine's memory size.

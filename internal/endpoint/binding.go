@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hquic/quic/internal/conn"
 	"github.com/hquic/quic/internal/token"
@@ -65,9 +66,20 @@ type Config struct {
 	// Tokens seals and opens Retry and NEW_TOKEN tokens (RFC 9000 §8.1);
 	// nil disables Retry and token validation.
 	Tokens *token.Sealer
-	// RetryRequired, if set, reports whether a client without a valid token
-	// must be sent a Retry before any state is created (RFC 9000 §8.1.2).
-	RetryRequired func() bool
+	// Guard, if set, decides whether a client without a valid token must
+	// be sent a Retry before any state is created (RFC 9000 §8.1.2); nil
+	// never requires one.
+	Guard *Guard
+	// Stateless are the workers that send the binding's Version
+	// Negotiation, Retry and stateless reset packets, shared by a
+	// library's bindings; nil gives the binding a set of its own with
+	// DefaultStatelessLimits.
+	Stateless *Stateless
+	// Overloaded, if set, reports whether the worker a new connection from
+	// peer would run on is overloaded (its queue delay exceeds
+	// MaxWorkerQueueDelay); the client's Initial is then dropped before any
+	// state is created.
+	Overloaded func(peer netip.AddrPort) bool
 	// ServerCIDPrefix, if set, returns the prefix of the connection IDs
 	// server connections issue to a client that reached local (for load
 	// balancers); a Retry's Source Connection ID starts with it too, so
@@ -82,6 +94,10 @@ type Config struct {
 	SendQueue int
 }
 
+// DefaultStatelessLimits are MsQuic's defaults for MaxStatelessOperations,
+// MaxBindingStatelessOperations and StatelessOperationExpiration.
+var DefaultStatelessLimits = StatelessLimits{WorkerQueue: 16, PerBinding: 100, Spacing: 100 * time.Millisecond}
+
 // DefaultSendQueue is a SendQueue deep enough for a connection's worker to
 // run a flush ahead of the sender, and small enough (at most 2 MiB of
 // GSO-class buffers queued and as many being written) not to hide much
@@ -90,13 +106,14 @@ const DefaultSendQueue = 16
 
 // Binding is one UDP socket and the connections that use it.
 type Binding struct {
-	cfg   Config
-	sock  udp.Conn
-	local netip.AddrPort
-	pool  *udp.Pool
-	small *udp.Pool       // MTU-class copies of lone datagrams read into GSO-class buffers
-	refs  sync.Pool       // *sharedBuf wrappers for GRO batches
-	batch []conn.Datagram // reader scratch: segments queued together
+	cfg      Config
+	sock     udp.Conn
+	local    netip.AddrPort
+	pool     *udp.Pool
+	small    *udp.Pool       // MTU-class copies of lone datagrams read into GSO-class buffers
+	refs     sync.Pool       // *sharedBuf wrappers for GRO batches
+	batch    []conn.Datagram // reader scratch: segments queued together
+	tokenBuf []byte          // reader scratch: decrypted tokens
 
 	// With Config.SendQueue: the sender goroutine and the pools of the
 	// copies it writes (one datagram, or a GSO batch).
@@ -104,21 +121,24 @@ type Binding struct {
 	sendSmall *udp.Pool
 	sendLarge *udp.Pool
 
-	routes    lookup
-	stateless statelessLimiter
+	routes            lookup
+	stateless         *Stateless
+	statelessInFlight atomic.Int64 // answers queued or being written
 
 	accepting atomic.Bool
 	closed    atomic.Bool
 	done      chan struct{}
 
 	// Counters.
-	Dropped        atomic.Uint64 // datagrams no connection or handler took
-	Resets         atomic.Uint64 // stateless resets sent
-	VNSent         atomic.Uint64 // Version Negotiation packets sent
-	RetriesSent    atomic.Uint64 // Retry packets sent
-	TokensAccepted atomic.Uint64 // Initial packets with a valid token
-	TokensRejected atomic.Uint64 // Initial packets with an invalid token
-	WriteErr       atomic.Uint64 // failed socket writes
+	Dropped         atomic.Uint64                     // datagrams no connection or handler took
+	Drops           [NumDropReasons]atomic.Uint64     // Dropped, by reason
+	TokenRejections [NumTokenRejections]atomic.Uint64 // TokensRejected, by reason
+	Resets          atomic.Uint64                     // stateless resets sent
+	VNSent          atomic.Uint64                     // Version Negotiation packets sent
+	RetriesSent     atomic.Uint64                     // Retry packets sent
+	TokensAccepted  atomic.Uint64                     // Initial packets with a valid token
+	TokensRejected  atomic.Uint64                     // Initial packets with an invalid token
+	WriteErr        atomic.Uint64                     // failed socket writes
 }
 
 // Listen opens a binding on laddr ("udp", "udp4" or "udp6" network).
@@ -134,7 +154,10 @@ func Listen(network string, laddr netip.AddrPort, cfg Config) (*Binding, error) 
 func New(s udp.Conn, cfg Config) *Binding { return newBinding(s, cfg) }
 
 func newBinding(s udp.Conn, cfg Config) *Binding {
-	b := &Binding{cfg: cfg, sock: s, local: s.LocalAddr(), done: make(chan struct{})}
+	b := &Binding{cfg: cfg, sock: s, local: s.LocalAddr(), done: make(chan struct{}), stateless: cfg.Stateless}
+	if b.stateless == nil {
+		b.stateless = NewStateless(1, DefaultStatelessLimits)
+	}
 	size := udp.MTUClass
 	if s.Capabilities().GRO {
 		size = udp.GSOClass
@@ -324,7 +347,7 @@ func (b *Binding) dispatchCopies(m *udp.Msg) {
 func (b *Binding) queue(c *conn.Conn, ds []conn.Datagram) {
 	n := c.QueueDatagrams(ds)
 	for _, d := range ds[n:] {
-		b.Dropped.Add(1)
+		b.drop(DropQueueFull)
 		d.Buf.Release()
 	}
 }
@@ -345,7 +368,7 @@ func (b *Binding) dispatch(data []byte, m *udp.Msg, rel conn.Releaser) {
 		if c := b.routes.get(dcid); c != nil {
 			d := conn.Datagram{Data: data, Peer: m.Addr, Local: local, ECN: m.ECN, Buf: rel}
 			if !c.QueueDatagram(d) {
-				b.Dropped.Add(1)
+				b.drop(DropQueueFull)
 				rel.Release()
 			}
 			return

@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"crypto/rand"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -21,8 +22,48 @@ const (
 // to use next; it is CIDLen long when that is longer.
 const minRetrySCIDLen = 8
 
+// TokenRejection says why a binding rejected an Initial's token.
+type TokenRejection uint8
+
+// Reasons for rejecting a token.
+const (
+	// TokenMalformed: not a token sealed by our keys, or one that does not
+	// parse (forged, modified, or from before a key rotation).
+	TokenMalformed TokenRejection = iota
+	// TokenExpired: past its lifetime, or issued in the future.
+	TokenExpired
+	// TokenWrongAddress: issued to another client address.
+	TokenWrongAddress
+	// TokenWrongVersion: issued under another QUIC version (RFC 9369 §5).
+	TokenWrongVersion
+	// TokenWrongConnectionID: a Retry token presented with a Destination
+	// Connection ID other than the Retry's Source Connection ID.
+	TokenWrongConnectionID
+	// NumTokenRejections is the number of token rejection reasons.
+	NumTokenRejections
+)
+
+// String returns the reason's name.
+func (r TokenRejection) String() string {
+	switch r {
+	case TokenMalformed:
+		return "malformed"
+	case TokenExpired:
+		return "expired"
+	case TokenWrongAddress:
+		return "wrong address"
+	case TokenWrongVersion:
+		return "wrong version"
+	case TokenWrongConnectionID:
+		return "wrong connection ID"
+	}
+	return "unknown"
+}
+
 // checkToken validates the token of a client's Initial (RFC 9000 §8.1.3,
-// §8.1.4). A valid Retry token fills info.RetryODCID; any valid token sets
+// §8.1.4). It runs on the reader goroutine and allocates nothing. A valid
+// Retry token fills info.RetryODCID, which points into a buffer the next
+// call reuses; any valid token sets
 // info.AddressValidated. It returns false when the packet must be dropped:
 // a Retry token that is forged, expired, for another address or version,
 // or for another connection ID. (RFC 9000 §8.1.2 lets a server drop such a
@@ -33,16 +74,18 @@ func (b *Binding) checkToken(info *InitialInfo, tok []byte) bool {
 		return true
 	}
 	now := time.Now()
-	t, err := b.cfg.Tokens.Open(tok, now)
+	t, buf, err := b.cfg.Tokens.OpenInto(b.tokenBuf[:0], tok, now)
+	b.tokenBuf = buf
+	why := TokenMalformed
 	if err == nil && t.Version != info.Version {
-		err = token.ErrMalformed
+		err, why = token.ErrMalformed, TokenWrongVersion
 	}
 	if err == nil {
 		switch t.Kind {
 		case token.KindRetry:
 			err = t.Validate(token.KindRetry, info.Peer, now, retryTokenLifetime)
 			if err == nil && string(t.RetrySCID) != string(info.DCID) {
-				err = token.ErrMalformed
+				err, why = token.ErrMalformed, TokenWrongConnectionID
 			}
 			if err == nil {
 				info.RetryODCID = t.OriginalDCID
@@ -50,9 +93,16 @@ func (b *Binding) checkToken(info *InitialInfo, tok []byte) bool {
 		case token.KindNewToken:
 			err = t.Validate(token.KindNewToken, info.Peer, now, newTokenTokenLifetime)
 		}
+		switch {
+		case errors.Is(err, token.ErrExpired):
+			why = TokenExpired
+		case errors.Is(err, token.ErrWrongAddress):
+			why = TokenWrongAddress
+		}
 	}
 	if err != nil {
 		b.TokensRejected.Add(1)
+		b.TokenRejections[why].Add(1)
 		// A client that followed our Retry cannot be sent another one
 		// (RFC 9000 §17.2.5.2), so its packet is dropped; with a bad
 		// NEW_TOKEN token, or an unreadable one, the client continues as if
@@ -64,31 +114,28 @@ func (b *Binding) checkToken(info *InitialInfo, tok []byte) bool {
 	return true
 }
 
-// sendRetry answers a client's Initial with a Retry packet carrying a
-// token that binds its address and original DCID (RFC 9000 §8.1.2,
+// appendRetry appends a Retry packet answering op, a client's Initial: a
+// token binding the client's address and original DCID (RFC 9000 §8.1.2,
 // §17.2.5), with the integrity tag of RFC 9001 §5.8.
-func (b *Binding) sendRetry(info *InitialInfo) {
-	if !b.stateless.allow() {
-		return
-	}
-	scid := make([]byte, max(b.cfg.CIDLen, minRetrySCIDLen))
+func (b *Binding) appendRetry(dst []byte, op *statelessOp, scr *answerScratch) []byte {
+	var scidBuf [wire.MaxCIDLen]byte
+	scid := scidBuf[:max(b.cfg.CIDLen, minRetrySCIDLen)]
 	n := 0
 	if b.cfg.ServerCIDPrefix != nil {
-		n = copy(scid, b.cfg.ServerCIDPrefix(info.Local.Addr()))
+		n = copy(scid, b.cfg.ServerCIDPrefix(op.local.Addr()))
 	}
 	rand.Read(scid[n:])
-	tok := b.cfg.Tokens.Seal(nil, &token.Token{
-		Kind: token.KindRetry, Version: info.Version, Addr: info.Peer,
-		OriginalDCID: info.DCID, RetrySCID: scid, IssuedAt: time.Now(),
+	scr.token = b.cfg.Tokens.Seal(scr.token[:0], &token.Token{
+		Kind: token.KindRetry, Version: op.version, Addr: op.peer,
+		OriginalDCID: op.dcid(), RetrySCID: scid, IssuedAt: time.Now(),
 	})
 	var low [1]byte
 	rand.Read(low[:])
-	pkt := wire.AppendRetry(nil, info.Version, low[0]&0x0f, info.SCID, scid, tok)
-	pseudo := wire.AppendRetryPseudoPacket(nil, info.DCID, pkt)
-	tag := protect.RetryIntegrityTag(info.Version, pseudo)
-	pkt = append(pkt, tag[:]...)
-	b.write(pkt, info.Peer, info.Local)
-	b.RetriesSent.Add(1)
+	start := len(dst)
+	dst = wire.AppendRetry(dst, op.version, low[0]&0x0f, op.scid(), scid, scr.token)
+	scr.pseudo = wire.AppendRetryPseudoPacket(scr.pseudo[:0], op.dcid(), dst[start:])
+	tag := protect.RetryIntegrityTag(op.version, scr.pseudo)
+	return append(dst, tag[:]...)
 }
 
 // NewToken returns a NEW_TOKEN token for a client at peer, or nil when the

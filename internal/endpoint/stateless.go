@@ -1,15 +1,20 @@
 package endpoint
 
 import (
-	"crypto/rand"
+	"bytes"
 	"net/netip"
-	"sync"
-	"time"
 
 	"github.com/hquic/quic/internal/conn"
-	"github.com/hquic/quic/internal/udp"
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/wire"
 )
+
+// This file makes every decision about a datagram no connection owns:
+// drop it (counting why), queue a stateless answer (Version Negotiation,
+// Retry, stateless reset; answer.go sends them), or hand a client's first
+// Initial to the Handler. Everything here runs on the reader goroutine and
+// is cheap: no decryption and no allocation before a connection is
+// created.
 
 // minInitialSize is the smallest datagram that may start a connection or
 // draw a Version Negotiation packet (RFC 9000 §14.1, §6).
@@ -20,9 +25,89 @@ const minInitialSize = 1200
 // at least 21 bytes (§10.3).
 const minResetTrigger = 22
 
-// maxStatelessPerSecond bounds VN and stateless reset packets (MsQuic
-// limits stateless operations per binding).
-const maxStatelessPerSecond = 200
+// DropReason says why a binding dropped a datagram.
+type DropReason uint8
+
+// Reasons for dropping a datagram.
+const (
+	// DropMalformed: a long header that does not parse.
+	DropMalformed DropReason = iota
+	// DropUnknownConnection: a packet other than an Initial (or a Version
+	// Negotiation packet) for no connection of ours.
+	DropUnknownConnection
+	// DropTooSmall: an Initial, or a packet of an unsupported version, in
+	// a datagram under 1200 bytes (RFC 9000 §14.1).
+	DropTooSmall
+	// DropNotAccepting: an Initial while no listener accepts connections.
+	DropNotAccepting
+	// DropShortDCID: a client's first Initial with a Destination
+	// Connection ID under 8 bytes (RFC 9000 §7.2).
+	DropShortDCID
+	// DropInvalidToken: an Initial with an invalid Retry token, which
+	// cannot be sent another Retry (RFC 9000 §17.2.5.2).
+	DropInvalidToken
+	// DropOverloaded: an Initial that would start a connection on a worker
+	// whose queue delay exceeds MaxWorkerQueueDelay.
+	DropOverloaded
+	// DropRefused: an Initial the Handler created no connection for.
+	DropRefused
+	// DropStatelessSpacing: a stateless answer to a peer answered less
+	// than StatelessOperationExpiration ago.
+	DropStatelessSpacing
+	// DropStatelessBindingLimit: a stateless answer beyond
+	// MaxBindingStatelessOperations in flight on the binding.
+	DropStatelessBindingLimit
+	// DropStatelessQueueFull: a stateless answer beyond
+	// MaxStatelessOperations queued on its stateless worker.
+	DropStatelessQueueFull
+	// DropNoReset: a short-header packet for no connection that draws no
+	// stateless reset (too small, or the binding has no reset key).
+	DropNoReset
+	// DropQueueFull: a packet for a connection whose receive queue is
+	// full.
+	DropQueueFull
+	// NumDropReasons is the number of drop reasons.
+	NumDropReasons
+)
+
+// String returns the reason's name.
+func (r DropReason) String() string {
+	switch r {
+	case DropMalformed:
+		return "malformed"
+	case DropUnknownConnection:
+		return "unknown connection"
+	case DropTooSmall:
+		return "too small"
+	case DropNotAccepting:
+		return "not accepting"
+	case DropShortDCID:
+		return "short DCID"
+	case DropInvalidToken:
+		return "invalid token"
+	case DropOverloaded:
+		return "overloaded"
+	case DropRefused:
+		return "refused"
+	case DropStatelessSpacing:
+		return "stateless spacing"
+	case DropStatelessBindingLimit:
+		return "stateless binding limit"
+	case DropStatelessQueueFull:
+		return "stateless queue full"
+	case DropNoReset:
+		return "no reset"
+	case DropQueueFull:
+		return "queue full"
+	}
+	return "unknown"
+}
+
+// drop counts a dropped datagram.
+func (b *Binding) drop(r DropReason) {
+	b.Dropped.Add(1)
+	b.Drops[r].Add(1)
+}
 
 // handleUnknown deals with a datagram that no connection owns. It takes
 // ownership of rel.
@@ -31,45 +116,72 @@ func (b *Binding) handleUnknown(data []byte, peer, local netip.AddrPort, ecn uin
 	if len(data) == 0 {
 		return
 	}
+	now := mono.Now()
 	if !wire.IsLongHeader(data[0]) {
-		b.handleUnknownShort(data, peer, local)
+		b.handleUnknownShort(data, peer, local, now)
 		return
 	}
 	version, dcid, scid, ok := wire.ParseInvariantHeader(data)
 	if !ok {
-		b.Dropped.Add(1)
+		b.drop(DropMalformed)
 		return
 	}
 	if version == 0 {
-		b.Dropped.Add(1) // a Version Negotiation packet for no connection
+		b.drop(DropUnknownConnection) // a Version Negotiation packet for no connection
 		return
 	}
 	if !b.supported(version) {
-		if len(data) >= minInitialSize {
-			b.sendVersionNegotiation(dcid, scid, peer, local)
+		if len(data) < minInitialSize {
+			b.drop(DropTooSmall)
+			return
 		}
+		op := statelessOp{kind: answerVersionNegotiation, b: b, peer: peer, local: local, size: len(data)}
+		op.setCIDs(dcid, scid)
+		b.queueStateless(&op, now)
 		return
 	}
 	h, ok := wire.ParseLongHeader(data)
-	if !ok || h.Type != wire.PacketInitial || len(data) < minInitialSize || b.cfg.Handler == nil || !b.accepting.Load() {
-		b.Dropped.Add(1)
+	switch {
+	case !ok:
+		b.drop(DropMalformed)
+		return
+	case h.Type != wire.PacketInitial:
+		b.drop(DropUnknownConnection)
+		return
+	case len(data) < minInitialSize:
+		b.drop(DropTooSmall)
+		return
+	case b.cfg.Handler == nil || !b.accepting.Load():
+		b.drop(DropNotAccepting)
 		return
 	}
 	info := InitialInfo{Version: version, DCID: h.DCID, SCID: h.SCID, Peer: peer, Local: local}
 	if !b.checkToken(&info, h.Token) {
+		b.drop(DropInvalidToken)
 		return
 	}
 	if len(info.DCID) < 8 && info.RetryODCID == nil {
-		b.Dropped.Add(1) // RFC 9000 §7.2: a client's first DCID is at least 8 bytes
+		b.drop(DropShortDCID) // RFC 9000 §7.2: a client's first DCID is at least 8 bytes
 		return
 	}
-	if !info.AddressValidated && b.cfg.Tokens != nil && b.cfg.RetryRequired != nil && b.cfg.RetryRequired() {
-		b.sendRetry(&info)
+	if !info.AddressValidated && b.cfg.Tokens != nil && b.cfg.Guard != nil && b.cfg.Guard.RetryRequired(now) {
+		op := statelessOp{kind: answerRetry, b: b, peer: peer, local: local, version: version, size: len(data)}
+		op.setCIDs(h.DCID, h.SCID)
+		b.queueStateless(&op, now)
 		return
 	}
-	c := b.cfg.Handler.NewConnection(b, &info)
+	if b.cfg.Overloaded != nil && b.cfg.Overloaded(peer) {
+		b.drop(DropOverloaded)
+		return
+	}
+	// Only now does the Initial cost an allocation: info escapes to the
+	// Handler.
+	heapInfo := new(InitialInfo)
+	*heapInfo = info
+	heapInfo.RetryODCID = bytes.Clone(info.RetryODCID) // it pointed into b.tokenBuf
+	c := b.cfg.Handler.NewConnection(b, heapInfo)
 	if c == nil {
-		b.Dropped.Add(1)
+		b.drop(DropRefused)
 		return
 	}
 	// The connection's routes exist now; hand it its first datagram. It
@@ -89,75 +201,44 @@ func (b *Binding) supported(v uint32) bool {
 
 // handleUnknownShort checks a short-header packet for a stateless reset
 // from a peer, and otherwise answers it with one (RFC 9000 §10.3).
-func (b *Binding) handleUnknownShort(data []byte, peer, local netip.AddrPort) {
+func (b *Binding) handleUnknownShort(data []byte, peer, local netip.AddrPort, now mono.Time) {
 	if len(data) >= 21 {
 		var tail [16]byte
 		copy(tail[:], data[len(data)-16:])
 		if c := b.routes.byToken(tail); c != nil {
 			d := conn.Datagram{Data: append([]byte(nil), data...), Peer: peer, Local: local}
-			c.QueueDatagram(d)
+			if !c.QueueDatagram(d) {
+				b.drop(DropQueueFull)
+			}
 			return
 		}
 	}
-	b.Dropped.Add(1)
-	if b.cfg.ResetKey == nil || len(data) < minResetTrigger || len(data) < 1+b.cfg.CIDLen || !b.stateless.allow() {
+	if b.cfg.ResetKey == nil || len(data) < minResetTrigger || len(data) < 1+b.cfg.CIDLen {
+		b.drop(DropNoReset)
 		return
 	}
-	tok := b.cfg.ResetKey.Token(data[1 : 1+b.cfg.CIDLen])
-	size := min(len(data)-1, 43)
-	pkt := make([]byte, size)
-	rand.Read(pkt[:size-16])
-	pkt[0] = 0x40 | pkt[0]&0x3f // a short header with the fixed bit (§10.3)
-	copy(pkt[size-16:], tok[:])
-	b.write(pkt, peer, local)
-	b.Resets.Add(1)
+	op := statelessOp{kind: answerReset, b: b, peer: peer, local: local, size: len(data)}
+	op.setCIDs(data[1:1+b.cfg.CIDLen], nil)
+	b.queueStateless(&op, now)
 }
 
-// sendVersionNegotiation lists our versions, plus a reserved one to
-// exercise the peer's handling (RFC 9000 §6.3, §15).
-func (b *Binding) sendVersionNegotiation(dcid, scid []byte, peer, local netip.AddrPort) {
-	if !b.stateless.allow() {
+// queueStateless hands op to the library's stateless workers unless a
+// limit refuses it: the spacing per peer, the operations in flight on the
+// binding, or the worker's queue.
+func (b *Binding) queueStateless(op *statelessOp, now mono.Time) {
+	s := b.stateless
+	lim := s.Limits()
+	if !s.recent.allow(op.peer, now, lim.Spacing) {
+		b.drop(DropStatelessSpacing)
 		return
 	}
-	var r [2]byte
-	rand.Read(r[:])
-	versions := append(append([]uint32(nil), b.cfg.Versions...), 0x0a0a0a0a|uint32(r[1]&0xf0)<<24)
-	pkt := wire.AppendVersionNegotiation(nil, 0x80|r[0], scid, dcid, versions)
-	b.write(pkt, peer, local)
-	b.VNSent.Add(1)
-}
-
-// write sends one stateless datagram from the reader goroutine.
-func (b *Binding) write(pkt []byte, peer, local netip.AddrPort) {
-	m := [1]udp.Msg{{Buf: pkt, Addr: peer}}
-	if local.Addr() != b.local.Addr() {
-		m[0].Local = local.Addr()
+	if b.statelessInFlight.Add(1) > int64(lim.PerBinding) {
+		b.statelessInFlight.Add(-1)
+		b.drop(DropStatelessBindingLimit)
+		return
 	}
-	if _, err := b.sock.WriteBatch(m[:]); err != nil {
-		b.WriteErr.Add(1)
+	if !s.push(op, lim.WorkerQueue) {
+		b.statelessInFlight.Add(-1)
+		b.drop(DropStatelessQueueFull)
 	}
-}
-
-// statelessLimiter is a token bucket for stateless responses.
-type statelessLimiter struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
-
-func (l *statelessLimiter) allow() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if l.last.IsZero() {
-		l.tokens = maxStatelessPerSecond
-	} else {
-		l.tokens = min(maxStatelessPerSecond, l.tokens+now.Sub(l.last).Seconds()*maxStatelessPerSecond)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
 }

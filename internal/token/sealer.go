@@ -166,8 +166,17 @@ func (s *Sealer) Seal(dst []byte, t *Token) []byte {
 // panics, and it copies what it returns: token may be reused afterwards.
 // Lifetime, kind and address are checked by Token.Validate.
 func (s *Sealer) Open(token []byte, now time.Time) (Token, error) {
+	t, _, err := s.OpenInto(nil, token, now)
+	return t, err
+}
+
+// OpenInto is Open decrypting into buf's storage (grown if too small)
+// instead of new memory, for callers that open tokens in a loop without
+// allocating. The connection IDs of the returned Token alias the returned
+// buffer, which the caller passes back in next time.
+func (s *Sealer) OpenInto(buf, token []byte, now time.Time) (Token, []byte, error) {
 	if len(token) < headerLen+minPlainLen+tagLen || len(token) > MaxLen {
-		return Token{}, ErrMalformed
+		return Token{}, buf, ErrMalformed
 	}
 	ks := s.keys.Load()
 	var plain []byte
@@ -175,23 +184,23 @@ func (s *Sealer) Open(token []byte, now time.Time) (Token, error) {
 		if k == nil || k.id != token[0] {
 			continue
 		}
-		p, err := k.aead.Open(nil, token[1:headerLen], token[headerLen:], token[:1])
+		p, err := k.aead.Open(buf[:0], token[1:headerLen], token[headerLen:], token[:1])
 		if err == nil {
-			plain = p
+			plain, buf = p, p
 			break
 		}
 	}
 	if plain == nil {
-		return Token{}, ErrMalformed
+		return Token{}, buf, ErrMalformed
 	}
 	t, ok := parse(plain)
 	if !ok {
-		return Token{}, ErrMalformed
+		return Token{}, buf, ErrMalformed
 	}
 	if t.IssuedAt.Sub(now) > ClockSkew {
-		return Token{}, ErrExpired
+		return Token{}, buf, ErrExpired
 	}
-	return t, nil
+	return t, buf, nil
 }
 
 // parse decodes a decrypted token. The returned connection IDs alias p.

@@ -127,6 +127,12 @@ type server struct {
 	cmd   *exec.Cmd // nil for an external server
 	mu    sync.Mutex
 	stats []timedStats
+	dos   []timedMode // DoS mode changes the server reported
+}
+
+type timedMode struct {
+	at time.Time
+	on bool
 }
 
 type timedStats struct {
@@ -176,6 +182,11 @@ func startServer(o *options) (*server, error) {
 	}
 	go func() {
 		for sc.Scan() {
+			if m, ok := strings.CutPrefix(sc.Text(), "dosmode "); ok {
+				s.mu.Lock()
+				s.dos = append(s.dos, timedMode{time.Now(), m == "true"})
+				s.mu.Unlock()
+			}
 			if b, ok := strings.CutPrefix(sc.Text(), "stats "); ok {
 				var st serverStats
 				if json.Unmarshal([]byte(b), &st) == nil {

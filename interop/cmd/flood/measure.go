@@ -196,6 +196,11 @@ func (r *report) print() error {
 		mib(r.base.rss), mib(peak), mib(peak-r.base.rss), mib(r.after.hwm), mib(r.after.rss))
 	fmt.Printf("generator: %d Initials sent (%.0f/s, %d send errors), %.2f cores for flood and clients; replies: %d Retry, %d Initial, %d VN, %d other\n",
 		r.sent, float64(r.sent)/dur.Seconds(), r.sendErr, r.selfCPU.Seconds()/dur.Seconds(), r.retries, r.initials, r.vns, r.others)
+	r.srv.mu.Lock()
+	for _, m := range r.srv.dos {
+		fmt.Printf("server DoS mode %v at %+.2fs from the flood's start\n", m.on, m.at.Sub(r.floodStart).Seconds())
+	}
+	r.srv.mu.Unlock()
 	if st, ok := r.srv.lastStats(time.Now()); ok {
 		fmt.Printf("server listener statistics: %+v\n", st.Listener)
 	}

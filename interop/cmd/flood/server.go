@@ -82,15 +82,19 @@ func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration) er
 		return err
 	}
 	l, err := reg.NewListener(func(l *quic.Listener, ev quic.ListenerEvent) error {
-		if ev, ok := ev.(*quic.NewConnectionEvent); ok {
+		switch ev := ev.(type) {
+		case *quic.NewConnectionEvent:
 			ev.Connection.SetHandler(echoConnection)
 			return ev.Connection.SetConfiguration(cfg)
+		case *quic.DoSModeChangedEvent:
+			fmt.Printf("dosmode %v\n", ev.Enabled)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	l.SetDoSModeEvents(true)
 	defer l.Close()
 	if err := l.Start([]string{alpn}, listen); err != nil {
 		return err

@@ -1,0 +1,133 @@
+package quic
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/hquic/quic/internal/endpoint"
+)
+
+// This file holds a library's defenses against floods of new connections:
+// the stateless workers that answer what no connection owns, the flood
+// detector that turns address validation (Retry) on and off ("DoS mode"),
+// and the worker overload check of MaxWorkerQueueDelay. The decisions
+// themselves are made in internal/endpoint (stateless.go there).
+
+// handshakeMemoryEstimate is the memory a server connection holds during
+// its handshake, for the RetryMemoryLimit accounting: measured with
+// TestHalfOpenConnectionMemory (connection state, TLS state and the
+// crypto/tls handshake goroutine's stack, the server's first flight kept
+// for retransmission, the received Initial).
+const handshakeMemoryEstimate = 48 << 10
+
+// defenseState is a library's flood defenses.
+type defenseState struct {
+	stateless *endpoint.Stateless
+	guard     *endpoint.Guard
+	// maxQueueDelay is MaxWorkerQueueDelay in nanoseconds.
+	maxQueueDelay atomic.Int64
+}
+
+// initDefenses sets up l's defenses from its settings; no goroutine runs
+// until a stateless packet is to be sent.
+func (l *Library) initDefenses() {
+	d := &l.defense
+	d.stateless = endpoint.NewStateless(runtime.GOMAXPROCS(0), statelessLimits(&l.settings))
+	d.maxQueueDelay.Store(int64(l.settings.MaxWorkerQueueDelay.Value))
+	limit, always := retryLimit(&l.global)
+	d.guard = endpoint.NewGuard(handshakeMemoryEstimate, limit, l.dosModeChanged)
+	d.guard.SetLimit(limit, always)
+}
+
+// statelessLimits returns the stateless limits of library settings s.
+func statelessLimits(s *Settings) endpoint.StatelessLimits {
+	return endpoint.StatelessLimits{
+		WorkerQueue: int(min(s.MaxStatelessOperations.Value, 1<<20)),
+		PerBinding:  int(s.MaxBindingStatelessOperations.Value),
+		Spacing:     s.StatelessOperationExpiration.Value,
+	}
+}
+
+// retryLimit returns the bytes of half-open connections global settings g
+// allow (RetryMemoryLimit/65535 of the system's memory, MsQuic semantics)
+// and whether every new client must be validated (StatelessRetryEnabled).
+func retryLimit(g *GlobalSettings) (int64, bool) {
+	return int64(uint64(g.RetryMemoryLimit.Value) * systemMemory() / 65535), g.StatelessRetryEnabled.Value
+}
+
+// defenseSettingsChanged applies new library settings to the defenses. Called
+// with l.mu held.
+func (l *Library) defenseSettingsChanged() {
+	l.defense.stateless.SetLimits(statelessLimits(&l.settings))
+	l.defense.maxQueueDelay.Store(int64(l.settings.MaxWorkerQueueDelay.Value))
+	limit, always := retryLimit(&l.global)
+	l.defense.guard.SetLimit(limit, always)
+}
+
+// DoSMode reports whether the library's listeners currently require
+// address validation (a Retry) from every new client without a valid token
+// (MsQuic's SendRetryEnabled state; hquic extension). See
+// Listener.SetDoSModeEvents.
+func (l *Library) DoSMode() bool { return l.defense.guard.On() }
+
+// dosModeChanged tells every listener of the library that asked for DoS
+// mode events about the current mode. It runs on whichever goroutine
+// changed the mode (a socket reader, a worker), so it hands the delivery
+// to a goroutine of its own; each listener delivers the current mode
+// only if it differs from the last it delivered, so concurrent changes
+// never arrive out of order.
+func (l *Library) dosModeChanged(bool) {
+	go func() {
+		for _, lis := range l.listeners() {
+			lis.notifyDoSMode(l.defense.guard.On())
+		}
+	}()
+}
+
+// listeners returns the listeners on the library's shared bindings.
+func (l *Library) listeners() []*Listener {
+	t := &l.bindings
+	t.mu.Lock()
+	sbs := make([]*sharedBinding, 0, len(t.shared))
+	for _, sb := range t.shared {
+		sbs = append(sbs, sb)
+	}
+	t.mu.Unlock()
+	var out []*Listener
+	for _, sb := range sbs {
+		sb.mu.Lock()
+		out = append(out, sb.listeners...)
+		sb.mu.Unlock()
+	}
+	return out
+}
+
+// overloaded reports whether the worker a new connection from peer would
+// run on has an average queue delay above MaxWorkerQueueDelay (MsQuic's
+// QuicWorkerIsOverloaded): the client's Initial is then dropped before any
+// state exists, and the client retransmits it later.
+func (sb *sharedBinding) overloaded(peer netip.AddrPort) bool {
+	sb.mu.Lock()
+	if len(sb.listeners) == 0 {
+		sb.mu.Unlock()
+		return false
+	}
+	pool := sb.listeners[0].reg.pool
+	sb.mu.Unlock()
+	return pool.QueueDelay(peerAffinity(peer)) > time.Duration(sb.lib.defense.maxQueueDelay.Load())
+}
+
+// peerAffinity spreads new server connections over the workers by the
+// client's address and port, so clients behind one port (or one address)
+// do not all land on one worker.
+func peerAffinity(peer netip.AddrPort) uint32 {
+	a := peer.Addr().Unmap().As16()
+	h := uint64(peer.Port())
+	for i := 0; i < 16; i += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(a[i:])) * 0x9e3779b97f4a7c15
+	}
+	return uint32(h >> 32)
+}
