@@ -91,11 +91,20 @@ type Settings struct {
 	// (initial_max_data). Default 16,777,216.
 	ConnFlowControlWindow Optional[uint32]
 	// MaxWorkerQueueDelay (microseconds) is the average worker queue delay
-	// above which new server connections are refused as overloaded. Only
-	// the library-wide value is used. Default 250ms.
+	// above which the worker counts as overloaded: a client's first Initial
+	// that would start a server connection on it is dropped before any
+	// state is created (counted in ListenerStatistics.Dropped.Overloaded),
+	// and the client retransmits it later. The delay is the moving average
+	// of how long connections wait on the worker's ready list, zero while
+	// the worker is idle (MsQuic's AverageQueueDelay). Only the
+	// library-wide value (Library.SetSettings) is used. Default 250ms.
 	MaxWorkerQueueDelay Optional[time.Duration]
-	// MaxStatelessOperations is the maximum number of queued stateless
-	// operations (Version Negotiation, Retry, stateless reset) per worker.
+	// MaxStatelessOperations is the most stateless answers (Version
+	// Negotiation, Retry, stateless reset) waiting on one of the library's
+	// stateless workers (one per GOMAXPROCS, shared by all sockets); an
+	// answer beyond it is dropped (Dropped.StatelessQueueFull). Workers
+	// write answers in batches as fast as they are built, so the rate of
+	// answers is bounded only by CPU, never by a fixed count per second.
 	// Only the library-wide value is used. Default 16.
 	MaxStatelessOperations Optional[uint32]
 	// InitialWindowPackets is the initial congestion window in packets.
@@ -126,12 +135,20 @@ type Settings struct {
 	// PeerUnidiStreamCount is how many unidirectional streams the peer may
 	// have open at once. Default 0.
 	PeerUnidiStreamCount Optional[uint16]
-	// MaxBindingStatelessOperations is the maximum number of stateless
-	// operations tracked per UDP binding. Only the library-wide value is
-	// used. Default 100.
+	// MaxBindingStatelessOperations is the most stateless answers of one
+	// UDP socket waiting or being written at once; an answer beyond it is
+	// dropped (Dropped.StatelessBindingCap). Unlike MsQuic, an answer stops
+	// counting once written, not after StatelessOperationExpiration, so the
+	// limit bounds memory and work in progress, not the rate. Only the
+	// library-wide value is used. Default 100.
 	MaxBindingStatelessOperations Optional[uint16]
-	// StatelessOperationExpiration is the minimum spacing of stateless
-	// responses to one remote address, at most 65535ms. Only the
+	// StatelessOperationExpiration is the least time between two stateless
+	// answers to one remote address and port, at most 65535ms: a peer
+	// answered less than this ago is not answered again
+	// (Dropped.StatelessSpacing), so spoofed packets cannot make a server
+	// reflect more than one small packet per interval at any victim. Every
+	// answer is also smaller than the datagram that drew it. The recent
+	// peers are kept in a fixed table of 16384 entries. Only the
 	// library-wide value is used. Default 100ms.
 	StatelessOperationExpiration Optional[time.Duration]
 	// MinimumMTU is the IP MTU DPLPMTUD starts from, clamped to
@@ -299,8 +316,12 @@ func defaultSettings() Settings {
 type GlobalSettings struct {
 	// RetryMemoryLimit is the share of system memory, in units of 1/65535,
 	// that connections still in their handshake may use before every
-	// listener answers new Initial packets with a stateless Retry. 0 means
-	// always Retry, 65535 effectively never. Default 65 (about 0.1%).
+	// listener answers new Initial packets without a valid token with a
+	// stateless Retry ("DoS mode", Library.DoSMode); each such connection
+	// counts as 48 KiB. DoS mode ends, with hysteresis, once that memory
+	// plus what the last second's unvalidated Initials would have added is
+	// under half the limit. 0 means always Retry, 65535 effectively never.
+	// Default 65 (about 0.1%).
 	RetryMemoryLimit Optional[uint16]
 	// LoadBalancingMode selects how server connection IDs encode routing
 	// information: with a mode on, every server connection ID is 9 bytes,

@@ -32,6 +32,8 @@ type Guard struct {
 	halfOpen atomic.Int64 // server connections in their handshake
 	on       atomic.Bool
 
+	clock func() mono.Time // mono.Now; tests replace it
+
 	mu          sync.Mutex
 	windowStart mono.Time
 	count, prev int64 // unvalidated Initials in this window and the last full one
@@ -43,9 +45,9 @@ type Guard struct {
 // on every change of DoS mode, outside its locks, from whichever goroutine
 // caused the change.
 func NewGuard(perConn, limit int64, onChange func(on bool)) *Guard {
-	g := &Guard{perConn: perConn, onChange: onChange}
+	g := &Guard{perConn: perConn, onChange: onChange, clock: mono.Now}
 	g.limit.Store(limit)
-	g.evaluate(mono.Now(), false)
+	g.evaluate(g.clock(), false)
 	return g
 }
 
@@ -54,7 +56,7 @@ func NewGuard(perConn, limit int64, onChange func(on bool)) *Guard {
 func (g *Guard) SetLimit(limit int64, always bool) {
 	g.limit.Store(limit)
 	g.always.Store(always)
-	g.evaluate(mono.Now(), false)
+	g.evaluate(g.clock(), false)
 }
 
 // On reports whether DoS mode is on.
@@ -68,7 +70,7 @@ func (g *Guard) HalfOpen() int64 { return g.halfOpen.Load() }
 func (g *Guard) Opened() {
 	g.halfOpen.Add(1)
 	if !g.on.Load() {
-		g.evaluate(mono.Now(), false)
+		g.evaluate(g.clock(), false)
 	}
 }
 
@@ -77,7 +79,7 @@ func (g *Guard) Opened() {
 func (g *Guard) Closed() {
 	g.halfOpen.Add(-1)
 	if g.on.Load() {
-		g.evaluate(mono.Now(), false)
+		g.evaluate(g.clock(), false)
 	}
 }
 

@@ -134,8 +134,7 @@ func (b *Binding) appendRetry(dst []byte, op *statelessOp, scr *answerScratch) [
 	start := len(dst)
 	dst = wire.AppendRetry(dst, op.version, low[0]&0x0f, op.scid(), scid, scr.token)
 	scr.pseudo = wire.AppendRetryPseudoPacket(scr.pseudo[:0], op.dcid(), dst[start:])
-	tag := protect.RetryIntegrityTag(op.version, scr.pseudo)
-	return append(dst, tag[:]...)
+	return protect.AppendRetryIntegrityTag(dst, op.version, scr.pseudo)
 }
 
 // NewToken returns a NEW_TOKEN token for a client at peer, or nil when the

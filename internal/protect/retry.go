@@ -48,12 +48,20 @@ func retryAEAD(version uint32) (cipher.AEAD, []byte) {
 // with the Retry pseudo-packet as associated data. The caller builds
 // pseudoPacket: ODCID length, ODCID, then the Retry packet without its tag.
 // It is safe for concurrent use. It makes one 16-byte allocation (the tag
-// escapes through the cipher.AEAD interface); Retry is not a per-packet path.
+// escapes through the cipher.AEAD interface); AppendRetryIntegrityTag makes
+// none.
 func RetryIntegrityTag(version uint32, pseudoPacket []byte) [16]byte {
-	a, nonce := retryAEAD(version)
 	var tag [16]byte
-	a.Seal(tag[:0], nonce, nil, pseudoPacket)
+	AppendRetryIntegrityTag(tag[:0], version, pseudoPacket)
 	return tag
+}
+
+// AppendRetryIntegrityTag appends the Retry Integrity Tag of pseudoPacket
+// (see RetryIntegrityTag) to dst, without allocating when dst has room for
+// it.
+func AppendRetryIntegrityTag(dst []byte, version uint32, pseudoPacket []byte) []byte {
+	a, nonce := retryAEAD(version)
+	return a.Seal(dst, nonce, nil, pseudoPacket)
 }
 
 // VerifyRetryIntegrity reports, in constant time, whether tag is the Retry
