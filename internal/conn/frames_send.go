@@ -23,6 +23,8 @@ type frameWriter struct {
 	ackEliciting bool
 	hasAck       bool
 	hasClose     bool
+	crypto       bool // CRYPTO data written
+	holdStreams  bool // write no STREAM frames (buildDatagram)
 }
 
 // room returns the payload bytes still available.
@@ -80,7 +82,9 @@ func (w *frameWriter) writeFrames() {
 		if w.pt == wire.Packet1RTT {
 			w.writeConnectionControl()
 		}
-		c.streams.appendFrames(w)
+		if !w.holdStreams {
+			c.streams.appendFrames(w)
+		}
 		if w.pt == wire.Packet1RTT {
 			// DATAGRAM frames wait for 1-RTT: the API has no per-datagram
 			// 0-RTT consent.
@@ -170,7 +174,7 @@ func (w *frameWriter) writeCrypto() {
 		w.b.Buf = wire.AppendCryptoHeader(w.b.Buf, off, n)
 		w.b.Buf = append(w.b.Buf, cs.Data(off, n)...)
 		cs.OnSent(off, n)
-		w.ackEliciting = true
+		w.ackEliciting, w.crypto = true, true
 		w.log = logEntry(w.log, logCrypto, off, uint64(n))
 	}
 }

@@ -38,6 +38,9 @@ type sendScratch struct {
 	out OutBatch
 	log []byte         // frame log of the packet being built (sentlog.go)
 	ecn wire.ECNCounts // ECN counts of the ACK frame being built
+	// crypto is set when the last packet built carried CRYPTO data;
+	// holdStreams keeps STREAM frames out of the packet being built.
+	crypto, holdStreams bool
 }
 
 // sendScratches lends send scratch for the duration of one flush, so an
@@ -211,7 +214,18 @@ func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 			// server's ack-eliciting Initial, are at least 1200 bytes.
 			pad = true
 		}
+		if sp == recovery.SpaceHandshake && c.side == Client && c.tx.crypto {
+			// No stream data with the client's Finished: it goes in
+			// the next datagram, as quic-go's and MsQuic's clients send
+			// it. Coalescing it is valid (RFC 9000 §12.2), but a server
+			// whose application sees the handshake complete only after
+			// the whole datagram was processed may refuse the streams
+			// whose first frames came with it (the @matrixai/quic 2.0.9
+			// server over quiche resets them with code 0).
+			c.tx.holdStreams = true
+		}
 	}
+	c.tx.holdStreams = false
 	padTo := 0
 	if pad {
 		padTo = minInitialDatagram
@@ -315,9 +329,10 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	if !ok {
 		return false, false
 	}
-	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now}
+	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now, holdStreams: c.tx.holdStreams}
 	w.writeFrames()
 	c.tx.log = w.log
+	c.tx.crypto = w.crypto
 	if b.PayloadLen() == 0 {
 		b.Abandon()
 		return false, false

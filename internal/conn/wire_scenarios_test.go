@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/hquic/quic/internal/packet"
 	"github.com/hquic/quic/internal/protect"
@@ -147,4 +149,47 @@ func frameSummary(log []wireFrame) string {
 		fmt.Fprintf(&b, "#%d:%s", w.n, s)
 	}
 	return b.String()
+}
+
+// The client's Finished goes in a datagram without STREAM frames; the
+// request queued before the handshake completes follows in the next
+// datagram. A server whose application layer learns of the handshake's
+// completion only after that datagram is processed (the @matrixai/quic
+// server over quiche) refuses streams whose first frames arrived in it.
+func TestClientFinishedDatagramCarriesNoStreamData(t *testing.T) {
+	p := newPair(t)
+	p.server.echo = true
+	s := openSend(p, []byte("GET /index.html\r\n"), true)
+	finished, request := -1, -1
+	var sent [][]byte
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from != p.client {
+			return false
+		}
+		sent = append(sent, bytes.Clone(data))
+		for _, f := range p.decode(p.server, n, data) {
+			if _, ok := f.f.(wire.DebugCrypto); ok && f.pt == wire.PacketHandshake {
+				finished = n
+			}
+		}
+		return false
+	}
+	p.handshake()
+	if !p.runUntil(time.Second, func() bool { return p.client.has("PeerSendShutdown") }) {
+		t.Fatalf("no echo: client %v", tail(p.client.names()))
+	}
+	// 1-RTT packets open with the server's keys once it has them.
+	for n, data := range sent {
+		for _, f := range p.decode(p.server, n, data) {
+			if _, ok := f.f.(wire.DebugStream); ok && request < 0 {
+				request = n
+			}
+		}
+	}
+	if finished < 0 || request != finished+1 {
+		t.Errorf("Finished in client datagram #%d, the request's first STREAM frame in #%d; want it in the next one", finished, request)
+	}
+	if got := string(p.client.received[s.ID()]); got != "GET /index.html\r\n" {
+		t.Errorf("echo %q", got)
+	}
 }
