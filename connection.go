@@ -61,8 +61,13 @@ type Connection struct {
 	binding   *sharedBinding // a server connection's listener socket
 	cidPrefix []byte
 	settings  Settings
-	remote    netip.AddrPort // SetRemoteAddr before Start
-	local     netip.AddrPort // SetLocalAddr before Start
+	// resolved are the settings the engine runs with, once resolvedSet
+	// (Start, SetConfiguration); SetSettings changes them live
+	// (settings_live.go).
+	resolved    Settings
+	resolvedSet bool
+	remote      netip.AddrPort // SetRemoteAddr before Start
+	local       netip.AddrPort // SetLocalAddr before Start
 
 	// Resumption (resumption.go).
 	resumeTicket  []byte                // client: SetResumptionTicket's ticket
@@ -259,6 +264,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	c.mu.Lock()
 	c.task, c.client = task, host
 	c.state |= connLive
+	c.resolved, c.resolvedSet = s, true
 	c.mu.Unlock()
 	eng.SetScheduler(task)
 	eng.Start()
@@ -345,10 +351,12 @@ func (c *Connection) SetConfiguration(cfg *Configuration) error {
 	c.state |= connConfigured
 	c.mu.Unlock()
 	s := c.connectionSettings(cfg)
-	c.mu.Lock()
-	c.resumeLevel = s.ServerResumptionLevel.Value
-	c.mu.Unlock()
 	tlsCfg, check := cfg.tlsConfigForServer()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resumeLevel = s.ServerResumptionLevel.Value
+	c.resolved, c.resolvedSet = s, true
+	// Queued under mu, so that a live SetSettings follows it.
 	c.eng.SetConfiguration(&conn.ServerConfig{TLS: tlsCfg, Settings: engineSettings(&s), DecideCertificate: check.decision(c)})
 	return nil
 }

@@ -187,9 +187,30 @@ func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 }
 
 // SetSettings sets connection-level settings (QUIC_PARAM_CONN_SETTINGS):
-// fields set here win over the configuration's. They take effect at Start
-// (or SetConfiguration on a server); calling it later fails with
-// ErrInvalidState. Invalid values fail with ErrInvalidParameter.
+// fields set here win over the configuration's. Before Start (or
+// SetConfiguration on a server) every field may be set; they take effect
+// then. On a started connection the change applies at once, for the
+// fields that can change live:
+//
+//   - PeerBidiStreamCount, PeerUnidiStreamCount: a higher count is
+//     advertised at once (MAX_STREAMS), a lower one takes effect as the
+//     peer's streams close;
+//   - IdleTimeout, HandshakeIdleTimeout (the timer restarts),
+//     KeepAliveInterval (0 stops it), DisconnectTimeout;
+//   - ConnFlowControlWindow, which may only grow (up to 64 MiB or the
+//     starting window, the auto-tuning ceiling), announced as data is
+//     consumed;
+//   - the stream receive windows and StreamRecvBufferDefault, for streams
+//     opened afterwards; SendBufferingEnabled, likewise;
+//   - MaxOperationsPerDrain, MaxBytesPerKey, the MTUDiscovery timings and
+//     DestCIDUpdateIdleTimeout, read each time they are used.
+//
+// MinimumMTU, MaximumMTU and ECNEnabled fail with ErrInvalidParameter
+// (MsQuic's rule); the other fields, which MsQuic stores without effect
+// once started (transport parameters already sent, congestion control
+// set up at start, library-wide settings), fail with ErrInvalidState and
+// a message naming the field and the reason. Invalid values fail with
+// ErrInvalidParameter. A failed call changes nothing.
 func (c *Connection) SetSettings(s *Settings) error {
 	const op = "Connection.SetSettings"
 	if s == nil {
@@ -201,7 +222,7 @@ func (c *Connection) SetSettings(s *Settings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state.has(connStarted | connConfigured) {
-		return opError(op, StatusInvalidState, "settings are applied at start")
+		return c.setLiveSettings(op, s)
 	}
 	return c.settings.update(op, s, true, true)
 }

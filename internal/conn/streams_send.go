@@ -103,17 +103,20 @@ func (st *streamState) appendData(w *frameWriter) {
 	for e != nil && w.room() > 24 {
 		s := e.Stream
 		next := st.set.Next(e)
+		// A stream beyond the peer's limit announces nothing, not even
+		// START_IMMEDIATE's empty frame (RFC 9000 §4.6): it is scheduled
+		// again when MAX_STREAMS covers it.
+		if !st.set.Accepted(s.id) {
+			st.set.Unschedule(e)
+			e = next
+			continue
+		}
 		if s.announce && w.fits(wire.SizeStreamHeader(uint64(s.id), 0, 0, true)) {
 			w.b.Buf = wire.AppendStreamHeader(w.b.Buf, uint64(s.id), 0, 0, false, true)
 			s.send.OnSent(0, 0, false)
 			w.ackEliciting = true
 			w.log = logEntry(w.log, logStream, uint64(s.id), 0, 0, 0)
 			s.announce = false
-		}
-		if !st.set.Accepted(s.id) {
-			st.set.Unschedule(e)
-			e = next
-			continue
 		}
 		credit := st.connSend.Available(st.sentNew)
 		off, n, fin, ok := s.send.Pending(credit)
