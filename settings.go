@@ -185,7 +185,10 @@ type Settings struct {
 	// of one size after which DPLPMTUD gives up on it. Default 3.
 	MTUDiscoveryMissingProbeCount Optional[uint8]
 	// DestCIDUpdateIdleTimeout switches to a fresh destination connection
-	// ID after being idle this long; 0 disables it. Default 20s.
+	// ID (one the peer issued and we have not used, retiring the old one)
+	// when sending after nothing was sent this long, once the handshake is
+	// confirmed and no path is being validated; 0 disables it. Default
+	// 20s.
 	DestCIDUpdateIdleTimeout Optional[time.Duration]
 	// HyStartEnabled turns on HyStart++ (RFC 9406) for CUBIC. Default
 	// false.

@@ -43,6 +43,7 @@ func engineSettings(s *Settings) conn.Settings {
 		MigrationEnabled:           s.MigrationEnabled.Value,
 		GreaseQUICBit:              s.GreaseQUICBitEnabled.Value,
 		MaxOperationsPerDrain:      int(s.MaxOperationsPerDrain.Value),
+		DestCIDUpdateIdleTimeout:   s.DestCIDUpdateIdleTimeout.Value,
 		MaxPTOCount:                int(s.Extensions.MaxPacketRetryCount.Value),
 		HandshakePTOFloor:          s.Extensions.LossDetectionGracePeriod.Value,
 		ServerResumption:           resumptionLevel(s.ServerResumptionLevel.Value),

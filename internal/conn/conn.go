@@ -176,6 +176,10 @@ type Settings struct {
 	MigrationEnabled bool
 	GreaseQUICBit    bool
 
+	// DestCIDUpdateIdleTimeout switches to a fresh destination connection
+	// ID after sending nothing this long (0: never).
+	DestCIDUpdateIdleTimeout time.Duration
+
 	MaxOperationsPerDrain int
 	MaxPTOCount           int
 	HandshakePTOFloor     time.Duration
@@ -275,6 +279,7 @@ type Conn struct {
 	tlsCompact       bool      // a server dropped TLS and its CRYPTO streams (memory.go)
 	sentSinceReceive bool      // an ack-eliciting packet was sent since the last receipt
 	sendLimited      bool      // the last flush stopped at its datagram limit
+	lastFlush        mono.Time // when a datagram was last sent (cidupdate.go)
 	rxd              *Datagram // the datagram being processed
 
 	// Scratch reused on hot paths.

@@ -94,6 +94,7 @@ func (c *Conn) flush(now mono.Time) {
 	if c.life.closing() && !c.life.closeFrame {
 		return
 	}
+	c.maybeUpdateDCID(now)
 	b := c.getSendScratch()
 	defer c.putSendScratch()
 
@@ -178,6 +179,7 @@ func (c *Conn) sendDatagrams(buf []byte, segSize, segs int, ecn uint8) {
 		segSize = 0
 	}
 	c.stats.SendTotalBytes += uint64(len(buf))
+	c.lastFlush = c.now
 	c.tx.out = OutBatch{Buf: buf, SegSize: segSize, Addr: c.path.peer, Local: c.path.local, ECN: ecn}
 	c.host.Send(&c.tx.out)
 }
