@@ -1,13 +1,17 @@
 // Command lab runs the QUIC interop runner's test cases locally, without
-// Docker, in three pairings (hquic↔hquic, hquic client↔quic-go server,
-// quic-go client↔hquic server) over an impairment relay on loopback, and
-// prints the matrix. Run it from the interop module:
+// Docker, over an impairment relay on loopback, and prints the matrix:
+// hquic↔hquic, hquic client↔quic-go server, quic-go client↔hquic server,
+// and hquic with each installed peer stack (MsQuic, quiche; see cmd/peer
+// and $HQUIC_PEERS) in both roles. It prints which peers ran; the pairings
+// of a peer that is not installed are reported as skipped. Run it from the
+// interop module:
 //
 //	go run ./cmd/lab                       # the full matrix
 //	go run ./cmd/lab -cases handshake,transfer -v
 //
 // Flags: -cases (comma-separated, default all), -pairings (any of
-// hquic-hquic, hquic-quic-go, quic-go-hquic; default all), -dir (keep the
+// hquic-hquic, hquic-quic-go, quic-go-hquic, hquic-msquic, msquic-hquic,
+// hquic-quiche, quiche-hquic; default all), -dir (keep the
 // runs' files there instead of a temporary directory), -v (endpoint
 // output). The exit status is 1 if any case failed.
 package main
@@ -64,7 +68,13 @@ func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
 		fmt.Fprintln(os.Stderr, "lab:", err)
 		return 1
 	}
-	pairings := lab.Pairings(hq, gq)
+	peers, err := lab.BuildPeers(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab:", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, lab.PeerReport(peers))
+	pairings := lab.Pairings(hq, gq, peers...)
 	if pairingsFlag != "" {
 		want := make(map[string]bool)
 		for _, p := range strings.Split(pairingsFlag, ",") {
@@ -94,6 +104,8 @@ func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
 		fmt.Fprintln(os.Stderr, line)
 	})
 	fmt.Println(lab.Matrix(results))
+	fmt.Println(lab.PeerReport(peers))
+	fmt.Println()
 	if d := lab.Details(results); d != "" {
 		fmt.Println(d)
 	}

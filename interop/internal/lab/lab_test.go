@@ -23,6 +23,11 @@ func TestLabFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	peers, err := BuildPeers(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(PeerReport(peers))
 	var cases []*Case
 	for _, name := range fastCases {
 		c := CaseByName(name)
@@ -31,7 +36,7 @@ func TestLabFast(t *testing.T) {
 		}
 		cases = append(cases, c)
 	}
-	results := RunAll(ctx, cases, Pairings(hq, gq), Options{Dir: dir}, func(r Result) {
+	results := RunAll(ctx, cases, Pairings(hq, gq, peers...), Options{Dir: dir}, func(r Result) {
 		if r.Status == Failed {
 			t.Errorf("%s %s failed: %s", r.Case, r.Pairing, r.Detail)
 		}
@@ -40,12 +45,14 @@ func TestLabFast(t *testing.T) {
 }
 
 func TestMatrix(t *testing.T) {
-	hq, gq := Impl{Name: "hquic"}, Impl{Name: "quic-go"}
+	hq, gq, ms := Impl{Name: "hquic"}, Impl{Name: "quic-go"}, Impl{Name: "msquic"}
 	results := []Result{
 		{Case: "handshake", Pairing: Pairing{hq, hq}, Status: Passed, Duration: 1500 * time.Millisecond},
 		{Case: "handshake", Pairing: Pairing{gq, hq}, Status: Failed, Detail: "boom"},
 		{Case: "zerortt", Pairing: Pairing{hq, hq}, Status: Unsupported, Detail: "no tickets"},
 		{Case: "zerortt", Pairing: Pairing{gq, hq}, Status: Unsupported},
+		{Case: "handshake", Pairing: Pairing{hq, ms}, Status: Skipped, Detail: "not installed"},
+		{Case: "zerortt", Pairing: Pairing{hq, ms}, Status: Skipped, Detail: "not installed"},
 	}
 	m := Matrix(results)
 	for _, want := range []string{
@@ -54,12 +61,14 @@ func TestMatrix(t *testing.T) {
 		"| zerortt (Z) | ? | ? |",
 		"- hquic→hquic: passed H; failed -; unsupported Z",
 		"- quic-go→hquic: passed -; failed H; unsupported Z",
+		"| handshake (H) | ✓ 1.5s | ✕ 0.0s | – |",
+		"- hquic→msquic: skipped",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("matrix lacks %q:\n%s", want, m)
 		}
 	}
-	if d := Details(results); !strings.Contains(d, "handshake quic-go→hquic: failed: boom") {
+	if d := Details(results); !strings.Contains(d, "handshake quic-go→hquic: failed: boom") || strings.Contains(d, "msquic") {
 		t.Errorf("details:\n%s", d)
 	}
 }

@@ -3,9 +3,12 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/hquic/quic/interop/internal/runner"
 )
 
 // Abbreviations are the runner's one- to three-letter case names.
@@ -26,18 +29,79 @@ func BuildEndpoints(ctx context.Context, dir string) (hquic, quicgo Impl, err er
 		{hquic.Path, "github.com/hquic/quic/interop/cmd/endpoint"},
 		{quicgo.Path, "github.com/hquic/quic/interop/cmd/goendpoint"},
 	} {
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg).CombinedOutput()
-		if err != nil {
-			return Impl{}, Impl{}, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		if err := build(ctx, b.out, b.pkg); err != nil {
+			return Impl{}, Impl{}, err
 		}
 	}
 	return hquic, quicgo, nil
 }
 
-// Pairings are the lab's three role pairings: hquic with itself, hquic
-// client with a quic-go server, and quic-go client with an hquic server.
-func Pairings(hquic, quicgo Impl) []Pairing {
-	return []Pairing{{hquic, hquic}, {hquic, quicgo}, {quicgo, hquic}}
+func build(ctx context.Context, out, pkg string) error {
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// PeerNames are the other stacks cmd/peer adapts, in the matrix's order.
+var PeerNames = []string{"msquic", "quiche"}
+
+// BuildPeers builds cmd/peer into dir and returns one Impl per stack of
+// PeerNames; a stack that is not installed under the peers directory
+// (runner.PeersDir) has Missing set.
+func BuildPeers(ctx context.Context, dir string) ([]Impl, error) {
+	bin := filepath.Join(dir, "peer")
+	if err := build(ctx, bin, "github.com/hquic/quic/interop/cmd/peer"); err != nil {
+		return nil, err
+	}
+	var out []Impl
+	for _, name := range PeerNames {
+		impl := Impl{Name: name, Path: bin, Args: []string{name}}
+		cmd := exec.CommandContext(ctx, bin, name, "-installed")
+		cmd.Env = append(os.Environ(), runner.PeersEnv+"="+peersDir())
+		if b, err := cmd.Output(); err != nil {
+			impl.Missing = strings.TrimSpace(string(b))
+			if impl.Missing == "" {
+				impl.Missing = err.Error()
+			}
+		}
+		out = append(out, impl)
+	}
+	return out, nil
+}
+
+// peersDir is the absolute peers directory endpoints are given.
+func peersDir() string {
+	d, err := filepath.Abs(runner.PeersDir())
+	if err != nil {
+		return runner.PeersDir()
+	}
+	return d
+}
+
+// Pairings are the lab's role pairings: hquic with itself, hquic client
+// with a quic-go server, quic-go client with an hquic server, and hquic
+// with each peer in both roles.
+func Pairings(hquic, quicgo Impl, peers ...Impl) []Pairing {
+	ps := []Pairing{{hquic, hquic}, {hquic, quicgo}, {quicgo, hquic}}
+	for _, p := range peers {
+		ps = append(ps, Pairing{hquic, p}, Pairing{p, hquic})
+	}
+	return ps
+}
+
+// PeerReport says which peers run and which are skipped, and why.
+func PeerReport(peers []Impl) string {
+	var b strings.Builder
+	b.WriteString("peers (" + peersDir() + "):")
+	for _, p := range peers {
+		if p.Missing != "" {
+			fmt.Fprintf(&b, "\n  %s: skipped, not installed: %s", p.Name, p.Missing)
+		} else {
+			fmt.Fprintf(&b, "\n  %s: runs", p.Name)
+		}
+	}
+	return b.String()
 }
 
 // RunAll runs every case in every pairing, one at a time (the cases
@@ -60,7 +124,7 @@ func RunAll(ctx context.Context, cases []*Case, pairings []Pairing, opt Options,
 }
 
 // Symbols mark outcomes in the matrix.
-var Symbols = map[Status]string{Passed: "✓", Failed: "✕", Unsupported: "?"}
+var Symbols = map[Status]string{Passed: "✓", Failed: "✕", Unsupported: "?", Skipped: "–"}
 
 // Matrix formats results as a Markdown table, one row per case and one
 // column per pairing (client→server), followed by the runner-style
@@ -100,7 +164,7 @@ func Matrix(results []Result) string {
 				b.WriteString("  |")
 				continue
 			}
-			if r.Status == Unsupported {
+			if r.Status == Unsupported || r.Status == Skipped {
 				fmt.Fprintf(&b, " %s |", Symbols[r.Status])
 			} else {
 				fmt.Fprintf(&b, " %s %.1fs |", Symbols[r.Status], r.Duration.Seconds())
@@ -108,13 +172,17 @@ func Matrix(results []Result) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n✓ passed, ✕ failed, ? unsupported (an endpoint exited 127)\n\n")
+	b.WriteString("\n✓ passed, ✕ failed, ? unsupported (an endpoint exited 127), – skipped (peer not installed)\n\n")
 	for _, p := range pairings {
 		byStatus := map[Status][]string{}
 		for _, c := range cases {
 			if r, ok := cell[c+"|"+p.String()]; ok {
 				byStatus[r.Status] = append(byStatus[r.Status], Abbreviations[c])
 			}
+		}
+		if len(byStatus[Skipped]) > 0 && len(byStatus[Skipped]) == len(cases) {
+			fmt.Fprintf(&b, "- %s: skipped\n", p)
+			continue
 		}
 		fmt.Fprintf(&b, "- %s: passed %s; failed %s; unsupported %s\n", p,
 			list(byStatus[Passed]), list(byStatus[Failed]), list(byStatus[Unsupported]))
@@ -129,11 +197,12 @@ func list(s []string) string {
 	return strings.Join(s, " ")
 }
 
-// Details lists why each failed or unsupported result was so.
+// Details lists why each failed or unsupported result was so (skipped
+// pairings are explained once, by PeerReport).
 func Details(results []Result) string {
 	var b strings.Builder
 	for _, r := range results {
-		if r.Status != Passed {
+		if r.Status != Passed && r.Status != Skipped {
 			fmt.Fprintf(&b, "- %s %s: %s: %s\n", r.Case, r.Pairing, r.Status, r.Detail)
 		}
 	}

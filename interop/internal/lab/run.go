@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +33,11 @@ type Impl struct {
 	Name string
 	// Path is the endpoint binary.
 	Path string
+	// Args come before the runner's flags (cmd/peer's stack name).
+	Args []string
+	// Missing, if set, says why the implementation is not installed: its
+	// pairings are skipped.
+	Missing string
 }
 
 // Pairing is a client and a server implementation.
@@ -43,16 +49,18 @@ func (p Pairing) String() string { return p.Client.Name + "→" + p.Server.Name 
 // Status is a case's outcome.
 type Status uint8
 
-// Outcomes, as in the runner's matrix.
+// Outcomes, as in the runner's matrix, and Skipped for a pairing with a
+// peer that is not installed.
 const (
 	Passed Status = iota
 	Failed
 	Unsupported
+	Skipped
 )
 
-// String returns "passed", "failed" or "unsupported".
+// String returns "passed", "failed", "unsupported" or "skipped".
 func (s Status) String() string {
-	return [...]string{"passed", "failed", "unsupported"}[s]
+	return [...]string{"passed", "failed", "unsupported", "skipped"}[s]
 }
 
 // Result is one case run in one pairing.
@@ -83,6 +91,11 @@ func Run(ctx context.Context, c *Case, p Pairing, opt Options) Result {
 
 // run is Run's body.
 func run(ctx context.Context, c *Case, p Pairing, opt Options) (Status, string) {
+	for _, impl := range []Impl{p.Client, p.Server} {
+		if impl.Missing != "" {
+			return Skipped, impl.Name + " not installed: " + impl.Missing
+		}
+	}
 	dir, err := os.MkdirTemp(opt.Dir, c.Name+"-")
 	if err != nil {
 		return Failed, err.Error()
@@ -238,10 +251,11 @@ type proc struct {
 // start runs an endpoint in role with the runner's environment; ready is
 // closed once a server prints "listening on".
 func (t *trial) start(ctx context.Context, impl Impl, role, testCase string, args ...string) (*proc, <-chan struct{}, error) {
-	cmd := exec.CommandContext(ctx, impl.Path, append([]string{
+	cmd := exec.CommandContext(ctx, impl.Path, append(append(slices.Clone(impl.Args),
 		"-www", t.path("www"), "-certs", t.path("certs"),
-	}, args...)...)
+	), args...)...)
 	cmd.Env = append(os.Environ(),
+		runner.PeersEnv+"="+peersDir(),
 		"ROLE="+role,
 		"TESTCASE="+testCase,
 		"SSLKEYLOGFILE="+t.path(role+".keys"),
@@ -341,4 +355,6 @@ func freePort(addr string, next bool) (uint16, error) {
 // unsupported for that client instead of failing it.
 var clientLimits = map[string]map[string]string{
 	"quic-go": {"connectionmigration": "quic-go clients do not move to a server's preferred_address"},
+	"msquic":  {"connectionmigration": "MsQuic 2.7 clients do not implement preferred_address (connection.c: \"TODO - Implement preferred address feature\")"},
+	"quiche":  {"connectionmigration": "@matrixai/quic clients do not move to a server's preferred_address"},
 }

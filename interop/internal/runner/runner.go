@@ -262,3 +262,29 @@ func Main(ep Endpoint) {
 		os.Exit(ExitFailure)
 	}
 }
+
+// PeersEnv names the environment variable that points to the directory
+// holding the other QUIC stacks the lab and the interop tests run against
+// (each optional): MsQuic's build under msquic/build/bin/Release, the npm
+// install of @matrixai/quic (Cloudflare quiche) under quiche, and so on.
+const PeersEnv = "HQUIC_PEERS"
+
+// PeersDir returns the peers directory: $HQUIC_PEERS, or _peers at the
+// root of the repository holding the working directory (git-ignored).
+func PeersDir() string {
+	if d := os.Getenv(PeersEnv); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "_peers"
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return filepath.Join(d, "_peers")
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(dir, "_peers")
+		}
+	}
+}

@@ -125,3 +125,15 @@ func TestSupported(t *testing.T) {
 		t.Error("http3 is not supported")
 	}
 }
+
+func TestPeersDir(t *testing.T) {
+	t.Setenv(PeersEnv, "/opt/peers")
+	if got := PeersDir(); got != "/opt/peers" {
+		t.Errorf("PeersDir with %s set = %q", PeersEnv, got)
+	}
+	t.Setenv(PeersEnv, "")
+	got := PeersDir()
+	if _, err := os.Stat(filepath.Join(filepath.Dir(got), ".git")); filepath.Base(got) != "_peers" || err != nil {
+		t.Errorf("PeersDir = %q, want _peers at the repository root", got)
+	}
+}
