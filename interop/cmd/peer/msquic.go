@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -70,9 +71,17 @@ func msquicServe(peers string, env *runner.Env) error {
 	if host == "" {
 		host = "*"
 	}
+	cert, err1 := filepath.Abs(env.CertFile())
+	key, err2 := filepath.Abs(env.KeyFile())
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	// The root is the working directory: the server builds each file's
+	// path in a 256-byte buffer, which the runner's /www leaves room for
+	// (zerortt's names are 250 bytes long) and a long absolute path not.
 	args := []string{
-		"-listen:" + host, "-port:" + port, "-root:" + env.WWW,
-		"-file:" + env.CertFile(), "-key:" + env.KeyFile(), "-noexit",
+		"-listen:" + host, "-port:" + port, "-root:.",
+		"-file:" + cert, "-key:" + key, "-noexit",
 	}
 	switch env.TestCase {
 	case runner.CaseRetry:
@@ -81,11 +90,16 @@ func msquicServe(peers string, env *runner.Env) error {
 		args = append(args, "-enablevne:1")
 	}
 	if env.KeyLogFile != "" {
-		args = append(args, "-sslkeylogfile:"+env.KeyLogFile)
+		kl, err := filepath.Abs(env.KeyLogFile)
+		if err != nil {
+			return err
+		}
+		args = append(args, "-sslkeylogfile:"+kl)
 	}
 	// It block-buffers what it prints into a pipe: stdbuf makes its
 	// "Waiting forever." (listening) line arrive when printed.
 	cmd := exec.Command("stdbuf", append([]string{"-oL", msquicBin(peers, "quicinteropserver")}, args...)...)
+	cmd.Dir = env.WWW
 	return run(cmd, "Waiting forever", env.Listen)
 }
 
