@@ -75,6 +75,12 @@ func (l *Library) defenseSettingsChanged() {
 // Listener.SetDoSModeEvents.
 func (l *Library) DoSMode() bool { return l.defense.guard.On() }
 
+// HalfOpenConnections returns the number of server connections still in
+// their handshake, the connections RetryMemoryLimit counts (hquic
+// extension). Each is released when its handshake completes or fails, at
+// the latest at the HandshakeIdleTimeout.
+func (l *Library) HalfOpenConnections() int64 { return l.defense.guard.HalfOpen() }
+
 // dosModeChanged tells every listener of the library that asked for DoS
 // mode events about the current mode. It runs on whichever goroutine
 // changed the mode (a socket reader, a worker), so it hands the delivery

@@ -105,7 +105,10 @@ type Settings struct {
 	// answer beyond it is dropped (Dropped.StatelessQueueFull). Workers
 	// write answers in batches as fast as they are built, so the rate of
 	// answers is bounded only by CPU, never by a fixed count per second.
-	// Only the library-wide value is used. Default 16.
+	// Only the library-wide value is used. Default 1024 (MsQuic's is 16):
+	// deep enough to absorb a socket read's burst while a worker
+	// goroutine waits for a CPU on a busy machine, and drained in about
+	// a millisecond; a queued answer takes about 540 bytes.
 	MaxStatelessOperations Optional[uint32]
 	// InitialWindowPackets is the initial congestion window in packets.
 	// Default 10.
@@ -140,7 +143,8 @@ type Settings struct {
 	// dropped (Dropped.StatelessBindingCap). Unlike MsQuic, an answer stops
 	// counting once written, not after StatelessOperationExpiration, so the
 	// limit bounds memory and work in progress, not the rate. Only the
-	// library-wide value is used. Default 100.
+	// library-wide value is used. Default 2048 (MsQuic's is 100), twice
+	// the default queue of one stateless worker.
 	MaxBindingStatelessOperations Optional[uint16]
 	// StatelessOperationExpiration is the least time between two stateless
 	// answers to one remote address and port, at most 65535ms: a peer
@@ -271,10 +275,15 @@ const (
 	maxUint32Milliseconds     = (1<<32 - 1) * time.Millisecond
 	maxUint32Microseconds     = (1<<32 - 1) * time.Microsecond
 	maxStatelessOpsExpiration = 65535 * time.Millisecond
+
+	defaultMaxStatelessOperations        = 1024
+	defaultMaxBindingStatelessOperations = 2048
 )
 
 // defaultSettings returns MsQuic's defaults with every Value filled in and
-// no field marked Set.
+// no field marked Set; MaxStatelessOperations and
+// MaxBindingStatelessOperations are deeper than MsQuic's (see their
+// documentation).
 func defaultSettings() Settings {
 	def := func(v uint32) Optional[uint32] { return Optional[uint32]{Value: v} }
 	ms := func(v int64) Optional[time.Duration] {
@@ -292,13 +301,13 @@ func defaultSettings() Settings {
 		StreamRecvBufferDefault:           def(minStreamRecvBuffer),
 		ConnFlowControlWindow:             def(16777216),
 		MaxWorkerQueueDelay:               ms(250),
-		MaxStatelessOperations:            def(16),
+		MaxStatelessOperations:            def(defaultMaxStatelessOperations),
 		InitialWindowPackets:              def(10),
 		SendIdleTimeout:                   ms(1000),
 		InitialRTT:                        ms(333),
 		MaxAckDelay:                       ms(25),
 		DisconnectTimeout:                 ms(16000),
-		MaxBindingStatelessOperations:     Optional[uint16]{Value: 100},
+		MaxBindingStatelessOperations:     Optional[uint16]{Value: defaultMaxBindingStatelessOperations},
 		StatelessOperationExpiration:      ms(100),
 		MinimumMTU:                        Optional[uint16]{Value: defaultMinimumMTU},
 		MaximumMTU:                        Optional[uint16]{Value: maxMTU},

@@ -94,9 +94,10 @@ type Config struct {
 	SendQueue int
 }
 
-// DefaultStatelessLimits are MsQuic's defaults for MaxStatelessOperations,
-// MaxBindingStatelessOperations and StatelessOperationExpiration.
-var DefaultStatelessLimits = StatelessLimits{WorkerQueue: 16, PerBinding: 100, Spacing: 100 * time.Millisecond}
+// DefaultStatelessLimits are the library's defaults for
+// MaxStatelessOperations, MaxBindingStatelessOperations and
+// StatelessOperationExpiration.
+var DefaultStatelessLimits = StatelessLimits{WorkerQueue: 1024, PerBinding: 2048, Spacing: 100 * time.Millisecond}
 
 // DefaultSendQueue is a SendQueue deep enough for a connection's worker to
 // run a flush ahead of the sender, and small enough (at most 2 MiB of

@@ -34,6 +34,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hquic/quic"
 )
 
 func main() {
@@ -55,6 +57,8 @@ func runServe(args []string) error {
 	impl := fs.String("impl", "hquic", "server implementation: hquic or quicgo")
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
 	alpn := fs.String("alpn", "echo", "ALPN")
+	gc := fs.Bool("gc", false, "collect garbage before each statistics report (hquic), to report the live heap")
+	settings := fs.String("settings", "", "hquic library settings as JSON, e.g. '{\"MaxStatelessOperations\":{\"Value\":256,\"Set\":true}}'")
 	fs.Parse(args)
 	addr, err := netip.ParseAddrPort(*listen)
 	if err != nil {
@@ -62,7 +66,13 @@ func runServe(args []string) error {
 	}
 	switch *impl {
 	case "hquic":
-		return serveHquic(addr, *alpn, time.Second)
+		var lib quic.Settings
+		if *settings != "" {
+			if err := json.Unmarshal([]byte(*settings), &lib); err != nil {
+				return fmt.Errorf("-settings: %w", err)
+			}
+		}
+		return serveHquic(addr, *alpn, time.Second, *gc, &lib)
 	case "quicgo":
 		return serveQuicGo(addr, *alpn)
 	}
@@ -85,6 +95,7 @@ type options struct {
 	alpn             string
 	server           string
 	serverPID        int
+	settings         string
 }
 
 func runFlood(args []string) error {
@@ -105,6 +116,7 @@ func runFlood(args []string) error {
 	fs.StringVar(&o.alpn, "alpn", "echo", "ALPN")
 	fs.StringVar(&o.server, "server", "", "flood an already running server at this address instead of starting one (needs -pid)")
 	fs.IntVar(&o.serverPID, "pid", 0, "process ID of the -server, for its CPU and memory")
+	fs.StringVar(&o.settings, "settings", "", "hquic server library settings as JSON (see flood serve -h)")
 	fs.Parse(args)
 	if o.mlkem {
 		return errors.New("-mlkem: a ClientHello with an ML-KEM key share spans two Initial packets, which the flood does not send")
@@ -156,7 +168,7 @@ func startServer(o *options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn)
+	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -61,6 +61,7 @@ func measure(o *options, srv *server) error {
 		return err
 	}
 	selfBase := selfCPU()
+	dropsBase := udpDrops(srv.addr.Port())
 	floodStart := time.Now()
 	floodStop := make(chan struct{})
 	floodDone := make(chan struct{})
@@ -74,6 +75,7 @@ func measure(o *options, srv *server) error {
 		return err
 	}
 	selfUsed := selfCPU() - selfBase
+	kernelDrops := udpDrops(srv.addr.Port()) - dropsBase
 	time.Sleep(o.cooldown)
 	close(legitStop)
 	<-legitDone
@@ -84,7 +86,7 @@ func measure(o *options, srv *server) error {
 	r := report{
 		o: o, srv: srv, start: start, floodStart: floodStart, floodEnd: floodEnd,
 		base: base, end: end, after: after, samples: samples, attempts: legit.results(),
-		sent: f.sent.Load(), sendErr: f.sendErr.Load(), selfCPU: selfUsed,
+		sent: f.sent.Load(), sendErr: f.sendErr.Load(), selfCPU: selfUsed, kernelDrops: kernelDrops,
 		retries: f.retries.Load(), initials: f.initials.Load(), vns: f.vns.Load(), others: f.others.Load(),
 	}
 	return r.print()
@@ -101,6 +103,7 @@ type report struct {
 	sent, sendErr                  uint64
 	retries, initials, vns, others uint64
 	selfCPU                        time.Duration
+	kernelDrops                    uint64
 }
 
 // second summarises one second of the run.
@@ -166,8 +169,8 @@ func (r *report) print() error {
 		retries := st.Listener.RetriesSent - prev.Listener.RetriesSent
 		dropped := st.Listener.BindingRecvDroppedPackets - prev.Listener.BindingRecvDroppedPackets
 		prev = st
-		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%v\t%.2f\t%.0f\t%d\t%d\t\n", i, s.phase, s.ok, s.tried,
-			s.slowest.Round(time.Millisecond), s.cpu.Seconds(), float64(s.rss)/(1<<20), retries, dropped)
+		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%v\t%.2f\t%.0f\t%d\t%d\t%d\t\n", i, s.phase, s.ok, s.tried,
+			s.slowest.Round(time.Millisecond), s.cpu.Seconds(), float64(s.rss)/(1<<20), retries, dropped, st.HalfOpen)
 		if s.phase == "flood" && s.tried > 0 {
 			floodTried += s.tried
 			floodOK += s.ok
@@ -196,6 +199,7 @@ func (r *report) print() error {
 		mib(r.base.rss), mib(peak), mib(peak-r.base.rss), mib(r.after.hwm), mib(r.after.rss))
 	fmt.Printf("generator: %d Initials sent (%.0f/s, %d send errors), %.2f cores for flood and clients; replies: %d Retry, %d Initial, %d VN, %d other\n",
 		r.sent, float64(r.sent)/dur.Seconds(), r.sendErr, r.selfCPU.Seconds()/dur.Seconds(), r.retries, r.initials, r.vns, r.others)
+	fmt.Printf("kernel receive-buffer drops on the server's port during the flood: %d\n", r.kernelDrops)
 	r.srv.mu.Lock()
 	for _, m := range r.srv.dos {
 		fmt.Printf("server DoS mode %v at %+.2fs from the flood's start\n", m.on, m.at.Sub(r.floodStart).Seconds())

@@ -74,3 +74,33 @@ func selfCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// udpDrops returns the datagrams the kernel dropped for full receive
+// buffers on the UDP sockets bound to port (the drops column of
+// /proc/net/udp and /proc/net/udp6).
+func udpDrops(port uint16) uint64 {
+	var n uint64
+	for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) < 13 {
+				continue
+			}
+			_, p, ok := strings.Cut(fields[1], ":")
+			if !ok {
+				continue
+			}
+			if v, err := strconv.ParseUint(p, 16, 16); err != nil || uint16(v) != port {
+				continue
+			}
+			if d, err := strconv.ParseUint(fields[len(fields)-1], 10, 64); err == nil {
+				n += d
+			}
+		}
+	}
+	return n
+}

@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,11 +53,21 @@ func selfSigned() (tls.Certificate, error) {
 
 // serverStats is what the hquic server reports each second on stdout.
 type serverStats struct {
-	Listener quic.ListenerStatistics
+	Listener   quic.ListenerStatistics
+	HalfOpen   int64  // server connections in their handshake
+	Conns      int64  // accepted connections not yet shut down
+	Goroutines int    // runtime.NumGoroutine
+	HeapLive   uint64 // live heap after a collection (with -gc)
+	DoSMode    bool
 }
 
+// openConns counts the accepted connections not yet shut down.
+var openConns atomic.Int64
+
 // serveHquic runs hquic's echo server on listen.
-func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration) error {
+// With gc set, each report first collects garbage, to report the live heap.
+// settings are applied to the library (Library.SetSettings).
+func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration, gc bool, settings *quic.Settings) error {
 	cert, err := selfSigned()
 	if err != nil {
 		return err
@@ -65,6 +77,9 @@ func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration) er
 		return err
 	}
 	defer lib.Close()
+	if err := lib.SetSettings(settings); err != nil {
+		return err
+	}
 	reg, err := lib.NewRegistration(&quic.RegistrationConfig{AppName: "flood"})
 	if err != nil {
 		return err
@@ -85,7 +100,10 @@ func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration) er
 		switch ev := ev.(type) {
 		case *quic.NewConnectionEvent:
 			ev.Connection.SetHandler(echoConnection)
-			return ev.Connection.SetConfiguration(cfg)
+			if err := ev.Connection.SetConfiguration(cfg); err != nil {
+				return err
+			}
+			openConns.Add(1)
 		case *quic.DoSModeChangedEvent:
 			fmt.Printf("dosmode %v\n", ev.Enabled)
 		}
@@ -102,7 +120,15 @@ func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration) er
 	addr, _ := l.LocalAddr()
 	fmt.Printf("listening on %v\n", addr)
 	return waitForSignal(statsEvery, func() {
-		b, _ := json.Marshal(serverStats{Listener: l.Statistics()})
+		st := serverStats{Listener: l.Statistics(), HalfOpen: lib.HalfOpenConnections(), Conns: openConns.Load(),
+			Goroutines: runtime.NumGoroutine(), DoSMode: lib.DoSMode()}
+		if gc {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			st.HeapLive = m.HeapAlloc
+		}
+		b, _ := json.Marshal(st)
 		fmt.Printf("stats %s\n", b)
 	})
 }
@@ -112,6 +138,7 @@ func echoConnection(c *quic.Connection, ev quic.ConnectionEvent) error {
 	case *quic.PeerStreamStartedEvent:
 		ev.Stream.SetHandler(echoStream)
 	case *quic.ConnectionShutdownCompleteEvent:
+		openConns.Add(-1)
 		if !ev.AppCloseInProgress {
 			c.Close()
 		}
