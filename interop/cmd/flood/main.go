@@ -30,6 +30,8 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,7 +61,25 @@ func runServe(args []string) error {
 	alpn := fs.String("alpn", "echo", "ALPN")
 	gc := fs.Bool("gc", false, "collect garbage before each statistics report (hquic), to report the live heap")
 	settings := fs.String("settings", "", "hquic library settings as JSON, e.g. '{\"MaxStatelessOperations\":{\"Value\":256,\"Set\":true}}'")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
 	fs.Parse(args)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		// Stop at the signal, before the server's shutdown.
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-stop
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	addr, err := netip.ParseAddrPort(*listen)
 	if err != nil {
 		return fmt.Errorf("-listen: %w", err)
@@ -96,6 +116,7 @@ type options struct {
 	server           string
 	serverPID        int
 	settings         string
+	cpuprofile       string
 }
 
 func runFlood(args []string) error {
@@ -117,6 +138,7 @@ func runFlood(args []string) error {
 	fs.StringVar(&o.server, "server", "", "flood an already running server at this address instead of starting one (needs -pid)")
 	fs.IntVar(&o.serverPID, "pid", 0, "process ID of the -server, for its CPU and memory")
 	fs.StringVar(&o.settings, "settings", "", "hquic server library settings as JSON (see flood serve -h)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	fs.Parse(args)
 	if o.mlkem {
 		return errors.New("-mlkem: a ClientHello with an ML-KEM key share spans two Initial packets, which the flood does not send")
@@ -168,7 +190,7 @@ func startServer(o *options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings)
+	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings, "-cpuprofile", o.cpuprofile)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
