@@ -480,7 +480,12 @@ type CongestionControlAlgorithm uint16
 const (
 	// CongestionControlCubic is CUBIC (RFC 9438), the default.
 	CongestionControlCubic CongestionControlAlgorithm = 0
-	// CongestionControlBBR is BBR (an MsQuic preview feature).
+	// CongestionControlBBR is BBRv3 as draft-ietf-ccwg-bbr specifies it
+	// (a preview feature in MsQuic, whose BBR is an earlier version). It
+	// sets the pacing rate itself; with PacingEnabled false it is not
+	// paced and sends its window in bursts, which its model does not
+	// expect. HyStartEnabled does not apply to it. A CE mark counts as
+	// the loss of a maximum-size datagram in its loss rate.
 	CongestionControlBBR CongestionControlAlgorithm = 1
 )
 

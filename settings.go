@@ -129,8 +129,9 @@ type Settings struct {
 	// KeepAliveInterval sends a PING this often when otherwise idle; 0 turns
 	// keep-alives off. Default 0.
 	KeepAliveInterval Optional[time.Duration]
-	// CongestionControlAlgorithm selects the congestion controller; unknown
-	// values fall back to CUBIC. Default CongestionControlCubic.
+	// CongestionControlAlgorithm selects the congestion controller: CUBIC,
+	// BBR or (an hquic extension) NewReno; unknown values fall back to
+	// CUBIC. Default CongestionControlCubic.
 	CongestionControlAlgorithm Optional[CongestionControlAlgorithm]
 	// PeerBidiStreamCount is how many bidirectional streams the peer may
 	// have open at once. Default 0: the peer cannot open any.

@@ -12,8 +12,11 @@ const CongestionControlNewReno CongestionControlAlgorithm = 0x8000
 // engineSettings converts resolved settings into the engine's plain values.
 func engineSettings(s *Settings) conn.Settings {
 	algo := recovery.Cubic
-	if s.CongestionControlAlgorithm.Value == CongestionControlNewReno {
+	switch s.CongestionControlAlgorithm.Value {
+	case CongestionControlNewReno:
 		algo = recovery.NewReno
+	case CongestionControlBBR:
+		algo = recovery.BBR
 	}
 	return conn.Settings{
 		IdleTimeout:                s.IdleTimeout.Value,

@@ -10,10 +10,10 @@
 // Usage:
 //
 //	quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput]
-//	                [-cc cubic|newreno]
+//	                [-cc cubic|bbr|newreno]
 //	quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                [-download N] [-streams S] [-conns C] [-duration D]
-//	                [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|newreno]
+//	                [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]
 //
 // -exec picks the registration's execution profile on either side: lowlat
 // (ProfileLowLatency, the default) writes datagrams from the worker that
@@ -21,7 +21,8 @@
 // goroutine that writes while the worker builds the next batch.
 //
 // -cc picks the congestion controller of that side's connections
-// (Settings.CongestionControlAlgorithm): cubic (the default) or newreno. It
+// (Settings.CongestionControlAlgorithm): cubic (the default), bbr (BBRv3)
+// or newreno. It
 // governs what that side sends: the server's for downloads, the client's
 // for uploads.
 //
@@ -75,8 +76,8 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput] [-cc cubic|newreno]")
-	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|newreno]")
+	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]")
+	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]")
 	os.Exit(2)
 }
 
@@ -95,17 +96,19 @@ func parseProfile(s string) (quic.ExecutionProfile, error) {
 }
 
 // ccHelp documents the -cc flag of both sides.
-const ccHelp = "congestion controller of this side's connections: cubic or newreno"
+const ccHelp = "congestion controller of this side's connections: cubic, bbr or newreno"
 
 // parseCC maps the -cc flag to a congestion control algorithm.
 func parseCC(s string) (quic.CongestionControlAlgorithm, error) {
 	switch s {
 	case "cubic":
 		return quic.CongestionControlCubic, nil
+	case "bbr":
+		return quic.CongestionControlBBR, nil
 	case "newreno":
 		return quic.CongestionControlNewReno, nil
 	}
-	return 0, fmt.Errorf("-cc: want cubic or newreno, got %q", s)
+	return 0, fmt.Errorf("-cc: want cubic, bbr or newreno, got %q", s)
 }
 
 // open opens the library and a registration with the given profile.

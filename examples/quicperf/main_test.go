@@ -136,7 +136,7 @@ func TestIdleHoldsConnections(t *testing.T) {
 }
 
 func TestThroughputWithEachController(t *testing.T) {
-	for _, name := range []string{"cubic", "newreno"} {
+	for _, name := range []string{"cubic", "bbr", "newreno"} {
 		cc, err := parseCC(name)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package conn
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 
 	"github.com/hquic/quic/internal/handshake"
 	"github.com/hquic/quic/internal/protect"
@@ -99,9 +100,13 @@ func (c *Conn) applySettings() {
 	c.streams.init(c)
 }
 
-// initLoss starts loss recovery and congestion control afresh.
+// initLoss starts loss recovery and congestion control afresh. The
+// controller's random choices (BBR's probing schedule) get a fresh seed, so
+// that connections sharing a bottleneck do not probe in step.
 func (c *Conn) initLoss() {
 	s := &c.set
+	var seed [8]byte
+	rand.Read(seed[:])
 	c.loss.Init(recovery.Config{
 		InitialRTT:           s.InitialRTT,
 		MaxDatagramSize:      c.path.maxDatagramSize(),
@@ -113,6 +118,7 @@ func (c *Conn) initLoss() {
 		ECN:                  s.ECN,
 		MaxPTOCount:          s.MaxPTOCount,
 		HandshakePTOFloor:    s.HandshakePTOFloor,
+		Seed:                 binary.LittleEndian.Uint64(seed[:]),
 	}, c.side == Server)
 }
 

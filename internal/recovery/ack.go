@@ -53,10 +53,17 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 	}
 
 	var newlyECT uint64
+	b := l.bbr
+	if b != nil {
+		b.rs.start()
+	}
 	for _, p := range acked {
 		l.ackedSeqs.Add(p.seq, p.seq+1)
 		if p.ECT {
 			newlyECT++
+		}
+		if b != nil && p.InFlight {
+			b.rate.onAcked(now, p, &b.rs)
 		}
 		if p.lost {
 			l.stats.PacketsSpuriouslyLost++
@@ -73,13 +80,22 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 
 	// ECN-CE is a congestion signal, one response per round trip through
 	// the recovery period (RFC 9002 Section 7.1, Appendix B.7).
-	if l.ecn.onAck(space, newlyECT, largestIncreased, ecn) {
+	ceBytes := 0
+	if ce := l.ecn.onAck(space, newlyECT, largestIncreased, ecn); ce > 0 {
+		ceBytes = int(min(ce, uint64(len(acked)))) * l.params.mds
+		if b != nil {
+			// CE marks count as lost bytes in BBR's loss rate.
+			b.rate.lost += int64(ceBytes)
+		}
 		l.congestionEvent(now, sp.largestAckedTime, true)
 	}
 
 	lost := l.detectLost(now, space)
 	l.onPacketsLost(now, space, lost)
-	l.growWindow(now, acked, rttSample)
+	if b != nil {
+		b.rate.finish(&b.rs, l.rtt.Min)
+	}
+	l.growWindow(now, acked, rttSample, ceBytes)
 
 	// Reset the PTO backoff unless a client is unsure the server validated
 	// its address (Appendix B.6).
@@ -184,7 +200,7 @@ func anyAckEliciting(ps []*Sent) bool {
 // Appendix B.7, OnPacketsAcked): packets sent before the current recovery
 // period began do not grow the window, and neither does anything while the
 // sender is application-limited (Section 7.8).
-func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool) {
+func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool, ceBytes int) {
 	a := &l.ack
 	*a = ackEvent{
 		now:        now,
@@ -192,6 +208,8 @@ func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool) {
 		rttSample:  rttSample,
 		appLimited: l.appLimited,
 		rtt:        &l.rtt,
+		inflight:   l.bytesInFlight,
+		ceBytes:    ceBytes,
 	}
 	found := false
 	for _, p := range acked {
@@ -203,6 +221,9 @@ func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool) {
 		if p.Time > l.recoveryStart && !l.appLimited {
 			a.bytes += p.Size
 		}
+	}
+	if l.bbr != nil {
+		a.rs = &l.bbr.rs
 	}
 	if found {
 		l.cc.onAck(a)

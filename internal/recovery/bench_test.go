@@ -24,9 +24,9 @@ type window100 struct {
 	ranges [4]AckRange
 }
 
-func newWindow100() *window100 {
+func newWindow100(algo Algorithm) *window100 {
 	w := &window100{now: t0}
-	w.l.Init(Config{InitialRTT: 20 * time.Millisecond, Pacing: true, HyStart: true, ECN: true}, true)
+	w.l.Init(Config{InitialRTT: 20 * time.Millisecond, Pacing: true, HyStart: true, ECN: true, Algorithm: algo}, true)
 	w.l.OnHandshakeConfirmed()
 	return w
 }
@@ -85,20 +85,24 @@ func BenchmarkSendAck100(b *testing.B) {
 		{"InOrder", (*window100).inOrder},
 		{"HolesThenSpurious", (*window100).withHoles},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			w := newWindow100()
-			for range 10 {
-				bc.run(w)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				bc.run(w)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/packet")
-		})
+		for _, algo := range []Algorithm{Cubic, BBR} {
+			b.Run(bc.name+"/"+algoName[algo], func(b *testing.B) {
+				w := newWindow100(algo)
+				for range 10 {
+					bc.run(w)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					bc.run(w)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/packet")
+			})
+		}
 	}
 }
+
+var algoName = map[Algorithm]string{Cubic: "CUBIC", NewReno: "NewReno", BBR: "BBR"}
 
 func TestSendAckAllocs(t *testing.T) {
 	for _, tc := range []struct {
@@ -108,20 +112,22 @@ func TestSendAckAllocs(t *testing.T) {
 		{"InOrder", (*window100).inOrder},
 		{"HolesThenSpurious", (*window100).withHoles},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWindow100()
-			for range 10 {
-				tc.run(w)
-			}
-			if n := testing.AllocsPerRun(100, func() { tc.run(w) }); n != 0 {
-				t.Errorf("%v allocs per 100-packet window, want 0", n)
-			}
-			if tc.name == "HolesThenSpurious" && w.l.Stats().PacketsSpuriouslyLost == 0 {
-				t.Errorf("no spurious loss exercised")
-			}
-			w.l.NextSendTime(w.now)
-			w.l.BurstPackets(w.now)
-		})
+		for _, algo := range []Algorithm{Cubic, NewReno, BBR} {
+			t.Run(tc.name+"/"+algoName[algo], func(t *testing.T) {
+				w := newWindow100(algo)
+				for range 10 {
+					tc.run(w)
+				}
+				if n := testing.AllocsPerRun(100, func() { tc.run(w) }); n != 0 {
+					t.Errorf("%v allocs per 100-packet window, want 0", n)
+				}
+				if tc.name == "HolesThenSpurious" && w.l.Stats().PacketsSpuriouslyLost == 0 {
+					t.Errorf("no spurious loss exercised")
+				}
+				w.l.NextSendTime(w.now)
+				w.l.BurstPackets(w.now)
+			})
+		}
 	}
 }
 

@@ -43,6 +43,13 @@ type ackEvent struct {
 	// appLimited reports whether the sender is application-limited.
 	appLimited bool
 	rtt        *rttEstimator
+	// rs is the frame's delivery rate sample (BBR only).
+	rs *rateSample
+	// inflight is the bytes in flight once the frame was processed.
+	inflight int
+	// ceBytes estimates the bytes the frame newly reported CE-marked
+	// (one maximum-size datagram per counted packet).
+	ceBytes int
 }
 
 // controller is a congestion controller. State owns the recovery period,
@@ -71,6 +78,34 @@ type controller interface {
 	ssthresh() int
 	// inSlowStart reports whether the window is below ssthresh.
 	inSlowStart() bool
+	// onSend is called before in-flight packet p is counted; inflight is
+	// the bytes in flight without it.
+	onSend(now mono.Time, p *Sent, inflight int)
+	// onLost is called for each lost in-flight packet that is a
+	// congestion signal, once it left bytes in flight.
+	onLost(now mono.Time, p *Sent)
+	// pacingRate is the rate the controller paces at, in bytes per
+	// second; zero leaves it to the window (pacingGain).
+	pacingRate() float64
+	// stateName names the controller's state (qlog's
+	// congestion_state_updated).
+	stateName() string
+}
+
+// windowHooks are the controller methods a window-based controller (CUBIC,
+// NewReno) does not need.
+type windowHooks struct{}
+
+func (windowHooks) onSend(mono.Time, *Sent, int) {}
+func (windowHooks) onLost(mono.Time, *Sent)      {}
+func (windowHooks) pacingRate() float64          { return 0 }
+
+// windowStateName names a window-based controller's state.
+func windowStateName(slowStart bool) string {
+	if slowStart {
+		return "slow_start"
+	}
+	return "congestion_avoidance"
 }
 
 // HyStart++ constants, RFC 9406 Section 4.3.

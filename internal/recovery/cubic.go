@@ -19,6 +19,7 @@ const (
 // Windows are kept in bytes as float64; W_cubic is evaluated in segments of
 // max_datagram_size as in the RFC and converted.
 type cubic struct {
+	windowHooks
 	p         *ccParams
 	cwnd      float64
 	ssth      int
@@ -44,6 +45,7 @@ func (c *cubic) reset() {
 func (c *cubic) window() int       { return int(c.cwnd) }
 func (c *cubic) ssthresh() int     { return c.ssth }
 func (c *cubic) inSlowStart() bool { return int(c.cwnd) < c.ssth }
+func (c *cubic) stateName() string { return windowStateName(c.inSlowStart()) }
 
 // wCubic is W_cubic(t) in bytes (RFC 9438 Section 4.2, Figure 1).
 func (c *cubic) wCubic(t float64) float64 {

@@ -6,8 +6,10 @@
 // (RTT estimation, RFC 9002 Section 5; loss detection by packet and time
 // threshold, Section 6.1; the probe timeout, Section 6.2; persistent
 // congestion, Section 7.6), validates ECN feedback (RFC 9000 Section 13.4),
-// runs a congestion controller (NewReno as RFC 9002 Section 7, or CUBIC as
-// RFC 9438 with HyStart++ as RFC 9406) and a pacer (RFC 9002 Section 7.7).
+// runs a congestion controller (NewReno as RFC 9002 Section 7, CUBIC as RFC
+// 9438 with HyStart++ as RFC 9406, or BBRv3 as draft-ietf-ccwg-bbr over the
+// draft's delivery rate samples) and a pacer (RFC 9002 Section 7.7; BBR
+// sets its rate).
 //
 // The receive side is one AckTracker per packet-number space: it remembers
 // which packet numbers arrived (in a bounded range set), detects duplicates

@@ -79,11 +79,12 @@ func (v *ecnValidator) discard(s Space) {
 // onAck validates the counts of one ACK frame in space s (RFC 9000 Section
 // 13.4.2.1). newlyECT is the number of newly acknowledged packets sent with
 // ECT(0); largestIncreased reports whether the frame raised the largest
-// acknowledged packet number. It returns whether the CE count increased,
-// which the caller treats as a congestion signal (RFC 9002 Section 7.1).
-func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c *ECNCounts) (ce bool) {
+// acknowledged packet number. It returns by how much the CE count
+// increased, which the caller treats as a congestion signal (RFC 9002
+// Section 7.1).
+func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c *ECNCounts) (ce uint64) {
 	if v.state == ecnFailed {
-		return false
+		return 0
 	}
 	prev := &v.peer[s]
 	if c == nil {
@@ -92,7 +93,7 @@ func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c 
 		if newlyECT > 0 {
 			v.state = ecnFailed
 		}
-		return false
+		return 0
 	}
 	// A reordered ACK frame (largest not increased) MUST NOT fail
 	// validation (RFC 9000 Section 13.4.2.1).
@@ -110,13 +111,15 @@ func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c 
 			v.state = ecnFailed
 		}
 		if v.state == ecnFailed {
-			return false
+			return 0
 		}
 		if newlyECT > 0 && (v.state == ecnTesting || v.state == ecnUnknown) {
 			v.state = ecnCapable
 		}
 	}
-	ce = c.CE > prev.CE
+	if c.CE > prev.CE {
+		ce = c.CE - prev.CE
+	}
 	prev.ECT0 = max(prev.ECT0, c.ECT0)
 	prev.ECT1 = max(prev.ECT1, c.ECT1)
 	prev.CE = max(prev.CE, c.CE)

@@ -80,7 +80,8 @@ func FuzzAckFrames(f *testing.F) {
 	f.Add([]byte{0x81, 5, 0x81, 5, 0x41, 3, 0x00, 0x42, 2, 0, 0xc0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		var l State
-		l.Init(Config{InitialRTT: 50 * time.Millisecond, ECN: true, Pacing: true, HyStart: true}, false)
+		// The input's length picks the controller: CUBIC, NewReno or BBR.
+		l.Init(Config{InitialRTT: 50 * time.Millisecond, ECN: true, Pacing: true, HyStart: true, Algorithm: Algorithm(len(ops) % 3)}, false)
 		var rec recorder
 		now := t0
 		var next [NumSpaces]int64
@@ -183,5 +184,8 @@ func checkState(t *testing.T, l *State) {
 	}
 	if l.CongestionWindowAvailable() < 0 {
 		t.Fatalf("negative window room")
+	}
+	if r := l.cc.pacingRate(); r < 0 || r != r {
+		t.Fatalf("pacing rate %v", r)
 	}
 }

@@ -63,6 +63,7 @@ func (l *State) onPacketsLost(now mono.Time, space Space, lost []*Sent) {
 			// (RFC 8899 Section 3, item 7).
 			if !p.PMTUProbe {
 				lastLoss = max(lastLoss, p.Time)
+				l.cc.onLost(now, p)
 			}
 		}
 		l.ecn.onLost(p)

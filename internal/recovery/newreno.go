@@ -4,6 +4,7 @@ import "github.com/hquic/quic/internal/mono"
 
 // newReno is the congestion controller of RFC 9002 Section 7.
 type newReno struct {
+	windowHooks
 	p       *ccParams
 	cwnd    int
 	ssth    int
@@ -26,6 +27,7 @@ func (r *newReno) reset() {
 func (r *newReno) window() int       { return r.cwnd }
 func (r *newReno) ssthresh() int     { return r.ssth }
 func (r *newReno) inSlowStart() bool { return r.cwnd < r.ssth }
+func (r *newReno) stateName() string { return windowStateName(r.inSlowStart()) }
 
 func (r *newReno) onAck(a *ackEvent) {
 	if r.cwnd < r.ssth {

@@ -41,10 +41,16 @@ type pacerInput struct {
 	cwnd, mds, iw int
 	srtt          time.Duration
 	slowStart     bool
+	// fixed is a rate the controller chose (BBR), in bytes per second;
+	// zero derives the rate from the window.
+	fixed float64
 }
 
 // rate returns the pacing rate in bytes per second.
 func (in *pacerInput) rate() float64 {
+	if in.fixed > 0 {
+		return in.fixed
+	}
 	num, den := pacingGain(in.slowStart)
 	return float64(in.cwnd) * float64(num) / float64(den) / in.srtt.Seconds()
 }

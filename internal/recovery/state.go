@@ -47,6 +47,7 @@ type State struct {
 	cc     controller
 	reno   newReno
 	cubic  cubic
+	bbr    *bbr // set when selected: most connections never need its state
 	rtt    rttEstimator
 	pacer  pacer
 	ecn    ecnValidator
@@ -116,6 +117,10 @@ func (l *State) Init(cfg Config, isServer bool) {
 	case NewReno:
 		l.reno.init(&l.params)
 		l.cc = &l.reno
+	case BBR:
+		l.bbr = new(bbr)
+		l.bbr.init(&l.params, cfg.Seed)
+		l.cc = l.bbr
 	default:
 		l.cubic.init(&l.params)
 		l.cc = &l.cubic
@@ -169,6 +174,7 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 			l.pacer.reset()
 			l.stats.IdleRestarts++
 		}
+		l.cc.onSend(now, p, l.bytesInFlight)
 		l.lastSent = now
 		sp.inFlight++
 		l.bytesInFlight += p.Size
@@ -195,11 +201,16 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 
 // OnAppLimited tells the controller that the sender ran out of data while the
 // congestion window allowed more: the window will not grow until the sender
-// fills it again (RFC 9002 Section 7.8). It is ignored when the window cannot
-// hold another full-size packet.
+// fills it again (RFC 9002 Section 7.8), and delivery rate samples until the
+// data now in flight is acknowledged are application-limited
+// (draft-ietf-ccwg-bbr Section 4.1.2.4). It is ignored when the window
+// cannot hold another full-size packet.
 func (l *State) OnAppLimited() {
 	if l.bytesInFlight+l.params.mds <= l.cc.window() {
 		l.appLimited = true
+		if l.bbr != nil {
+			l.bbr.rate.markAppLimited(l.bytesInFlight)
+		}
 	}
 }
 
@@ -216,6 +227,7 @@ func (l *State) pacerInput() pacerInput {
 		iw:        l.params.initialWindow(),
 		srtt:      l.rtt.Smoothed,
 		slowStart: l.cc.inSlowStart(),
+		fixed:     l.cc.pacingRate(),
 	}
 }
 

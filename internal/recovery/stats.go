@@ -60,3 +60,20 @@ func (l *State) Stats() Stats {
 	s.ECNCapable = l.ecn.state == ecnCapable
 	return s
 }
+
+// CongestionState names the congestion controller's state: slow_start or
+// congestion_avoidance for CUBIC and NewReno; Startup, Drain, ProbeBW_DOWN,
+// ProbeBW_CRUISE, ProbeBW_REFILL, ProbeBW_UP or ProbeRTT for BBR
+// (draft-ietf-ccwg-bbr Section 5.1). The strings are constants, for logs
+// such as qlog's congestion_state_updated.
+func (l *State) CongestionState() string { return l.cc.stateName() }
+
+// PacingRate returns the rate the pacer applies now in bytes per second,
+// or zero when it is off (disabled, or no RTT sample of at least 1 ms).
+func (l *State) PacingRate() float64 {
+	if !l.pacing() {
+		return 0
+	}
+	in := l.pacerInput()
+	return in.rate()
+}

@@ -42,6 +42,8 @@ const (
 	Cubic Algorithm = iota
 	// NewReno is the controller of RFC 9002 Section 7.
 	NewReno
+	// BBR is BBRv3 as draft-ietf-ccwg-bbr specifies it.
+	BBR
 )
 
 // ECN is the two-bit ECN field of an IP header (RFC 3168 codepoints).
@@ -93,6 +95,17 @@ type Sent struct {
 	lost   bool      // declared lost and retained to detect spurious loss
 	lostAt mono.Time // when it was declared lost
 	probed bool      // a PTO probe carried its data again (NextProbeData)
+
+	// Delivery rate snapshot taken when an in-flight packet is sent
+	// (rateSampler.onSent): P.delivered, P.delivered_time,
+	// P.first_send_time, P.is_app_limited, P.tx_in_flight and the
+	// connection's lost bytes (draft-ietf-ccwg-bbr Section 4.1.2.1.2).
+	delivered     int64
+	deliveredTime mono.Time
+	firstSendTime mono.Time
+	appLimited    bool
+	txInFlight    int
+	lostBefore    int64
 }
 
 // WasLost reports whether the packet had been declared lost before it was
@@ -159,6 +172,10 @@ type Config struct {
 	// bound on the PTO period (before exponential backoff) while the
 	// handshake is not confirmed. Zero means RFC 9002 only.
 	HandshakePTOFloor time.Duration
+	// Seed seeds the controller's random choices (BBR's randomized
+	// bandwidth-probing schedule). Connections should get different
+	// seeds so that flows sharing a bottleneck do not probe in lockstep.
+	Seed uint64
 }
 
 // Defaults used when a Config field is zero.

@@ -1,0 +1,247 @@
+package recovery
+
+import (
+	"math"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+)
+
+// updateLatestDeliverySignals is BBRUpdateLatestDeliverySignals (Section
+// 5.5.10.3): one-round maxima of rate and volume delivered, and the end
+// of a loss round.
+func (b *bbr) updateLatestDeliverySignals(rs *rateSample) {
+	b.lossRoundStart = false
+	b.bwLatest = max(b.bwLatest, rs.deliveryRate)
+	b.inflightLatest = max(b.inflightLatest, int(rs.delivered))
+	if rs.priorDelivered >= b.lossRoundDelivered {
+		b.lossRoundDelivered = b.rate.delivered
+		b.lossRoundStart = true
+	}
+}
+
+// advanceLatestDeliverySignals is BBRAdvanceLatestDeliverySignals.
+func (b *bbr) advanceLatestDeliverySignals(rs *rateSample) {
+	if b.lossRoundStart {
+		b.bwLatest = rs.deliveryRate
+		b.inflightLatest = int(rs.delivered)
+	}
+}
+
+// resetCongestionSignals is BBRResetCongestionSignals.
+func (b *bbr) resetCongestionSignals() {
+	b.lossInRound = false
+	b.bwLatest = 0
+	b.inflightLatest = 0
+}
+
+// updateCongestionSignals is BBRUpdateCongestionSignals: the max_bw
+// filter on every ACK, the loss response once per loss round.
+func (b *bbr) updateCongestionSignals(rs *rateSample) {
+	b.updateMaxBw(rs)
+	if !b.lossRoundStart {
+		return
+	}
+	b.checkStartupHighLoss()
+	b.adaptLowerBoundsFromCongestion()
+	b.lossInRound = false
+	b.lossEvents = 0
+	b.roundLost0 = b.rate.lost
+	b.roundDelivered0 = b.rate.delivered
+}
+
+// updateMaxBw is BBRUpdateMaxBw (Section 5.5.5): application-limited
+// samples count only when they exceed the estimate.
+func (b *bbr) updateMaxBw(rs *rateSample) {
+	b.updateRound(rs)
+	if rs.deliveryRate > 0 && (rs.deliveryRate >= b.maxBw || !rs.isAppLimited) {
+		s := &b.maxBwSlot[b.cycleCount&1]
+		*s = max(*s, rs.deliveryRate)
+		b.maxBw = max(b.maxBwSlot[0], b.maxBwSlot[1])
+	}
+}
+
+// advanceMaxBwFilter is BBRAdvanceMaxBwFilter: the filter covers the
+// current and the previous ProbeBW cycle (MaxBwFilterLen = 2).
+func (b *bbr) advanceMaxBwFilter() {
+	b.cycleCount++
+	b.maxBwSlot[b.cycleCount&1] = 0
+	b.maxBw = max(b.maxBwSlot[0], b.maxBwSlot[1])
+}
+
+// adaptLowerBoundsFromCongestion is BBRAdaptLowerBoundsFromCongestion:
+// outside bandwidth probing, each round with loss lowers the short-term
+// model toward the latest delivery (multiplicative decrease by Beta at
+// most).
+func (b *bbr) adaptLowerBoundsFromCongestion() {
+	if b.isProbingBW() || !b.lossInRound {
+		return
+	}
+	if math.IsInf(b.bwShort, 1) {
+		b.bwShort = b.maxBw
+	}
+	if b.inflightShort == bbrInfBytes {
+		b.inflightShort = b.cwnd
+	}
+	b.bwShort = max(b.bwLatest, bbrBeta*b.bwShort)
+	b.inflightShort = max(b.inflightLatest, int(bbrBeta*float64(b.inflightShort)))
+}
+
+// resetShortTermModel is BBRResetShortTermModel.
+func (b *bbr) resetShortTermModel() {
+	b.bwShort = math.Inf(1)
+	b.inflightShort = bbrInfBytes
+}
+
+// boundBWForModel is BBRBoundBWForModel.
+func (b *bbr) boundBWForModel() { b.bw = min(b.maxBw, b.bwShort) }
+
+// updateACKAggregation is BBRUpdateACKAggregation (Section 5.5.9): the
+// data acknowledged beyond what bw explains, as a max over ten rounds
+// (one in Startup).
+func (b *bbr) updateACKAggregation(now mono.Time, rs *rateSample) {
+	interval := now.Sub(b.extraAckedStart)
+	expected := int64(b.bw * interval.Seconds())
+	if b.extraAckedBytes <= expected {
+		// The ACK rate fell below bw: a new aggregation episode.
+		b.extraAckedBytes = 0
+		b.extraAckedStart = now
+		expected = 0
+	}
+	b.extraAckedBytes += int64(rs.newlyAcked)
+	extra := int(min(b.extraAckedBytes-expected, int64(b.cwnd)))
+	window := 1
+	if b.fullBwReached {
+		window = bbrExtraAckedRounds
+	}
+	b.extraAcked = b.extraAckedFilter.update(extra, b.roundCount, window)
+}
+
+// roundMax is a windowed maximum over the last rounds: one slot per
+// round, the window at most bbrExtraAckedRounds long.
+type roundMax struct {
+	v     [bbrExtraAckedRounds]int
+	round int64 // the round of the newest slot
+}
+
+// update adds a sample taken in round and returns the maximum over the
+// last window rounds (this one included).
+func (f *roundMax) update(x int, round int64, window int) int {
+	const n = int64(len(f.v))
+	for r := f.round + 1; r <= round && r <= f.round+n; r++ {
+		f.v[r%n] = 0
+	}
+	f.round = max(f.round, round)
+	i := round % n
+	f.v[i] = max(f.v[i], x)
+	m := 0
+	for k := range min(int64(window), n, round+1) {
+		m = max(m, f.v[(round-k)%n])
+	}
+	return m
+}
+
+// updateMinRTT is BBRUpdateMinRTT (Section 5.3.4.3): min_rtt over 10 s,
+// probe_rtt_min_delay over ProbeRTTInterval.
+func (b *bbr) updateMinRTT(now mono.Time, rs *rateSample) {
+	b.probeRTTExpired = now > b.probeRTTMinStamp.Add(bbrProbeRTTInterval)
+	if rs.rtt >= 0 && (rs.rtt < b.probeRTTMinDelay || b.probeRTTExpired) {
+		b.probeRTTMinDelay = rs.rtt
+		b.probeRTTMinStamp = now
+	}
+	minRTTExpired := now > b.minRTTStamp.Add(bbrMinRTTFilterLen)
+	if b.probeRTTMinDelay < b.minRTT || minRTTExpired {
+		b.minRTT = b.probeRTTMinDelay
+		b.minRTTStamp = b.probeRTTMinStamp
+	}
+}
+
+// bdp is BBR.bdp = bw * min_rtt (the initial window before an RTT
+// sample).
+func (b *bbr) bdp() int { return b.bdpMultiple(b.bw, 1) }
+
+// bdpMultiple is BBRBDPMultiple for a given bandwidth.
+func (b *bbr) bdpMultiple(bw, gain float64) int {
+	if b.minRTT == bbrInfRTT {
+		return b.p.initialWindow()
+	}
+	return int(gain * bw * b.minRTT.Seconds())
+}
+
+// sendQuantum is C.send_quantum (Section 5.6.3): a millisecond at the
+// pacing rate, between two datagrams and 64 KB.
+func (b *bbr) sendQuantum() int {
+	q := int(b.pacing * float64(time.Millisecond) / float64(time.Second))
+	return max(min(q, bbrMaxSendQuantum), 2*b.mds())
+}
+
+// quantizationBudget is BBRQuantizationBudget: room for three send quanta
+// (offload_budget) and the pipelining minimum.
+func (b *bbr) quantizationBudget(inflightCap int) int {
+	inflightCap = max(inflightCap, 3*b.sendQuantum(), b.minPipe())
+	if b.mode == bbrProbeBWUp {
+		inflightCap += 2 * b.mds()
+	}
+	return inflightCap
+}
+
+// inflight is BBRInflight for a given bandwidth.
+func (b *bbr) inflight(bw, gain float64) int {
+	return b.quantizationBudget(b.bdpMultiple(bw, gain))
+}
+
+// maxInflight is BBRUpdateMaxInflight's BBR.max_inflight.
+func (b *bbr) maxInflight() int {
+	return b.quantizationBudget(b.bdpMultiple(b.bw, b.cwndGain) + b.extraAcked)
+}
+
+// initPacingRate is BBRInitPacingRate, applied at the first RTT sample:
+// the initial window per smoothed RTT, times the Startup gain.
+func (b *bbr) initPacingRate(srtt time.Duration) {
+	srtt = max(srtt, time.Millisecond)
+	b.pacing = bbrStartupPacingGain * float64(b.p.initialWindow()) / srtt.Seconds()
+}
+
+// setPacingRate is BBRSetPacingRate.
+func (b *bbr) setPacingRate() { b.setPacingRateWithGain(b.pacingGain) }
+
+// setPacingRateWithGain is BBRSetPacingRateWithGain: until the pipe is
+// full the rate only grows.
+func (b *bbr) setPacingRateWithGain(gain float64) {
+	rate := gain * b.bw * (1 - bbrPacingMargin)
+	if b.fullBwReached || rate > b.pacing {
+		b.pacing = rate
+	}
+}
+
+// setCwnd is BBRSetCwnd (Section 5.6.4.6): the window follows
+// max_inflight, growing by no more than the bytes acknowledged, bounded by
+// ProbeRTT and the model's volume caps.
+func (b *bbr) setCwnd(rs *rateSample) {
+	mi := b.maxInflight()
+	switch {
+	case b.fullBwReached:
+		b.cwnd = min(b.cwnd+rs.newlyAcked, mi)
+	case b.cwnd < mi || b.rate.delivered < int64(b.p.initialWindow()):
+		b.cwnd += rs.newlyAcked
+	}
+	b.cwnd = max(b.cwnd, b.minPipe())
+	if b.mode == bbrProbeRTT {
+		b.cwnd = min(b.cwnd, b.probeRTTCwnd())
+	}
+	b.boundCwndForModel()
+}
+
+// boundCwndForModel is BBRBoundCwndForModel (Section 5.6.4.7), the volume
+// caps of the table in Section 5.6.1.
+func (b *bbr) boundCwndForModel() {
+	capped := bbrInfBytes
+	switch {
+	case b.inProbeBW() && b.mode != bbrProbeBWCruise:
+		capped = b.inflightLong
+	case b.mode == bbrProbeRTT || b.mode == bbrProbeBWCruise:
+		capped = b.inflightWithHeadroom()
+	}
+	capped = max(min(capped, b.inflightShort), b.minPipe())
+	b.cwnd = min(b.cwnd, capped)
+}
