@@ -80,12 +80,10 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 
 	// ECN-CE is a congestion signal, one response per round trip through
 	// the recovery period (RFC 9002 Section 7.1, Appendix B.7).
-	ceBytes := 0
 	if ce := l.ecn.onAck(space, newlyECT, largestIncreased, ecn); ce > 0 {
-		ceBytes = int(min(ce, uint64(len(acked)))) * l.params.mds
 		if b != nil {
-			// CE marks count as lost bytes in BBR's loss rate.
-			b.rate.lost += int64(ceBytes)
+			// One maximum-size datagram per newly counted packet.
+			b.onCE(int(min(ce, uint64(len(acked)))) * l.params.mds)
 		}
 		l.congestionEvent(now, sp.largestAckedTime, true)
 	}
@@ -95,7 +93,7 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 	if b != nil {
 		b.rate.finish(&b.rs, l.rtt.Min)
 	}
-	l.growWindow(now, acked, rttSample, ceBytes)
+	l.growWindow(now, acked, rttSample)
 
 	// Reset the PTO backoff unless a client is unsure the server validated
 	// its address (Appendix B.6).
@@ -200,7 +198,7 @@ func anyAckEliciting(ps []*Sent) bool {
 // Appendix B.7, OnPacketsAcked): packets sent before the current recovery
 // period began do not grow the window, and neither does anything while the
 // sender is application-limited (Section 7.8).
-func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool, ceBytes int) {
+func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool) {
 	a := &l.ack
 	*a = ackEvent{
 		now:        now,
@@ -209,7 +207,6 @@ func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool, ceBytes
 		appLimited: l.appLimited,
 		rtt:        &l.rtt,
 		inflight:   l.bytesInFlight,
-		ceBytes:    ceBytes,
 	}
 	found := false
 	for _, p := range acked {
@@ -221,9 +218,6 @@ func (l *State) growWindow(now mono.Time, acked []*Sent, rttSample bool, ceBytes
 		if p.Time > l.recoveryStart && !l.appLimited {
 			a.bytes += p.Size
 		}
-	}
-	if l.bbr != nil {
-		a.rs = &l.bbr.rs
 	}
 	if found {
 		l.cc.onAck(a)

@@ -234,18 +234,13 @@ func (b *bbr) handleRestartFromIdle(now mono.Time) {
 
 // onAck is BBRUpdateOnACK (Section 5.2.3) for one ACK frame.
 func (b *bbr) onAck(a *ackEvent) {
-	rs := a.rs
+	rs := &b.rs
 	if !rs.hasData {
 		return
 	}
 	now := a.now
 	if b.pacing == 0 && a.rtt.HasSample {
 		b.initPacingRate(a.rtt.Smoothed)
-	}
-	if a.ceBytes > 0 {
-		// CE marks are congestion (Section 3.7): they count as lost
-		// bytes in the loss rate (rateSampler.lost) and mark the round.
-		b.noteLoss()
 	}
 	if b.inRecovery && a.largestSeq >= b.recoveryEndSeq {
 		b.inRecovery = false
@@ -264,6 +259,14 @@ func (b *bbr) onAck(a *ackEvent) {
 	b.boundBWForModel()
 	b.setPacingRate()
 	b.setCwnd(rs)
+}
+
+// onCE takes n bytes newly reported CE-marked. CE marks are congestion
+// (Section 3.7): they count as lost bytes in the loss rate and mark the
+// round as lossy, without a packet to retransmit.
+func (b *bbr) onCE(n int) {
+	b.rate.lost += int64(n)
+	b.noteLoss()
 }
 
 // onCongestionEvent starts a recovery period (BBROnEnterFastRecovery):

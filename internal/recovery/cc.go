@@ -43,13 +43,8 @@ type ackEvent struct {
 	// appLimited reports whether the sender is application-limited.
 	appLimited bool
 	rtt        *rttEstimator
-	// rs is the frame's delivery rate sample (BBR only).
-	rs *rateSample
 	// inflight is the bytes in flight once the frame was processed.
 	inflight int
-	// ceBytes estimates the bytes the frame newly reported CE-marked
-	// (one maximum-size datagram per counted packet).
-	ceBytes int
 }
 
 // controller is a congestion controller. State owns the recovery period,
