@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 
 const env = process.env;
 const lib = pathToFileURL(path.join(env.HQ_QUICHE, 'node_modules/@matrixai/quic/dist/index.js'));
-const { QUICServer, QUICClient, events } = await import(lib.href);
+const { QUICServer, QUICClient, events, errors } = await import(lib.href);
 const loggerLib = pathToFileURL(path.join(env.HQ_QUICHE, 'node_modules/@matrixai/logger/dist/index.js'));
 const { default: Logger, LogLevel, StreamHandler } = await import(loggerLib.href);
 // HQ_DEBUG=1 turns on the library's debug log (stderr).
@@ -113,8 +113,23 @@ async function serve() {
   process.on('SIGINT', stop);
 }
 
-async function download(client, url) {
-  const stream = client.connection.newStream('bidi');
+// newStream opens a stream, waiting while the server's stream limit is
+// reached (the library throws instead of waiting) for a download in
+// flight to end and the server to grant more.
+async function newStream(client, inFlight) {
+  for (;;) {
+    try {
+      return client.connection.newStream('bidi');
+    } catch (e) {
+      if (!(e instanceof errors.ErrorQUICStreamLimit)) throw e;
+      if (inFlight.size > 0) await Promise.race(inFlight);
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+async function download(client, url, inFlight) {
+  const stream = await newStream(client, inFlight);
   const writer = stream.writable.getWriter();
   await writer.write(Buffer.from(`GET ${url.pathname}\r\n`));
   await writer.close();
@@ -147,7 +162,16 @@ async function runClient() {
   for (const g of groups) {
     const client = await connect(g[0]);
     try {
-      await Promise.all(g.map((u) => download(client, u)));
+      const inFlight = new Set();
+      const all = [];
+      for (const u of g) {
+        const p = download(client, u, inFlight);
+        all.push(p);
+        const settled = p.catch(() => {}).finally(() => inFlight.delete(settled));
+        inFlight.add(settled);
+        if (inFlight.size >= 64) await Promise.race(inFlight);
+      }
+      await Promise.all(all);
     } finally {
       await client.destroy({ isApp: true, errorCode: 0, force: false }).catch(() => {});
     }
