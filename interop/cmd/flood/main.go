@@ -9,6 +9,7 @@
 //
 //	flood [-impl hquic|quicgo] [-rate 20000] [-addrs 4096] [-duration 15s] [-legit 20] ...
 //	flood serve -impl hquic|quicgo [-listen ADDR]
+//	flood soak [-duration 10m] [-churn 50] [-abandon 2] [-halfopen 20]
 //
 // The first form starts the chosen echo server as a child process (the
 // second form), so that the server's CPU time and resident memory are read
@@ -19,6 +20,10 @@
 // warm-up baseline, and the rate the generator achieved. Flood sources are
 // 127.1.0.0 onwards (one wildcard socket with IP_PKTINFO); legitimate
 // clients use 127.0.0.1. Linux only.
+//
+// The soak form churns connections against an hquic server (see soak.go)
+// and exits non-zero unless the server's goroutines, connections and live
+// heap return to their starting level.
 package main
 
 import (
@@ -44,6 +49,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		if err := runServe(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "flood serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		if err := runSoak(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "flood soak:", err)
 			os.Exit(1)
 		}
 		return
@@ -117,6 +129,7 @@ type options struct {
 	serverPID        int
 	settings         string
 	cpuprofile       string
+	gcStats          bool // the server reports its live heap
 }
 
 func runFlood(args []string) error {
@@ -190,7 +203,8 @@ func startServer(o *options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings, "-cpuprofile", o.cpuprofile)
+	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings, "-cpuprofile", o.cpuprofile,
+		fmt.Sprintf("-gc=%v", o.gcStats))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
