@@ -20,6 +20,8 @@ type bindingTable struct {
 	mu     sync.Mutex
 	shared map[netip.AddrPort]*sharedBinding
 
+	net PacketNetwork // SetPacketNetwork; nil for the system's UDP (network.go)
+
 	resetMu  sync.Mutex
 	resetFor [StatelessResetKeyLength]byte
 	reset    *token.ResetKey
@@ -116,7 +118,7 @@ func (l *Library) clientBinding(r *Registration, remote, local netip.AddrPort) (
 	if local.Addr().Is6() {
 		netw = "udp6"
 	}
-	return endpoint.Listen(netw, local, l.endpointConfig(nil, r))
+	return l.listen(netw, local, l.endpointConfig(nil, r))
 }
 
 // listenerBinding finds or opens the binding for a listener on local and
@@ -138,7 +140,7 @@ func (l *Library) listenerBinding(op string, lis *Listener, local netip.AddrPort
 		}
 	}
 	sb := &sharedBinding{lib: l, reg: lis.reg}
-	b, err := endpoint.Listen(network(local), local, l.endpointConfig(sb, lis.reg))
+	b, err := l.listen(network(local), local, l.endpointConfig(sb, lis.reg))
 	if err != nil {
 		return nil, opErrorWrap(op, statusFromSocketError(err), err)
 	}
@@ -161,7 +163,7 @@ func (sb *sharedBinding) openPreferred(op string, addr netip.AddrPort) error {
 	if sb.preferred != nil {
 		return nil
 	}
-	b, err := endpoint.Listen(network(addr), addr, sb.lib.endpointConfig(nil, sb.reg))
+	b, err := sb.lib.listen(network(addr), addr, sb.lib.endpointConfig(nil, sb.reg))
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}

@@ -3,7 +3,6 @@ package quic
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -213,7 +212,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 		return err
 	}
 	if !remote.IsValid() {
-		addr, err := resolve(serverName, family)
+		addr, err := resolve(c.lib.resolver(), serverName, family)
 		if err != nil {
 			c.unstart()
 			return opErrorWrap(op, StatusInvalidAddress, err)
@@ -288,8 +287,9 @@ func (c *Connection) remoteSet() bool {
 // balancing (lbCIDLen with it).
 const cidLen = 8
 
-// resolve finds an address for host in family; IP literals need no lookup.
-func resolve(host string, family AddressFamily) (netip.Addr, error) {
+// resolve finds an address for host in family with r; IP literals need no
+// lookup.
+func resolve(r resolver, host string, family AddressFamily) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap(), nil
 	}
@@ -302,7 +302,7 @@ func resolve(host string, family AddressFamily) (netip.Addr, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	addrs, err := r.LookupNetIP(ctx, network, host)
 	if err != nil {
 		return netip.Addr{}, err
 	}

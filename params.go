@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hquic/quic/internal/conn"
-	"github.com/hquic/quic/internal/endpoint"
 )
 
 // Statistics are a connection's counters (QUIC_STATISTICS_V2, the fields
@@ -177,7 +176,7 @@ func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 	if a.Addr().Is6() {
 		netw = "udp6"
 	}
-	b, err := endpoint.Listen(netw, a, c.lib.endpointConfig(nil, c.reg))
+	b, err := c.lib.listen(netw, a, c.lib.endpointConfig(nil, c.reg))
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}
