@@ -20,7 +20,8 @@ type bindingTable struct {
 	mu     sync.Mutex
 	shared map[netip.AddrPort]*sharedBinding
 
-	net PacketNetwork // SetPacketNetwork; nil for the system's UDP (network.go)
+	netMu sync.Mutex
+	net   PacketNetwork // SetPacketNetwork; nil for the system's UDP (network.go)
 
 	resetMu  sync.Mutex
 	resetFor [StatelessResetKeyLength]byte

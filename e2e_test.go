@@ -8,13 +8,17 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hquic/quic/internal/testutil"
+	"github.com/hquic/quic/netsim"
 )
 
-// These tests run a real client and server over UDP on 127.0.0.1 through
-// the public API only.
+// These tests run a client and a server through the public API only,
+// over netsim in a synctest bubble (simTest), so that they take virtual
+// time and depend on nothing of the machine; a few run over real UDP on
+// 127.0.0.1 to test the socket layer.
 
 type e2e struct {
 	t        *testing.T
@@ -24,8 +28,31 @@ type e2e struct {
 	cliCfg   *Configuration
 	listener *Listener
 	addr     netip.AddrPort
+	net      *netsim.Network // the network the library runs on; nil over UDP
+	host     *netsim.Host    // the library's host on net (e2eHostAddrs)
 }
 
+// certTime is a time inside the test certificates' validity, which the
+// clock of a synctest bubble, starting in 2000, must first reach.
+var certTime = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// simTest runs f in a synctest bubble whose clock has been moved to
+// certTime: over netsim, everything f does then runs in virtual time.
+func simTest(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(certTime))
+		f(t)
+	})
+}
+
+// e2eHostAddrs are the addresses of the simulated host the e2e library
+// runs on.
+var e2eHostAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")}
+
+// newE2E opens a library on a netsim network (e.net, empty and without
+// loss or delay until the test configures it) with a registration and a
+// server and a client configuration for alpn.
 func newE2E(t *testing.T, alpn string, serverSettings *Settings) *e2e {
 	t.Helper()
 	return newE2EGlobal(t, alpn, serverSettings, nil)
@@ -34,6 +61,17 @@ func newE2E(t *testing.T, alpn string, serverSettings *Settings) *e2e {
 // newE2EGlobal is newE2E with global settings applied before the
 // registration opens.
 func newE2EGlobal(t *testing.T, alpn string, serverSettings *Settings, global *GlobalSettings) *e2e {
+	t.Helper()
+	return newE2EOn(t, alpn, serverSettings, global, true)
+}
+
+// newE2EUDP is newE2E over the system's UDP.
+func newE2EUDP(t *testing.T, alpn string, serverSettings *Settings) *e2e {
+	t.Helper()
+	return newE2EOn(t, alpn, serverSettings, nil, false)
+}
+
+func newE2EOn(t *testing.T, alpn string, serverSettings *Settings, global *GlobalSettings, sim bool) *e2e {
 	t.Helper()
 	lib, err := Open()
 	if err != nil {
@@ -44,11 +82,19 @@ func newE2EGlobal(t *testing.T, alpn string, serverSettings *Settings, global *G
 			t.Fatal(err)
 		}
 	}
-	reg, err := lib.NewRegistration(&RegistrationConfig{AppName: "e2e"})
+	e := &e2e{t: t, lib: lib}
+	if sim {
+		e.net = netsim.New(netsim.Config{})
+		e.host = e.net.Host(e2eHostAddrs...)
+		if err := lib.SetPacketNetwork(e.host); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.reg, err = lib.NewRegistration(&RegistrationConfig{AppName: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{t: t, lib: lib, reg: reg}
+	reg := e.reg
 	if serverSettings == nil {
 		serverSettings = &Settings{PeerBidiStreamCount: Some[uint16](100), IdleTimeout: Some(10 * time.Second)}
 	}
@@ -143,7 +189,7 @@ func echoServerStream(s *Stream, ev StreamEvent) error {
 }
 
 func TestEchoOverLoopback(t *testing.T) {
-	e := newE2E(t, "echo", nil)
+	e := newE2EUDP(t, "echo", nil)
 	e.listenEcho()
 
 	var mu sync.Mutex

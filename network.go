@@ -52,17 +52,17 @@ func (l *Library) SetPacketNetwork(n PacketNetwork) error {
 		return opError("Library.SetPacketNetwork", StatusInvalidState, "a registration was opened")
 	}
 	t := &l.bindings
-	t.mu.Lock()
+	t.netMu.Lock()
 	t.net = n
-	t.mu.Unlock()
+	t.netMu.Unlock()
 	return nil
 }
 
 // packetNetwork returns the network set with SetPacketNetwork, or nil.
 func (l *Library) packetNetwork() PacketNetwork {
 	t := &l.bindings
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.netMu.Lock()
+	defer t.netMu.Unlock()
 	return t.net
 }
 

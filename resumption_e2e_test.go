@@ -162,141 +162,147 @@ func resumeSettings(level ServerResumptionLevel) *Settings {
 		ServerResumptionLevel: Some(level)}
 }
 
-// TestResumptionAndZeroRTTOverLoopback runs MsQuic's resumption lifecycle
+// TestResumptionAndZeroRTT runs MsQuic's resumption lifecycle
 // through the public API: a first connection gets a ticket; a second one
 // resumes with it and its data goes in 0-RTT, which the server sees with
 // Receive0RTT on a stream opened with StreamOpen0RTT, after ResumedEvent
 // with the ticket's app data.
-func TestResumptionAndZeroRTTOverLoopback(t *testing.T) {
-	e := newE2E(t, "echo", resumeSettings(ServerResumeAndZeroRTT))
-	rs := &resumeServer{}
-	e.listenResume(rs, []byte("app state"))
+func TestResumptionAndZeroRTT(t *testing.T) {
+	simTest(t, func(t *testing.T) {
+		e := newE2E(t, "echo", resumeSettings(ServerResumeAndZeroRTT))
+		rs := &resumeServer{}
+		e.listenResume(rs, []byte("app state"))
 
-	first := e.dialResume(t, nil, "first", true)
-	if first.resumed || string(first.echo) != "first" || len(first.ticket) == 0 {
-		t.Fatalf("first connection: resumed %v, echo %q, ticket %d bytes", first.resumed, first.echo, len(first.ticket))
-	}
-	second := e.dialResume(t, first.ticket, "early data", false)
-	if !second.resumed {
-		t.Fatal("second connection not resumed")
-	}
-	if string(second.echo) != "early data" {
-		t.Fatalf("echo %q", second.echo)
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if len(rs.resumed) != 1 || string(rs.resumed[0]) != "app state" {
-		t.Errorf("ResumedEvent states %q, want one with the ticket's app data", rs.resumed)
-	}
-	if len(rs.streamFlag) != 2 || rs.streamFlag[0]&StreamOpen0RTT != 0 || rs.streamFlag[1]&StreamOpen0RTT == 0 {
-		t.Errorf("PeerStreamStarted flags %v, want StreamOpen0RTT on the second connection only", rs.streamFlag)
-	}
-	var zeroRTT bool
-	for _, f := range rs.recvFlags {
-		zeroRTT = zeroRTT || f&Receive0RTT != 0
-	}
-	if !zeroRTT {
-		t.Errorf("receive flags %v: no Receive0RTT", rs.recvFlags)
-	}
-	for i, err := range rs.ticketErr {
-		if err != nil {
-			t.Errorf("connection %d: SendResumptionTicket: %v", i, err)
+		first := e.dialResume(t, nil, "first", true)
+		if first.resumed || string(first.echo) != "first" || len(first.ticket) == 0 {
+			t.Fatalf("first connection: resumed %v, echo %q, ticket %d bytes", first.resumed, first.echo, len(first.ticket))
 		}
-	}
-	for i, err := range rs.secondErr {
-		if !errors.Is(err, ErrInvalidState) {
-			t.Errorf("connection %d: second SendResumptionTicket = %v, want ErrInvalidState", i, err)
+		second := e.dialResume(t, first.ticket, "early data", false)
+		if !second.resumed {
+			t.Fatal("second connection not resumed")
 		}
-	}
+		if string(second.echo) != "early data" {
+			t.Fatalf("echo %q", second.echo)
+		}
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		if len(rs.resumed) != 1 || string(rs.resumed[0]) != "app state" {
+			t.Errorf("ResumedEvent states %q, want one with the ticket's app data", rs.resumed)
+		}
+		if len(rs.streamFlag) != 2 || rs.streamFlag[0]&StreamOpen0RTT != 0 || rs.streamFlag[1]&StreamOpen0RTT == 0 {
+			t.Errorf("PeerStreamStarted flags %v, want StreamOpen0RTT on the second connection only", rs.streamFlag)
+		}
+		var zeroRTT bool
+		for _, f := range rs.recvFlags {
+			zeroRTT = zeroRTT || f&Receive0RTT != 0
+		}
+		if !zeroRTT {
+			t.Errorf("receive flags %v: no Receive0RTT", rs.recvFlags)
+		}
+		for i, err := range rs.ticketErr {
+			if err != nil {
+				t.Errorf("connection %d: SendResumptionTicket: %v", i, err)
+			}
+		}
+		for i, err := range rs.secondErr {
+			if !errors.Is(err, ErrInvalidState) {
+				t.Errorf("connection %d: second SendResumptionTicket = %v, want ErrInvalidState", i, err)
+			}
+		}
+	})
 }
 
-// TestZeroRTTRejectedByServerAppOverLoopback: the server application
+// TestZeroRTTRejectedByServerApp: the server application
 // declines 0-RTT in ResumedEvent; the session resumes and the data arrives
 // in 1-RTT, once.
-func TestZeroRTTRejectedByServerAppOverLoopback(t *testing.T) {
-	e := newE2E(t, "echo", resumeSettings(ServerResumeAndZeroRTT))
-	rs := &resumeServer{}
-	e.listenResume(rs, nil)
-	first := e.dialResume(t, nil, "first", true)
-	rs.mu.Lock()
-	rs.rejectNext = true
-	rs.mu.Unlock()
-	second := e.dialResume(t, first.ticket, "resent in 1-RTT", false)
-	if !second.resumed || string(second.echo) != "resent in 1-RTT" {
-		t.Fatalf("resumed %v, echo %q", second.resumed, second.echo)
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	for _, f := range rs.recvFlags {
-		if f&Receive0RTT != 0 {
-			t.Fatalf("receive flags %v: 0-RTT data accepted", rs.recvFlags)
+func TestZeroRTTRejectedByServerApp(t *testing.T) {
+	simTest(t, func(t *testing.T) {
+		e := newE2E(t, "echo", resumeSettings(ServerResumeAndZeroRTT))
+		rs := &resumeServer{}
+		e.listenResume(rs, nil)
+		first := e.dialResume(t, nil, "first", true)
+		rs.mu.Lock()
+		rs.rejectNext = true
+		rs.mu.Unlock()
+		second := e.dialResume(t, first.ticket, "resent in 1-RTT", false)
+		if !second.resumed || string(second.echo) != "resent in 1-RTT" {
+			t.Fatalf("resumed %v, echo %q", second.resumed, second.echo)
 		}
-	}
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		for _, f := range rs.recvFlags {
+			if f&Receive0RTT != 0 {
+				t.Fatalf("receive flags %v: 0-RTT data accepted", rs.recvFlags)
+			}
+		}
+	})
 }
 
 func TestResumptionAPIMisuse(t *testing.T) {
-	e := newE2E(t, "echo", nil)
-	c, err := e.reg.NewConnection(func(*Connection, ConnectionEvent) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for _, bad := range [][]byte{nil, {}, []byte("not a ticket"), {1, 0, 0, 0, 1, 5, 'x'}} {
-		if err := c.SetResumptionTicket(bad); !errors.Is(err, ErrInvalidParameter) {
-			t.Errorf("SetResumptionTicket(%q) = %v, want ErrInvalidParameter", bad, err)
+	simTest(t, func(t *testing.T) {
+		e := newE2E(t, "echo", nil)
+		c, err := e.reg.NewConnection(func(*Connection, ConnectionEvent) error { return nil })
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := c.SendResumptionTicket(SendResumptionNone, nil); !errors.Is(err, ErrInvalidParameter) {
-		t.Errorf("client SendResumptionTicket = %v, want ErrInvalidParameter", err)
-	}
-
-	// Server side: checked inside NewConnectionEvent, before the handshake.
-	errs := make(chan []error, 1)
-	l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
-		if ev, ok := ev.(*NewConnectionEvent); ok {
-			sc := ev.Connection
-			errs <- []error{
-				sc.SetResumptionTicket([]byte{1}),
-				sc.SendResumptionTicket(SendResumptionNone, make([]byte, MaxResumptionAppDataLength+1)),
-				sc.SendResumptionTicket(SendResumptionFinal<<1, nil),
-				sc.SendResumptionTicket(SendResumptionNone, nil),
+		defer c.Close()
+		for _, bad := range [][]byte{nil, {}, []byte("not a ticket"), {1, 0, 0, 0, 1, 5, 'x'}} {
+			if err := c.SetResumptionTicket(bad); !errors.Is(err, ErrInvalidParameter) {
+				t.Errorf("SetResumptionTicket(%q) = %v, want ErrInvalidParameter", bad, err)
 			}
 		}
-		return errors.New("refused")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := l.LocalAddr()
-	closed := make(chan struct{})
-	cc, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
-		if _, ok := ev.(*ConnectionShutdownCompleteEvent); ok {
-			c.Close()
-			close(closed)
+		if err := c.SendResumptionTicket(SendResumptionNone, nil); !errors.Is(err, ErrInvalidParameter) {
+			t.Errorf("client SendResumptionTicket = %v, want ErrInvalidParameter", err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cc.Start(e.cliCfg, AddressFamilyIPv4, "localhost", addr.Port()); err != nil {
-		t.Fatal(err)
-	}
-	var got []error
-	select {
-	case got = <-errs:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no NewConnectionEvent")
-	}
-	want := []error{ErrInvalidParameter, ErrInvalidParameter, ErrInvalidParameter, ErrInvalidState}
-	for i := range want {
-		if !errors.Is(got[i], want[i]) {
-			t.Errorf("server call %d = %v, want %v", i, got[i], want[i])
+
+		// Server side: checked inside NewConnectionEvent, before the handshake.
+		errs := make(chan []error, 1)
+		l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
+			if ev, ok := ev.(*NewConnectionEvent); ok {
+				sc := ev.Connection
+				errs <- []error{
+					sc.SetResumptionTicket([]byte{1}),
+					sc.SendResumptionTicket(SendResumptionNone, make([]byte, MaxResumptionAppDataLength+1)),
+					sc.SendResumptionTicket(SendResumptionFinal<<1, nil),
+					sc.SendResumptionTicket(SendResumptionNone, nil),
+				}
+			}
+			return errors.New("refused")
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	wait(t, closed, "refused connection's shutdown")
+		defer l.Close()
+		if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+			t.Fatal(err)
+		}
+		addr, _ := l.LocalAddr()
+		closed := make(chan struct{})
+		cc, err := e.reg.NewConnection(func(c *Connection, ev ConnectionEvent) error {
+			if _, ok := ev.(*ConnectionShutdownCompleteEvent); ok {
+				c.Close()
+				close(closed)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cc.Start(e.cliCfg, AddressFamilyIPv4, "localhost", addr.Port()); err != nil {
+			t.Fatal(err)
+		}
+		var got []error
+		select {
+		case got = <-errs:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no NewConnectionEvent")
+		}
+		want := []error{ErrInvalidParameter, ErrInvalidParameter, ErrInvalidParameter, ErrInvalidState}
+		for i := range want {
+			if !errors.Is(got[i], want[i]) {
+				t.Errorf("server call %d = %v, want %v", i, got[i], want[i])
+			}
+		}
+		wait(t, closed, "refused connection's shutdown")
+	})
 }

@@ -1,10 +1,9 @@
 package quic
 
 import (
-	"net"
 	"net/netip"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // echoDialed is what dialEcho learned about its connection.
@@ -38,68 +37,73 @@ func (e *e2e) dialEcho(t *testing.T, msg string) echoDialed {
 }
 
 func TestStatelessRetryThenNewToken(t *testing.T) {
-	e := newE2E(t, "echo", nil)
-	if err := e.lib.SetGlobalSettings(&GlobalSettings{StatelessRetryEnabled: Some(true)}); err != nil {
-		t.Fatal(err)
-	}
-	e.listenEcho()
-	first := e.dialEcho(t, "with retry")
-	if !first.StatelessRetry {
-		t.Error("first connection did not go through a Retry")
-	}
-	// Each datagram of the client's first flight draws a Retry (a
-	// post-quantum key share makes the ClientHello span two); the client
-	// follows the first and ignores the rest.
-	ls := e.listener.Statistics()
-	retries := ls.RetriesSent
-	if retries == 0 || ls.TokensAccepted != 1 {
-		t.Errorf("after the first connection: %d Retries sent, %d tokens accepted; want ≥ 1 and 1", ls.RetriesSent, ls.TokensAccepted)
-	}
-	// The server issued a NEW_TOKEN; the second connection presents it and
-	// skips the Retry.
-	if e.lib.tokenCache().Len() == 0 {
-		t.Fatal("the client stored no NEW_TOKEN token")
-	}
-	second := e.dialEcho(t, "with a NEW_TOKEN token")
-	if second.StatelessRetry {
-		t.Error("second connection was sent a Retry despite its NEW_TOKEN token")
-	}
-	ls = e.listener.Statistics()
-	if ls.RetriesSent != retries || ls.TokensAccepted != 2 {
-		t.Errorf("after the second connection: %d Retries sent, %d tokens accepted; want %d and 2", ls.RetriesSent, ls.TokensAccepted, retries)
-	}
+	simTest(t, func(t *testing.T) {
+		e := newE2E(t, "echo", nil)
+		if err := e.lib.SetGlobalSettings(&GlobalSettings{StatelessRetryEnabled: Some(true)}); err != nil {
+			t.Fatal(err)
+		}
+		e.listenEcho()
+		first := e.dialEcho(t, "with retry")
+		if !first.StatelessRetry {
+			t.Error("first connection did not go through a Retry")
+		}
+		// Each datagram of the client's first flight draws a Retry (a
+		// post-quantum key share makes the ClientHello span two); the client
+		// follows the first and ignores the rest.
+		ls := e.listener.Statistics()
+		retries := ls.RetriesSent
+		if retries == 0 || ls.TokensAccepted != 1 {
+			t.Errorf("after the first connection: %d Retries sent, %d tokens accepted; want ≥ 1 and 1", ls.RetriesSent, ls.TokensAccepted)
+		}
+		// The server issued a NEW_TOKEN; the second connection presents it and
+		// skips the Retry.
+		if e.lib.tokenCache().Len() == 0 {
+			t.Fatal("the client stored no NEW_TOKEN token")
+		}
+		second := e.dialEcho(t, "with a NEW_TOKEN token")
+		if second.StatelessRetry {
+			t.Error("second connection was sent a Retry despite its NEW_TOKEN token")
+		}
+		ls = e.listener.Statistics()
+		if ls.RetriesSent != retries || ls.TokensAccepted != 2 {
+			t.Errorf("after the second connection: %d Retries sent, %d tokens accepted; want %d and 2", ls.RetriesSent, ls.TokensAccepted, retries)
+		}
+	})
 }
 
-// With a tiny RetryMemoryLimit, many half-open connections from distinct
-// addresses push the server into Retry mode; a client then connects
-// through a Retry.
+// With room for ten half-open connections, ten from distinct addresses
+// push the server into Retry mode, and not nine; a client then connects
+// through a Retry. The room is set in bytes, not as RetryMemoryLimit's
+// fraction of the machine's memory, so that the test is the same on every
+// machine.
 func TestAutomaticRetryUnderHandshakeLoad(t *testing.T) {
-	e := newE2E(t, "echo", nil)
-	if err := e.lib.SetGlobalSettings(&GlobalSettings{RetryMemoryLimit: Some[uint16](1)}); err != nil {
-		t.Fatal(err)
-	}
-	e.listenEcho()
-	halfOpen := int(systemMemory()/65535/handshakeMemoryEstimate) + 1
-	for i := 0; i < halfOpen; i++ {
-		sendGarbageInitial(t, e.addr, byte(i))
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for e.lib.defense.guard.HalfOpen() < int64(halfOpen) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if !e.lib.DoSMode() {
-		t.Fatalf("%d half-open connections (limit crossed at %d) did not enable Retry", e.lib.defense.guard.HalfOpen(), halfOpen)
-	}
-	if st := e.dialEcho(t, "under load"); !st.StatelessRetry {
-		t.Error("the client was not sent a Retry under handshake load")
-	}
+	simTest(t, func(t *testing.T) {
+		e := newE2E(t, "echo", nil)
+		const halfOpen = 10
+		e.lib.defense.guard.SetLimit(halfOpen*handshakeMemoryEstimate, false)
+		e.listenEcho()
+		for i := range halfOpen {
+			sendGarbageInitial(t, e, byte(i))
+			synctest.Wait()
+			if n := e.lib.HalfOpenConnections(); n != int64(i+1) {
+				t.Fatalf("%d half-open connections after %d Initials", n, i+1)
+			}
+			if got, want := e.lib.DoSMode(), i+1 == halfOpen; got != want {
+				t.Fatalf("with %d half-open connections DoS mode = %v", i+1, got)
+			}
+		}
+		if st := e.dialEcho(t, "under load"); !st.StatelessRetry {
+			t.Error("the client was not sent a Retry under handshake load")
+		}
+	})
 }
 
 // sendGarbageInitial sends, from a fresh socket, an Initial-shaped datagram
 // that never completes a handshake.
-func sendGarbageInitial(t *testing.T, to netip.AddrPort, seed byte) {
+func sendGarbageInitial(t *testing.T, e *e2e, seed byte) {
 	t.Helper()
-	s, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	to := e.addr
+	s, err := e.host.Listen("udp4", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}

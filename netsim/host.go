@@ -38,14 +38,17 @@ func (h *Host) Addrs() []netip.Addr { return slices.Clone(h.addrs) }
 // Listen opens a socket. network is "udp", "udp4" or "udp6". An
 // unspecified address in laddr binds the host's first address of the
 // family the network or laddr asks for ("udp" with an unspecified address
-// takes the host's first address of any family); a specified address is
-// bound as it is, whether or not it is one of the host's. Port 0 picks a
-// free port.
+// takes the host's first address of any family); a specified address must
+// be one of the host's (else the error wraps syscall.EADDRNOTAVAIL). Port
+// 0 picks a free port.
 func (h *Host) Listen(network string, laddr netip.AddrPort) (*Conn, error) {
 	a := laddr.Addr().Unmap()
 	if a.IsValid() && !a.IsUnspecified() {
 		if network == "udp4" && !a.Is4() || network == "udp6" && !a.Is6() {
 			return nil, &bindError{addr: laddr, err: syscall.EAFNOSUPPORT}
+		}
+		if !slices.Contains(h.addrs, a) {
+			return nil, &bindError{addr: laddr, err: syscall.EADDRNOTAVAIL}
 		}
 		return h.n.Listen(netip.AddrPortFrom(a, laddr.Port()))
 	}

@@ -34,9 +34,9 @@ type Link struct {
 	// UDP headers; zero means unlimited. Datagrams wait in a queue while
 	// the ones before them are serialised.
 	Bandwidth int64
-	// QueueBytes bounds that queue: a datagram that would make it hold
-	// more is dropped (a drop-tail bottleneck buffer). Zero means
-	// unbounded.
+	// QueueBytes bounds that queue, the datagram being serialised
+	// included: a datagram that would make it hold more is dropped (a
+	// drop-tail bottleneck buffer). Zero means unbounded.
 	QueueBytes int
 	// MTU is the largest IP packet the link carries; a larger datagram is
 	// dropped, as when the don't-fragment bit is set. Zero means 1500.
