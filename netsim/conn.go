@@ -157,6 +157,9 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 func (c *Conn) Close() error {
 	c.n.closeConn(c)
 	c.once.Do(func() { close(c.done) })
+	c.mu.Lock()
+	c.queue, c.head, c.queued = nil, 0, 0
+	c.mu.Unlock()
 	return nil
 }
 
