@@ -61,8 +61,14 @@ func (st *streamState) appendControl(w *frameWriter) {
 }
 
 // writeControl writes the control frames of s; it returns false if some did
-// not fit.
+// not fit, or must wait: a local stream beyond the peer's stream limit may
+// send nothing, RESET_STREAM included, until the peer raises the limit
+// (RFC 9000, Section 4.6: the peer treats any frame for it as a
+// STREAM_LIMIT_ERROR).
 func (st *streamState) writeControl(w *frameWriter, s *Stream) bool {
+	if !st.set.Accepted(s.id) {
+		return false
+	}
 	id := uint64(s.id)
 	const maxCtrl = 1 + 8 + 8 + 8
 	if code, size, ok := s.send.ResetPending(); ok {
