@@ -132,8 +132,9 @@ type stringAddr string
 func (a stringAddr) Network() string { return "udp" }
 func (a stringAddr) String() string  { return string(a) }
 
-// resolveAddr splits "host:port" and resolves host (an IP literal needs no
-// lookup), honouring ctx.
+// resolveAddr splits "host:port" and resolves host, honouring ctx: an IP
+// literal needs no lookup; of a name's addresses the first IPv4 one is
+// taken, else the first.
 func resolveAddr(ctx context.Context, addr string) (string, netip.AddrPort, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -150,5 +151,12 @@ func resolveAddr(ctx context.Context, addr string) (string, netip.AddrPort, erro
 	if err != nil {
 		return "", netip.AddrPort{}, err
 	}
-	return host, netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), nil
+	ip := ips[0]
+	for _, a := range ips {
+		if a.Unmap().Is4() {
+			ip = a
+			break
+		}
+	}
+	return host, netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 }
