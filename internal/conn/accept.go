@@ -168,6 +168,7 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	c.hs = handshake.NewServer(cfg, c.localTransportParameters(), c)
 	c.decideCert = sc.DecideCertificate
 	c.gateTLS()
+	c.traceServerConfigured(now, a.alpn)
 	c.life.state = stateHandshake
 	c.restartIdleTimer(now)
 	if err := c.hs.Start(); err != nil {

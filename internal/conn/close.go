@@ -132,6 +132,7 @@ func (c *Conn) notifyShutdownInitiated(r CloseReason) {
 // other than the close timer stop, and the close timer runs for three PTOs
 // (RFC 9000 §10.2).
 func (c *Conn) enterClosed(now mono.Time, st lifeState) {
+	c.traceClosing(now)
 	c.life.everHandshake = c.life.handshakeComplete
 	c.life.state = st
 	if c.events != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/hquic/quic/internal/handshake"
 	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/qlog"
 	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -121,6 +122,10 @@ type Config struct {
 	// presented a valid token: no anti-amplification limit applies
 	// (RFC 9000 §8.1).
 	AddressValidated bool
+	// OpenTrace, if set, is called once as the connection is created,
+	// with its original Destination Connection ID; a non-nil trace
+	// records the connection's events and is closed when it terminates.
+	OpenTrace func(odcid []byte, server bool) *qlog.Trace
 	// Peer and Local are the path's addresses; Local may be unspecified.
 	Peer  netip.AddrPort
 	Local netip.AddrPort
@@ -273,6 +278,7 @@ type Conn struct {
 	datagrams datagramState
 	timers    [numTimers]mono.Time
 	stats     Stats
+	qlog      *tracing // nil unless traced (qlog.go)
 
 	newToken         []byte    // server: NEW_TOKEN to send
 	sentHandshake    bool      // a Handshake packet was sent

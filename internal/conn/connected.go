@@ -14,6 +14,7 @@ func (c *Conn) onConnected() {
 	c.alpn = cs.NegotiatedProtocol
 	c.tlsInfo = &TLSInfo{Version: cs.Version, CipherSuite: cs.CipherSuite, Group: uint16(cs.CurveID),
 		PeerCertificates: cs.PeerCertificates}
+	c.traceConnected(&cs)
 	c.restartIdleTimer(c.now)
 	// Publish first so that getters called from the event's handler, or
 	// right after it, already see the negotiated ALPN.

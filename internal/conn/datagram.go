@@ -45,6 +45,7 @@ func (d *datagramState) onPeerParameters(c *Conn, p *wire.TransportParameters) {
 
 // send queues a datagram; the caller checked the length against maxSend.
 func (d *datagramState) send(c *Conn, bufs [][]byte, size int, ctx any, front bool) {
+	c.traceDatagram(true, size)
 	o := outDatagram{id: d.nextID, bufs: bufs, size: size, ctx: ctx}
 	d.nextID++
 	if front {
@@ -129,6 +130,7 @@ func (d *datagramState) onReceived(c *Conn, data []byte, zeroRTT bool) error {
 			Reason: "DATAGRAM frame not negotiated or too large"}
 	}
 	c.stats.RecvDatagrams++
+	c.traceDatagram(false, len(data))
 	if c.events != nil {
 		c.events.DatagramReceived(data, zeroRTT)
 	}

@@ -210,6 +210,9 @@ func (c *Conn) onAckFrame(now mono.Time, sp recovery.Space, f *wire.AckFrame) er
 		return &wire.Error{Code: wire.ProtocolViolation, FrameType: wire.FrameAck, Reason: err.Error()}
 	}
 	c.stats.RecvValidAckFrames++
+	if c.qlog != nil {
+		c.traceRecovery(now)
+	}
 	if sp == recovery.SpaceHandshake && c.side == Client {
 		c.loss.SetPeerAddressValidated()
 	}

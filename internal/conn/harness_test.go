@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/qlog"
 	"github.com/hquic/quic/internal/token"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -420,7 +421,9 @@ type pair struct {
 	serverPreferred PreferredAddress
 	// serverDecide is the server's ServerConfig.DecideCertificate.
 	serverDecide CertificateDecision
-	steps        int // simulation steps taken by runUntil
+	// serverOpenTrace is the server's Config.OpenTrace.
+	serverOpenTrace func(odcid []byte, server bool) *qlog.Trace
+	steps           int // simulation steps taken by runUntil
 }
 
 // pairSeed seeds the network's randomness (loss, reordering). Tests are
@@ -578,7 +581,7 @@ func (p *pair) deliver(d inFlight) {
 		if !ok || h.Type != wire.PacketInitial {
 			return
 		}
-		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, PreferredAddress: p.serverPreferred, Settings: p.serverStart, ResetKey: token.NewResetKey([32]byte{2}).Token,
+		cfg := Config{Side: Server, Version: h.Version, Versions: p.serverVersions, RetryODCID: p.serverRetryODCID, PreferredAddress: p.serverPreferred, Settings: p.serverStart, OpenTrace: p.serverOpenTrace, ResetKey: token.NewResetKey([32]byte{2}).Token,
 			CIDLen: 8, Peer: clientAddr, Local: serverAddr}
 		to.c = NewServer(cfg, to, to, h.DCID, h.SCID)
 		to.c.SetScheduler(nopSched{})

@@ -76,6 +76,7 @@ func (c *Conn) onOpened(now mono.Time, phase bool, pn int64, next bool) {
 	if next {
 		// The peer started a key update (RFC 9001 §6.2): follow it.
 		c.rotateKeys()
+		c.traceKeyUpdate(true)
 		k.recvFirstPN = pn
 		c.keepPrevReadKeys(now)
 		return
@@ -147,6 +148,7 @@ func (c *Conn) maybeStartKeyUpdate(now mono.Time) {
 		return
 	}
 	c.rotateKeys()
+	c.traceKeyUpdate(false)
 	k.awaitingPeer = true
 }
 
@@ -162,6 +164,7 @@ func (c *Conn) forceKeyUpdate(now mono.Time) bool {
 		return false
 	}
 	c.rotateKeys()
+	c.traceKeyUpdate(false)
 	k.awaitingPeer = true
 	return true
 }

@@ -37,6 +37,7 @@ func (c *Conn) InitClient(cfg Config, host Host, events Events) {
 	odcid := make([]byte, max(cfg.CIDLen, 8)) // at least 8 bytes (RFC 9000 §7.2)
 	rand.Read(odcid)
 	c.cids.originalDCID = odcid
+	c.openTrace(cfg.OpenTrace)
 	c.setup.initialToken = cfg.InitialToken
 	c.issueLocalCID(false)
 	c.cids.remote = append(make([]remoteCID, 0, maxRemoteCIDs), remoteCID{cid: makeConnID(odcid)})
@@ -64,6 +65,7 @@ func NewServer(cfg Config, host Host, acceptor Acceptor, dcid, clientSCID []byte
 		c.cids.retrySCID = c.cids.initialDCID
 		c.stats.StatelessRetry = true
 	}
+	c.openTrace(cfg.OpenTrace)
 	c.path.validated = cfg.AddressValidated
 	c.cids.peerInitialSCID = bytes.Clone(clientSCID)
 	c.issueLocalCID(false)

@@ -99,14 +99,17 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		return 0, nil
 	}
 	if !c.fixedBitOK(data[0]) {
+		c.traceDrop(now, h.Type, h.Len, "invalid")
 		return h.Len, h.DCID
 	}
 	if first != nil && !bytes.Equal(h.DCID, first) {
+		c.traceDrop(now, h.Type, h.Len, "connection_unknown")
 		return h.Len, h.DCID // RFC 9000 §12.2: ignore a different DCID
 	}
 	if h.Type == wire.PacketInitial && c.side == Server && len(d.Data) < minInitialDatagram {
 		// RFC 9000 §14.1: a server MUST discard an Initial packet in a
 		// datagram smaller than 1200 bytes.
+		c.traceDrop(now, h.Type, h.Len, "invalid")
 		return h.Len, h.DCID
 	}
 	pkt := data[:h.Len]
@@ -118,6 +121,7 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		return 0, nil
 	case h.Version != c.version:
 		if keys, switchWrite = c.acceptVersion(&h); keys == nil {
+			c.traceDrop(now, h.Type, h.Len, "unsupported")
 			return h.Len, h.DCID
 		}
 		sp = recovery.SpaceInitial
@@ -131,13 +135,16 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 			// TLS read the ClientHello and accepted no 0-RTT, or the keys
 			// are discarded: the packet MUST NOT be processed
 			// (RFC 9001 §4.6.2). Before TLS runs it is buffered.
+			c.traceDrop(now, h.Type, h.Len, "key_unavailable")
 			return h.Len, h.DCID
 		}
 	default:
+		c.traceDrop(now, h.Type, h.Len, "unsupported")
 		return h.Len, h.DCID
 	}
 	if keys == nil && sp == recovery.SpaceHandshake && c.side == Server && c.life.handshakeConfirmed {
 		c.onLateHandshakePacket()
+		c.traceDrop(now, h.Type, h.Len, "key_unavailable")
 		return h.Len, h.DCID
 	}
 	if keys == nil {
@@ -151,17 +158,20 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 	s := c.spaces[sp]
 	pn, hdrLen, ok := packet.Unprotect(pkt, h.PNOffset, &keys.HP, s.acks.LargestReceived())
 	if !ok {
+		c.traceDrop(now, h.Type, h.Len, "invalid")
 		return h.Len, h.DCID
 	}
 	payload, err := packet.Open(pkt, hdrLen, pn, &keys.AEAD)
 	if err != nil {
 		c.stats.RecvDecryptionFailures++
+		c.traceDrop(now, h.Type, h.Len, "decryption_failure")
 		return h.Len, h.DCID
 	}
 	if switchWrite != nil {
 		c.commitVersion(h.Version, keys, switchWrite)
 	}
 	if c.side == Client && sp == recovery.SpaceInitial && !c.onServerInitial(h.SCID) {
+		c.traceDrop(now, h.Type, h.Len, "rejected")
 		return h.Len, h.DCID
 	}
 	if sp == recovery.SpaceHandshake && c.side == Server {
@@ -171,7 +181,7 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		c.loss.SetAmplificationLimited(false)
 		c.discardSpace(recovery.SpaceInitial)
 	}
-	c.onPacketOpened(now, d, sp, h.Type, pn, pkt[0], payload, h.DCID)
+	c.onPacketOpened(now, d, sp, h.Type, pn, pkt, payload, h.DCID)
 	return h.Len, h.DCID
 }
 
@@ -197,16 +207,20 @@ func (c *Conn) onServerInitial(scid []byte) bool {
 func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte) {
 	n := c.cidLen
 	if len(data) < 1+n+4+packet.TagLen {
+		c.traceDrop(now, wire.Packet1RTT, len(data), "invalid")
 		return // too short for a header-protection sample (RFC 9001 §5.4.2)
 	}
 	dcid := data[1 : 1+n]
 	if first != nil && !bytes.Equal(dcid, first) || !c.fixedBitOK(data[0]) {
+		c.traceDrop(now, wire.Packet1RTT, len(data), "invalid")
 		return
 	}
 	var tail [16]byte
 	copy(tail[:], data[len(data)-16:])
 	if !c.cids.isLocal(dcid) {
-		c.checkStatelessReset(now, tail[:])
+		if !c.checkStatelessReset(now, tail[:]) {
+			c.traceDrop(now, wire.Packet1RTT, len(data), "connection_unknown")
+		}
 		return
 	}
 	if c.app.readCur == nil {
@@ -221,11 +235,13 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 	s := c.spaces[recovery.SpaceApp]
 	pn, hdrLen, ok := packet.Unprotect(data, 1+n, &c.app.readCur.HP, s.acks.LargestReceived())
 	if !ok {
+		c.traceDrop(now, wire.Packet1RTT, len(data), "invalid")
 		return
 	}
 	phase := packet.KeyPhase(data[0])
 	keys, next := c.app.readKeys(phase, pn)
 	if keys == nil {
+		c.traceDrop(now, wire.Packet1RTT, len(data), "key_unavailable")
 		return
 	}
 	payload, err := packet.Open(data, hdrLen, pn, &keys.AEAD)
@@ -234,6 +250,7 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 		if c.checkStatelessReset(now, tail[:]) {
 			return
 		}
+		c.traceDrop(now, wire.Packet1RTT, len(data), "decryption_failure")
 		if c.app.onOpenFailed() {
 			c.closeWithError(now, &wire.Error{Code: wire.AEADLimitReached, Reason: "too many packets failed authentication"})
 		}
@@ -241,10 +258,11 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 	}
 	if s.acks.IsDuplicate(pn) {
 		c.stats.RecvDuplicatePackets++
+		c.traceDrop(now, wire.Packet1RTT, len(data), "duplicate")
 		return
 	}
 	c.onOpened(now, phase, pn, next)
-	c.onPacketOpened(now, d, recovery.SpaceApp, wire.Packet1RTT, pn, data[0], payload, dcid)
+	c.onPacketOpened(now, d, recovery.SpaceApp, wire.Packet1RTT, pn, data, payload, dcid)
 }
 
 // checkStatelessReset closes the connection if tail is the stateless reset
@@ -253,6 +271,7 @@ func (c *Conn) checkStatelessReset(now mono.Time, tail []byte) bool {
 	for i := range c.cids.remote {
 		r := &c.cids.remote[i]
 		if r.hasToken && token.EqualResetToken(r.token[:], tail) {
+			c.traceStatelessReset(now, tail)
 			c.closeLocal(now, ReasonStatelessReset, true)
 			return true
 		}
@@ -260,17 +279,22 @@ func (c *Conn) checkStatelessReset(now mono.Time, tail []byte) bool {
 	return false
 }
 
-// onPacketOpened processes an authenticated packet's frames.
-func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt wire.PacketType, pn int64, b0 byte, payload, dcid []byte) {
+// onPacketOpened processes an authenticated packet's frames; pkt is the
+// whole packet, its header unprotected and payload opened in place.
+func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt wire.PacketType, pn int64, pkt, payload, dcid []byte) {
 	c.stats.RecvTotalPackets++
-	if packet.ReservedBitsSet(b0) {
+	if packet.ReservedBitsSet(pkt[0]) {
 		c.closeWithError(now, &wire.Error{Code: wire.ProtocolViolation, Reason: "reserved header bits set"})
 		return
 	}
 	s := c.spaces[sp]
 	if s.acks.IsDuplicate(pn) {
 		c.stats.RecvDuplicatePackets++
+		c.traceDrop(now, pt, len(pkt), "duplicate")
 		return
+	}
+	if c.qlog != nil {
+		c.traceReceived(now, sp, pt, pn, pkt, payload, dcid)
 	}
 	if c.life.closing() {
 		c.scanForClose(now, payload)
@@ -322,11 +346,13 @@ func (c *Conn) scanForClose(now mono.Time, payload []byte) {
 // bufferPacket keeps a copy of a packet whose keys are not available yet.
 func (c *Conn) bufferPacket(d *Datagram, pkt []byte, sp recovery.Space) {
 	if c.life.handshakeConfirmed || c.setup == nil || c.spaces[sp].discarded || len(c.setup.buffered) >= maxBufferedPackets {
+		c.traceBuffered(pkt, false)
 		return
 	}
 	meta := *d
 	meta.Data, meta.Buf = nil, nil
 	c.setup.buffered = append(c.setup.buffered, bufferedPacket{data: bytes.Clone(pkt), peer: meta})
+	c.traceBuffered(pkt, true)
 }
 
 // replayBufferedPackets marks buffered packets for another attempt; they

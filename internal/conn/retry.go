@@ -25,6 +25,7 @@ func (c *Conn) onRetry(now mono.Time, pkt []byte) {
 	if !protect.VerifyRetryIntegrity(c.version, pseudo, tag[:]) {
 		return
 	}
+	c.traceRetry(now, pkt)
 	c.cids.retried = true
 	c.cids.retrySCID = bytes.Clone(scid)
 	c.cids.remote[0].cid = makeConnID(scid)
@@ -55,6 +56,7 @@ func (c *Conn) onVersionNegotiation(now mono.Time, pkt []byte) {
 	if wire.VersionListContains(versions, c.version) {
 		return
 	}
+	c.traceVersionNegotiation(now, pkt, dcid, scid, versions)
 	c.stats.VersionNegotiation = true
 	for _, v := range c.versions() {
 		if wire.IsSupportedVersion(v) && wire.VersionListContains(versions, v) {

@@ -47,6 +47,9 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.running = false
 		c.endHooks()
 	}()
+	if c.qlog != nil {
+		c.traceRunStart(now)
+	}
 	budget := c.set.MaxOperationsPerDrain
 	if budget <= 0 {
 		budget = defaultOpsPerRun
@@ -81,6 +84,9 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		c.streams.onBytesInFlight(c)
 	}
 	c.finishShutdown(now)
+	if c.qlog != nil {
+		c.traceRunEnd(now)
+	}
 	c.publishSnapshot()
 	if c.life.state == stateDone {
 		c.rx.drain()

@@ -282,6 +282,9 @@ func (c *Conn) buildPaddingPacket(now mono.Time, b *packet.Builder) {
 		c.commitSent(now, c.lastSent)
 	}
 	c.lastSent = rec
+	if c.qlog != nil {
+		c.traceStage(b, pt, pn, size)
+	}
 	c.stats.SendTotalPackets++
 }
 
@@ -358,6 +361,9 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 		c.commitSent(now, c.lastSent)
 	}
 	c.lastSent = rec
+	if c.qlog != nil {
+		c.traceStage(b, pt, pn, size)
+	}
 	c.stats.SendTotalPackets++
 	if w.ackEliciting {
 		c.stats.SendRetransmittablePackets++
@@ -368,6 +374,9 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 
 // commitSent hands a finished packet's record to loss recovery.
 func (c *Conn) commitSent(now mono.Time, rec *recovery.Sent) {
+	if c.qlog != nil {
+		c.qlog.CommitSent(now, rec.PN, rec.Size, rec.PMTUProbe)
+	}
 	c.loss.OnPacketSent(now, rec)
 }
 

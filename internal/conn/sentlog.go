@@ -133,6 +133,9 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 
 // OnPacketLost implements recovery.Handler.
 func (c *Conn) OnPacketLost(p *recovery.Sent) {
+	if c.qlog != nil {
+		c.traceLost(p)
+	}
 	c.onSizedLost(p)
 	c.stats.SendSuspectedLostPackets++
 	c.replayLost(p, false)

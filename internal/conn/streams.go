@@ -113,8 +113,9 @@ type Stream struct {
 	peerAccepted   bool
 	indicateAccept bool
 
-	partsReady bool   // send and receive parts initialised
-	indicated  uint64 // bytes in the pending RECEIVE
+	partsReady bool     // send and receive parts initialised
+	traced     [2]uint8 // send and receive phases last traced (qlog.go)
+	indicated  uint64   // bytes in the pending RECEIVE
 
 	// pendingRecvEvents are receive-side events not yet indicated.
 	pendingRecvEvents stream.Event
@@ -295,6 +296,9 @@ func (st *streamState) lookup(id uint64) *Stream {
 // afterStateChange reports a stream's accumulated events and retires it
 // when both parts are done.
 func (st *streamState) afterStateChange(c *Conn, s *Stream) {
+	if c.qlog != nil {
+		c.traceStream(s)
+	}
 	ev := s.send.TakeEvents()
 	st.reportSendCompletions(c, s)
 	if ev&stream.EventSendShutdownComplete != 0 && c.events != nil && !s.shutdownDone {

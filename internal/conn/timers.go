@@ -82,6 +82,7 @@ func (c *Conn) onTimers(now mono.Time) {
 		return
 	}
 	if t := c.loss.LossDetectionDeadline(); !t.IsZero() && now >= t {
+		c.traceLossTimerExpired(now)
 		c.loss.OnLossDetectionTimeout(now, c)
 		if c.loss.PTOCountExceeded() {
 			c.closeLocal(now, ReasonHandshakeRetries, true)
@@ -95,6 +96,7 @@ func (c *Conn) onTimers(now mono.Time) {
 	}
 	if t := c.timers[timerKeyDiscard]; !t.IsZero() && now >= t {
 		c.app.discardPrev(now)
+		c.traceKey(qlApp, false, true, int64(c.app.updates)-1, "")
 		c.timers[timerKeyDiscard] = 0
 	}
 	if t := c.timers[timerPath]; !t.IsZero() && now >= t {

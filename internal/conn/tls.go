@@ -20,6 +20,7 @@ func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte)
 	if err != nil {
 		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
 	}
+	c.traceKey(int(level), false, false, -1, "tls")
 	switch level {
 	case handshake.LevelEarly:
 		c.zeroRTT.read = k
@@ -43,6 +44,7 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 	if err != nil {
 		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
 	}
+	c.traceKey(int(level), true, false, -1, "tls")
 	switch level {
 	case handshake.LevelEarly:
 		c.zeroRTT.write = k
@@ -66,6 +68,7 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 // checks the peer's transport parameters (RFC 9000 §7.4, §18.2) and the
 // authentication of connection IDs (RFC 9000 §7.3), then applies them.
 func (c *Conn) PeerTransportParameters(b []byte) error {
+	c.tracePeerParams(b)
 	p, err := wire.ParseTransportParameters(b, c.side == Client)
 	if err != nil {
 		return err
@@ -168,6 +171,7 @@ func (c *Conn) discardSpace(sp recovery.Space) {
 		return
 	}
 	s.discarded = true
+	c.traceSpaceDiscarded(sp)
 	s.read, s.write = nil, nil
 	if sp == recovery.SpaceInitial {
 		c.vers.oldInitialRead = nil

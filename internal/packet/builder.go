@@ -160,6 +160,15 @@ func (b *Builder) Finish() int {
 	return len(b.Buf) - b.start + TagLen
 }
 
+// PendingPayload returns the plaintext payload of the packet Finish closed,
+// until it is sealed; nil if there is none. Tracing reads it.
+func (b *Builder) PendingPayload() []byte {
+	if !b.pending.valid {
+		return nil
+	}
+	return b.Buf[b.pending.payloadOff:]
+}
+
 // EndDatagram seals the last packet, first padding it with PADDING frames so
 // that the datagram is at least minSize bytes (0 for no padding, RFC 9000
 // §14.1). It returns how many bytes padding added and the datagram's

@@ -174,12 +174,11 @@ func (t *Trace) Parameters(now mono.Time, p *wire.TransportParameters, local boo
 }
 
 // TLSParameters logs parameters_set with what TLS negotiated.
-func (t *Trace) TLSParameters(now mono.Time, cipher string, resumed, earlyData bool) {
+func (t *Trace) TLSParameters(now mono.Time, cipher string, resumed bool) {
 	e := t.Begin(now, ParametersSet)
 	e.Str("initiator", "local")
 	e.Str("tls_cipher", cipher)
 	e.Flag("resumption_allowed", resumed)
-	e.Flag("early_data_enabled", earlyData)
 	t.End()
 }
 
@@ -252,6 +251,14 @@ func (t *Trace) MTU(now mono.Time, old, size int, done bool) {
 		e.Flag("done", true)
 	}
 	t.End()
+}
+
+// StreamIDFrame writes a frame of which only the stream is known (a
+// RESET_STREAM or STOP_SENDING remembered by a sent packet's record).
+func (e *Encoder) StreamIDFrame(name string, id uint64) {
+	e.beginFrame(name)
+	e.U64("stream_id", id)
+	e.EndObject()
 }
 
 // DatagramMoved logs datagram_data_moved for n bytes of DATAGRAM payload

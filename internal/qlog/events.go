@@ -112,7 +112,7 @@ func (e *Encoder) Header(h *Header) {
 		e.HexField("scid", h.SCID)
 		e.U64("dcil", uint64(len(h.DCID)))
 		e.HexField("dcid", h.DCID)
-		if h.Type == wire.PacketInitial && h.TokenLen > 0 {
+		if (h.Type == wire.PacketInitial || h.Type == wire.PacketRetry) && h.TokenLen > 0 {
 			e.Obj("token")
 			e.Raw(h.TokenLen)
 			e.EndObject()

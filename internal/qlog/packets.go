@@ -124,3 +124,27 @@ func (t *Trace) PacketBuffered(now mono.Time, h *Header, size int) {
 	e.Str("trigger", "keys_unavailable")
 	t.End()
 }
+
+// VersionNegotiation logs packet_received for a Version Negotiation
+// packet; versions is its list of 4-byte versions.
+func (t *Trace) VersionNegotiation(now mono.Time, h *Header, size int, versions []byte) {
+	e := t.Begin(now, PacketReceived)
+	e.Header(h)
+	e.Arr("supported_versions")
+	for ; len(versions) >= 4; versions = versions[4:] {
+		e.Hex(versions[:4])
+	}
+	e.EndArray()
+	e.Raw(size)
+	t.End()
+}
+
+// StatelessReset logs packet_received for a stateless reset carrying
+// token.
+func (t *Trace) StatelessReset(now mono.Time, token []byte) {
+	e := t.Begin(now, PacketReceived)
+	h := Header{Type: PacketStatelessReset, PN: -1}
+	e.Header(&h)
+	e.HexField("stateless_reset_token", token)
+	t.End()
+}

@@ -28,11 +28,12 @@ const (
 	SchemaLoglevel = "urn:ietf:params:qlog:events:loglevel"
 )
 
-// Buffering bounds: a trace holds at most maxChunks chunks of chunkSize
-// bytes (1 MiB) between its connection and its writer.
+// Buffering: events travel in chunks of chunkSize bytes; by default a
+// trace holds at most DefaultBuffer bytes between its connection and its
+// writer.
 const (
-	chunkSize = 64 << 10
-	maxChunks = 16
+	chunkSize     = 64 << 10
+	DefaultBuffer = 8 << 20
 )
 
 // Options configure a trace.
@@ -51,6 +52,10 @@ type Options struct {
 	// WallClock is the wall-clock time at which the trace starts; event
 	// times are relative to the first event, a monotonic clock.
 	WallClock time.Time
+	// Buffer bounds the bytes of events waiting for the writer
+	// (DefaultBuffer if 0, at least one chunk of 64 KiB). Chunks are
+	// allocated as they are needed.
+	Buffer int
 }
 
 // Record is one event as the sink receives it.
@@ -69,6 +74,7 @@ type Trace struct {
 	enc        Encoder
 	cur        []byte // the chunk being filled, nil if none
 	chunks     int    // chunks allocated so far
+	maxChunks  int
 	started    bool
 	ref, last  mono.Time
 	dropped    uint64 // events dropped for want of buffer space
@@ -95,11 +101,16 @@ type Trace struct {
 // New starts a trace and its writer goroutine. The trace must be closed
 // with Close, which ends the goroutine.
 func New(opts Options) *Trace {
+	if opts.Buffer <= 0 {
+		opts.Buffer = DefaultBuffer
+	}
+	n := max(opts.Buffer/chunkSize, 1)
 	t := &Trace{
-		full: make(chan []byte, maxChunks),
-		free: make(chan []byte, maxChunks),
-		done: make(chan struct{}),
-		opts: opts,
+		maxChunks: n,
+		full:      make(chan []byte, n),
+		free:      make(chan []byte, n),
+		done:      make(chan struct{}),
+		opts:      opts,
 	}
 	go t.run()
 	return t
@@ -169,7 +180,7 @@ func (t *Trace) getChunk() bool {
 		return true
 	default:
 	}
-	if t.chunks == maxChunks {
+	if t.chunks == t.maxChunks {
 		return false
 	}
 	t.chunks++

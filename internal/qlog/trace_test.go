@@ -146,7 +146,8 @@ func (f *blockingFile) Write(p []byte) (int, error) {
 
 func TestTraceDropsAndCountsWhenTheWriterStalls(t *testing.T) {
 	f := &blockingFile{release: make(chan struct{})}
-	tr := New(Options{Out: f})
+	const maxChunks = 16
+	tr := New(Options{Out: f, Buffer: maxChunks * chunkSize})
 	// Every event has the same size, so the pool's capacity in events is
 	// known: the producer must drop, not block, beyond it.
 	msg := strings.Repeat("x", 1000)
