@@ -166,7 +166,7 @@ func (c *Conn) setConfiguration(now mono.Time, sc *ServerConfig) {
 	cfg.SessionTicketsDisabled = c.set.ServerResumption == ResumeNone
 	c.tlsConfig = cfg
 	c.hs = handshake.NewServer(cfg, c.localTransportParameters(), c)
-	c.decideCert = sc.DecideCertificate
+	c.setup.decideCert = sc.DecideCertificate
 	c.gateTLS()
 	c.traceServerConfigured(now, a.alpn)
 	c.life.state = stateHandshake

@@ -21,7 +21,7 @@ type CertificateDecision func() (pending bool, err error)
 // gateTLS makes a new TLS handshake hold the peer's Finished when the
 // connection has a certificate decision to make.
 func (c *Conn) gateTLS() {
-	if c.decideCert != nil {
+	if c.setup.decideCert != nil {
 		c.hs.GatePeerFinished(c.askCertificate)
 	}
 }
@@ -29,7 +29,7 @@ func (c *Conn) gateTLS() {
 // askCertificate is the TLS gate's decision: the application's, with a
 // deadline when it is pending.
 func (c *Conn) askCertificate() (bool, error) {
-	pending, err := c.decideCert()
+	pending, err := c.setup.decideCert()
 	if pending && err == nil {
 		if t := c.set.HandshakeIdleTimeout; t > 0 {
 			c.timers[timerCertificate] = c.now.Add(t)

@@ -247,11 +247,10 @@ type Conn struct {
 	// handshake is confirmed (memory.go).
 	setup *setupState
 
-	hs         *handshake.TLS
-	tlsConfig  *tls.Config
-	decideCert CertificateDecision // Config.DecideCertificate (cert.go)
-	tlsInfo    *TLSInfo            // set when the handshake completes (connected.go)
-	alpn       string
+	hs        *handshake.TLS
+	tlsConfig *tls.Config
+	tlsInfo   *TLSInfo // set when the handshake completes (connected.go)
+	alpn      string
 	// spaces are the packet number spaces: the Initial and Handshake
 	// spaces live in setup and, once it is dropped, are spaceGone
 	// (memory.go); the Application Data space is appSpace.

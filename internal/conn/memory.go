@@ -15,6 +15,9 @@ type setupState struct {
 	// accept is a server's state before TLS starts (accept.go); nil once
 	// the configuration arrived.
 	accept *acceptState
+	// decideCert is Config.DecideCertificate (cert.go): the peer's
+	// certificate is decided before the handshake completes.
+	decideCert CertificateDecision
 	// issueToken is Config.IssueToken, used once at confirmation.
 	issueToken func(peer netip.AddrPort) []byte
 	// preferred is Config.PreferredAddress, offered in our transport

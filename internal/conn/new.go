@@ -43,7 +43,7 @@ func (c *Conn) InitClient(cfg Config, host Host, events Events) {
 	c.cids.remote = append(make([]remoteCID, 0, maxRemoteCIDs), remoteCID{cid: makeConnID(odcid)})
 	c.spaces[recovery.SpaceInitial].write, c.spaces[recovery.SpaceInitial].read = protect.InitialKeys(c.version, odcid, true)
 	c.tlsConfig = c.clientTLSConfig(cfg.TLS, cfg.ResumptionTicket)
-	c.decideCert = cfg.DecideCertificate
+	c.setup.decideCert = cfg.DecideCertificate
 	c.hs = handshake.NewClient(c.tlsConfig, c.localTransportParameters(), c, true)
 	c.gateTLS()
 }
