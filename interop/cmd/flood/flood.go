@@ -121,12 +121,15 @@ func (f *flooder) send(rate float64, seed int, stop <-chan struct{}) {
 			time.Sleep(200 * time.Microsecond)
 			continue
 		}
-		n := min(due, batch)
-		for i := range n {
+		n := 0
+		for n < min(due, batch-1) {
 			h := &f.hellos[next%len(f.hellos)]
-			pkt, _ := sealInitial(bufs[i], h)
-			msgs[i].Buffers = [][]byte{pkt}
-			msgs[i].OOB = f.srcs[next%len(f.srcs)]
+			pkts, _ := sealInitials(bufs[n:], h)
+			for _, p := range pkts {
+				msgs[n].Buffers = [][]byte{p}
+				msgs[n].OOB = f.srcs[next%len(f.srcs)]
+				n++
+			}
 			next++
 		}
 		w, err := f.pc.WriteBatch(msgs[:n], 0)

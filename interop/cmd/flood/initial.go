@@ -70,7 +70,8 @@ type hello struct {
 
 // newHello runs crypto/tls's QUIC client far enough to produce its
 // ClientHello. With mlkem unset the client offers only X25519, so the
-// ClientHello fits one Initial packet.
+// ClientHello fits one Initial packet; with it, crypto/tls's default key
+// shares (X25519MLKEM768 too) make it span two.
 func newHello(serverName, alpn string, mlkem bool) (hello, error) {
 	scid := make([]byte, floodSCIDLen)
 	rand.Read(scid)
@@ -97,8 +98,8 @@ func newHello(serverName, alpn string, mlkem bool) (hello, error) {
 	if len(msg) == 0 {
 		return hello{}, errors.New("crypto/tls produced no ClientHello")
 	}
-	if len(msg) > maxHelloBytes {
-		return hello{}, fmt.Errorf("ClientHello of %d bytes does not fit one Initial packet", len(msg))
+	if len(msg) > 2*maxHelloBytes {
+		return hello{}, fmt.Errorf("ClientHello of %d bytes does not fit two Initial packets", len(msg))
 	}
 	return hello{scid: scid, msg: msg}, nil
 }
@@ -137,31 +138,46 @@ func appendVarint(b []byte, v uint64) []byte {
 	return binary.BigEndian.AppendUint64(b, v|0xc000_0000_0000_0000)
 }
 
-// sealInitial appends to buf a 1200-byte client Initial datagram carrying
-// h's ClientHello to a new random DCID, which it returns too.
-func sealInitial(buf []byte, h *hello) (pkt, dcid []byte) {
+// datagrams returns how many Initial datagrams h's ClientHello takes.
+func (h *hello) datagrams() int { return (len(h.msg) + maxHelloBytes - 1) / maxHelloBytes }
+
+// sealInitials fills bufs[:h.datagrams()] with the 1200-byte client
+// Initial datagrams carrying h's ClientHello to a new random DCID, packet
+// numbers 0 and up, and returns them and the DCID.
+func sealInitials(bufs [][]byte, h *hello) (pkts [][]byte, dcid []byte) {
 	dcid = make([]byte, floodDCIDLen)
 	rand.Read(dcid)
 	key, iv, hpKey := clientInitialKeys(dcid)
+	for i := range h.datagrams() {
+		off := i * maxHelloBytes
+		chunk := h.msg[off:min(off+maxHelloBytes, len(h.msg))]
+		pkts = append(pkts, sealInitial(bufs[i], h.scid, dcid, key, iv, hpKey, uint32(i), uint64(off), chunk))
+	}
+	return pkts, dcid
+}
 
+// sealInitial appends to buf one 1200-byte Initial datagram with packet
+// number pn carrying chunk at CRYPTO offset off.
+func sealInitial(buf, scid, dcid, key, iv, hpKey []byte, pn uint32, off uint64, chunk []byte) []byte {
 	b := buf[:0]
 	b = append(b, 0xc0|byte(pnLen-1)) // long header, fixed bit, Initial, 4-byte packet number
 	b = binary.BigEndian.AppendUint32(b, quicV1)
 	b = append(b, byte(len(dcid)))
 	b = append(b, dcid...)
-	b = append(b, byte(len(h.scid)))
-	b = append(b, h.scid...)
+	b = append(b, byte(len(scid)))
+	b = append(b, scid...)
 	b = append(b, 0) // no token
 	// The Length field takes two bytes: what follows it fills the datagram.
 	length := initialSize - len(b) - 2
 	b = binary.BigEndian.AppendUint16(b, uint16(length)|0x4000)
 	pnOff := len(b)
-	b = append(b, 0, 0, 0, 0) // packet number 0
+	b = binary.BigEndian.AppendUint32(b, pn)
 	hdrLen := len(b)
 
-	payload := append(b[hdrLen:], 0x06, 0x00) // CRYPTO frame at offset 0
-	payload = appendVarint(payload, uint64(len(h.msg)))
-	payload = append(payload, h.msg...)
+	payload := append(b[hdrLen:], 0x06) // CRYPTO frame
+	payload = appendVarint(payload, off)
+	payload = appendVarint(payload, uint64(len(chunk)))
+	payload = append(payload, chunk...)
 	for len(payload) < length-pnLen-aeadOverhead {
 		payload = append(payload, 0) // PADDING frames
 	}
@@ -174,8 +190,12 @@ func sealInitial(buf []byte, h *hello) (pkt, dcid []byte) {
 	if err != nil {
 		panic(err)
 	}
-	// The nonce is the IV XORed with the packet number, 0 here (RFC 9001 §5.3).
-	pkt = aead.Seal(b[:hdrLen], iv, payload, b[:hdrLen])
+	// The nonce is the IV XORed with the packet number (RFC 9001 §5.3).
+	nonce := append([]byte(nil), iv...)
+	for i := range 4 {
+		nonce[len(nonce)-1-i] ^= byte(pn >> (8 * i))
+	}
+	pkt := aead.Seal(b[:hdrLen], nonce, payload, b[:hdrLen])
 
 	// Header protection samples 16 bytes starting 4 bytes after the start
 	// of the packet number (RFC 9001 §5.4.2).
@@ -189,5 +209,5 @@ func sealInitial(buf []byte, h *hello) (pkt, dcid []byte) {
 	for i := range pnLen {
 		pkt[pnOff+i] ^= mask[1+i]
 	}
-	return pkt, dcid
+	return pkt
 }

@@ -29,41 +29,56 @@ func TestClientInitialKeysMatchRFC9001(t *testing.T) {
 	}
 }
 
-// A flood Initial is a 1200-byte datagram that hquic's own packet reader
-// opens with the server's Initial keys for its DCID, and that carries the
-// ClientHello in one CRYPTO frame.
-func TestSealedInitialOpensWithTheLibrarysKeys(t *testing.T) {
-	h, err := newHello("localhost", "echo", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkt, dcid := sealInitial(make([]byte, 0, initialSize), &h)
-	if len(pkt) != initialSize {
-		t.Fatalf("datagram of %d bytes, want %d", len(pkt), initialSize)
-	}
-	lh, ok := wire.ParseLongHeader(pkt)
-	if !ok || lh.Type != wire.PacketInitial || !bytes.Equal(lh.DCID, dcid) || !bytes.Equal(lh.SCID, h.scid) || lh.Len != len(pkt) {
-		t.Fatalf("header %+v (ok %v) does not describe the whole datagram", lh, ok)
-	}
-	_, read := protect.InitialKeys(quicV1, dcid, false)
-	pn, hdrLen, ok := packet.Unprotect(pkt, lh.PNOffset, &read.HP, -1)
-	if !ok || pn != 0 {
-		t.Fatalf("header protection: pn %d, ok %v", pn, ok)
-	}
-	payload, err := packet.Open(pkt, hdrLen, pn, &read.AEAD)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	if payload[0] != wire.FrameCrypto {
-		t.Fatalf("first frame type %#x, want CRYPTO", payload[0])
-	}
-	off, data, n := wire.ConsumeCrypto(payload)
-	if n < 0 || off != 0 || !bytes.Equal(data, h.msg) {
-		t.Fatalf("CRYPTO frame: offset %d, %d bytes, n %d; want the %d-byte ClientHello", off, len(data), n, len(h.msg))
-	}
-	for _, b := range payload[n:] {
-		if b != 0 {
-			t.Fatal("frames after the CRYPTO frame are not PADDING")
+// Flood Initials are 1200-byte datagrams that hquic's own packet reader
+// opens with the server's Initial keys for their DCID, carrying the
+// ClientHello in CRYPTO frames: one datagram for an X25519 ClientHello,
+// two when it offers ML-KEM.
+func TestSealedInitialsOpenWithTheLibrarysKeys(t *testing.T) {
+	for _, mlkem := range []bool{false, true} {
+		h, err := newHello("localhost", "echo", mlkem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if mlkem {
+			want = 2
+		}
+		if h.datagrams() != want {
+			t.Fatalf("mlkem %v: a %d-byte ClientHello in %d datagrams, want %d", mlkem, len(h.msg), h.datagrams(), want)
+		}
+		bufs := [][]byte{make([]byte, 0, initialSize), make([]byte, 0, initialSize)}
+		pkts, dcid := sealInitials(bufs, &h)
+		var hello []byte
+		for i, pkt := range pkts {
+			if len(pkt) != initialSize {
+				t.Fatalf("datagram of %d bytes, want %d", len(pkt), initialSize)
+			}
+			lh, ok := wire.ParseLongHeader(pkt)
+			if !ok || lh.Type != wire.PacketInitial || !bytes.Equal(lh.DCID, dcid) || !bytes.Equal(lh.SCID, h.scid) || lh.Len != len(pkt) {
+				t.Fatalf("header %+v (ok %v) does not describe the whole datagram", lh, ok)
+			}
+			_, read := protect.InitialKeys(quicV1, dcid, false)
+			pn, hdrLen, ok := packet.Unprotect(pkt, lh.PNOffset, &read.HP, int64(i)-1)
+			if !ok || pn != int64(i) {
+				t.Fatalf("header protection: pn %d, ok %v; want %d", pn, ok, i)
+			}
+			payload, err := packet.Open(pkt, hdrLen, pn, &read.AEAD)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			off, data, n := wire.ConsumeCrypto(payload)
+			if n < 0 || off != uint64(len(hello)) {
+				t.Fatalf("CRYPTO frame at offset %d (n %d), want %d", off, n, len(hello))
+			}
+			hello = append(hello, data...)
+			for _, b := range payload[n:] {
+				if b != 0 {
+					t.Fatal("frames after the CRYPTO frame are not PADDING")
+				}
+			}
+		}
+		if !bytes.Equal(hello, h.msg) {
+			t.Fatalf("mlkem %v: CRYPTO data is not the ClientHello", mlkem)
 		}
 	}
 }

@@ -130,6 +130,7 @@ type options struct {
 	settings         string
 	cpuprofile       string
 	gcStats          bool // the server reports its live heap
+	established      int
 }
 
 func runFlood(args []string) error {
@@ -145,17 +146,15 @@ func runFlood(args []string) error {
 	fs.IntVar(&o.size, "size", 1024, "bytes each legitimate client echoes")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time a legitimate attempt may take")
 	fs.IntVar(&o.senders, "senders", 1, "flood sender goroutines")
+	fs.IntVar(&o.established, "established", 4, "connections kept open through the run, echoing 1 KiB every 10ms")
 	fs.IntVar(&o.hellos, "hellos", 256, "distinct pre-generated ClientHellos")
-	fs.BoolVar(&o.mlkem, "mlkem", false, "offer X25519MLKEM768 in flood ClientHellos (they then need two Initials; unsupported)")
+	fs.BoolVar(&o.mlkem, "mlkem", false, "offer X25519MLKEM768 in flood ClientHellos, which then span two Initial datagrams (-rate counts datagrams)")
 	fs.StringVar(&o.alpn, "alpn", "echo", "ALPN")
 	fs.StringVar(&o.server, "server", "", "flood an already running server at this address instead of starting one (needs -pid)")
 	fs.IntVar(&o.serverPID, "pid", 0, "process ID of the -server, for its CPU and memory")
 	fs.StringVar(&o.settings, "settings", "", "hquic server library settings as JSON (see flood serve -h)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	fs.Parse(args)
-	if o.mlkem {
-		return errors.New("-mlkem: a ClientHello with an ML-KEM key share spans two Initial packets, which the flood does not send")
-	}
 	if o.rate < 0 || o.legitRate <= 0 || o.senders < 1 || o.hellos < 1 {
 		return errors.New("-rate must be ≥ 0, -legit > 0, -senders and -hellos ≥ 1")
 	}

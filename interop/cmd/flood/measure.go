@@ -54,6 +54,9 @@ func measure(o *options, srv *server) error {
 	legitDone := make(chan struct{})
 	start := time.Now()
 	go func() { legit.run(o.legitRate, legitStop); close(legitDone) }()
+	est := &established{}
+	estStop := make(chan struct{})
+	est.start(o.established, srv.addr, o.alpn, estStop)
 
 	time.Sleep(o.warmup)
 	base, err := sampleProc(srv.pid)
@@ -79,6 +82,8 @@ func measure(o *options, srv *server) error {
 	time.Sleep(o.cooldown)
 	close(legitStop)
 	<-legitDone
+	close(estStop)
+	est.wg.Wait()
 	after, _ := sampleProc(srv.pid)
 	close(sampleStop)
 	<-sampleDone
@@ -88,6 +93,7 @@ func measure(o *options, srv *server) error {
 		base: base, end: end, after: after, samples: samples, attempts: legit.results(),
 		sent: f.sent.Load(), sendErr: f.sendErr.Load(), selfCPU: selfUsed, kernelDrops: kernelDrops,
 		retries: f.retries.Load(), initials: f.initials.Load(), vns: f.vns.Load(), others: f.others.Load(),
+		est: est,
 	}
 	return r.print()
 }
@@ -104,6 +110,7 @@ type report struct {
 	retries, initials, vns, others uint64
 	selfCPU                        time.Duration
 	kernelDrops                    uint64
+	est                            *established
 }
 
 // second summarises one second of the run.
@@ -199,6 +206,20 @@ func (r *report) print() error {
 		mib(r.base.rss), mib(peak), mib(peak-r.base.rss), mib(r.after.hwm), mib(r.after.rss))
 	fmt.Printf("generator: %d Initials sent (%.0f/s, %d send errors), %.2f cores for flood and clients; replies: %d Retry, %d Initial, %d VN, %d other\n",
 		r.sent, float64(r.sent)/dur.Seconds(), r.sendErr, r.selfCPU.Seconds()/dur.Seconds(), r.retries, r.initials, r.vns, r.others)
+	for _, ph := range []struct {
+		name     string
+		from, to time.Time
+	}{{"warm-up", r.start, r.floodStart}, {"flood", r.floodStart, r.floodEnd}} {
+		if n, p50, p99, worst := r.est.summary(ph.from, ph.to); n > 0 {
+			fmt.Printf("established connections, %s: %d echo round trips, median %v, p99 %v, worst %v\n",
+				ph.name, n, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
+		}
+	}
+	r.est.mu.Lock()
+	for _, err := range r.est.errs {
+		fmt.Printf("established connection failed: %v\n", err)
+	}
+	r.est.mu.Unlock()
 	fmt.Printf("kernel receive-buffer drops on the server's port during the flood: %d\n", r.kernelDrops)
 	r.srv.mu.Lock()
 	for _, m := range r.srv.dos {
