@@ -156,13 +156,13 @@ func (r *Registration) Shutdown(flags ConnectionShutdownFlags, code uint64) {
 // closed, then stops its workers. Close does not shut connections down; call
 // Shutdown first to hurry them.
 //
-// Calling Close from an event handler of this registration would wait for
-// itself (MsQuic deadlocks), so Close panics when called on one of the
-// registration's workers; use CloseAsync there. Closing twice is harmless.
+// Close never waits for an event handler that is running: the worker of a
+// handler still in progress stops once the handler returns. So a handler
+// may call Close after closing its own connection (and once every other
+// child is closed or closing elsewhere); a handler that calls it while its
+// own connection is still open waits for a close that cannot come, as in
+// MsQuic, so use CloseAsync there. Closing twice is harmless.
 func (r *Registration) Close() {
-	if r.pool.OnWorker() {
-		panic("quic: Registration.Close called from an event handler of the same registration; use CloseAsync")
-	}
 	<-r.CloseAsync()
 }
 

@@ -79,7 +79,6 @@ type Pool struct {
 	profile Profile
 	workers []*worker
 	quit    chan struct{}
-	done    chan struct{} // closed when every worker has returned
 	closing chan struct{} // closed by the first Close
 }
 
@@ -101,25 +100,17 @@ func NewPool(p Profile, workers int) *Pool {
 		profile: p,
 		workers: make([]*worker, workers),
 		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 	}
 	started := make(chan struct{}, workers)
-	exited := make(chan struct{}, workers)
 	for i := range pool.workers {
 		w := newWorker(pool, i)
 		pool.workers[i] = w
-		go w.loop(started, exited)
+		go w.loop(started)
 	}
 	for range workers {
 		<-started
 	}
-	go func() {
-		for range workers {
-			<-exited
-		}
-		close(pool.done)
-	}()
 	return pool
 }
 
@@ -159,38 +150,25 @@ func (p *Pool) QueueDelay(affinity uint32) time.Duration {
 	return time.Duration(w.avgDelay.Load())
 }
 
-// OnWorker reports whether the calling goroutine is one of the pool's
-// workers, i.e. whether the caller is running inside some Task.Run of this
-// pool.
-//
-// Go has no goroutine identity API, so each worker records its goroutine id
-// (parsed once from runtime.Stack) when it starts, and OnWorker parses the
-// caller's id the same way (about a microsecond). It is meant for rare API
-// calls that must not block on their own worker, such as closing a
-// registration from a callback; never use it per packet.
-func (p *Pool) OnWorker() bool {
-	id := goroutineID()
-	for _, w := range p.workers {
-		if w.gid == id {
-			return true
-		}
-	}
-	return false
-}
-
-// Close stops the workers and waits for their goroutines to return. A Run in
-// progress finishes first; tasks still registered never run again, so callers
-// normally Unregister every task before Close. Close is idempotent. Calling it
-// from one of the pool's own workers would wait for itself, so it panics.
+// Close stops the workers. Tasks still registered never run again, so
+// callers normally Unregister every task first. Close returns once every
+// worker has exited, except a worker inside a Run when Close looks at it:
+// that worker exits as soon as the Run returns. So Close never waits for a
+// Run in progress, which may be its own caller (a task closing its pool).
+// Close is idempotent.
 func (p *Pool) Close() {
-	if p.OnWorker() {
-		panic("exec: Pool.Close called from one of the pool's own workers")
-	}
 	select {
 	case <-p.closing:
 	default:
 		close(p.closing)
 		close(p.quit)
 	}
-	<-p.done
+	for _, w := range p.workers {
+		w.mu.Lock()
+		busy := w.running != nil
+		w.mu.Unlock()
+		if !busy {
+			<-w.exited
+		}
+	}
 }

@@ -424,86 +424,6 @@ func TestUnregisterFromInsideRun(t *testing.T) {
 	})
 }
 
-func TestUnregisterWaitsForRunningRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := NewPool(LowLatency, 1)
-		defer p.Close()
-		entered := make(chan struct{})
-		release := make(chan struct{})
-		var returned atomic.Bool
-		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
-			close(entered)
-			<-release
-			returned.Store(true)
-			return true, 0
-		}), 0)
-		h.Wake()
-		<-entered
-		unregistered := make(chan struct{})
-		go func() {
-			h.Unregister()
-			if !returned.Load() {
-				t.Error("Unregister returned while Run was still executing")
-			}
-			close(unregistered)
-		}()
-		synctest.Wait() // Unregister is now blocked on the running Run
-		select {
-		case <-unregistered:
-			t.Fatal("Unregister did not wait for the running Run")
-		default:
-		}
-		close(release)
-		<-unregistered
-	})
-}
-
-func TestOnWorker(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := NewPool(LowLatency, 2)
-		defer p.Close()
-		other := NewPool(LowLatency, 1)
-		defer other.Close()
-		if p.OnWorker() {
-			t.Fatal("OnWorker() true on the test goroutine")
-		}
-		var onOwn, onOther atomic.Bool
-		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
-			onOwn.Store(p.OnWorker())
-			onOther.Store(other.OnWorker())
-			return false, 0
-		}), 1)
-		h.Wake()
-		synctest.Wait()
-		if !onOwn.Load() {
-			t.Error("OnWorker() false inside Run")
-		}
-		if onOther.Load() {
-			t.Error("another pool's OnWorker() true inside this pool's Run")
-		}
-		h.Unregister()
-	})
-}
-
-func TestCloseFromWorkerPanics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := NewPool(LowLatency, 1)
-		var recovered atomic.Value
-		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
-			defer func() { recovered.Store(recover()) }()
-			p.Close()
-			return false, 0
-		}), 0)
-		h.Wake()
-		synctest.Wait()
-		if recovered.Load() == nil {
-			t.Fatal("Close from a worker did not panic")
-		}
-		h.Unregister()
-		p.Close()
-	})
-}
-
 // TestCloseJoinsWorkers relies on synctest: the bubble only ends cleanly if
 // every goroutine started inside it has exited, so a worker left behind by
 // Close fails the test with a deadlock report.
@@ -525,31 +445,6 @@ func TestCloseJoinsWorkers(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestCloseWaitsForRunningTask(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := NewPool(LowLatency, 1)
-		entered := make(chan struct{})
-		release := make(chan struct{})
-		var finished atomic.Bool
-		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
-			close(entered)
-			<-release
-			finished.Store(true)
-			return false, 0
-		}), 0)
-		h.Wake()
-		<-entered
-		go func() {
-			synctest.Wait()
-			close(release)
-		}()
-		p.Close()
-		if !finished.Load() {
-			t.Fatal("Close returned before the running task finished")
-		}
-	})
 }
 
 func TestQueueDelayAveragesWaitsAndResetsWhenIdle(t *testing.T) {
@@ -608,5 +503,114 @@ func TestQueueDelayCountsLateTimers(t *testing.T) {
 		if got := <-seen; got != 10*time.Millisecond {
 			t.Errorf("QueueDelay as a timer 80ms late runs = %v, want 10ms", got)
 		}
+	})
+}
+
+func TestUnregisterDuringRunReturnsAtOnceAndReleasesAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 1)
+		defer p.Close()
+		entered := make(chan struct{})
+		release := make(chan struct{})
+		var runs atomic.Int32
+		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			runs.Add(1)
+			close(entered)
+			<-release
+			return true, 0 // more work: must not run again
+		}), 0)
+		h.Wake()
+		<-entered
+		h.Unregister() // returns while the Run is still executing
+		p.workers[0].mu.Lock()
+		held := h.task != nil
+		p.workers[0].mu.Unlock()
+		if !held {
+			t.Fatal("the task was released while its Run was executing")
+		}
+		h.Wake()
+		close(release)
+		synctest.Wait()
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("runs = %d after Unregister, want 1", n)
+		}
+		p.workers[0].mu.Lock()
+		held = h.task != nil
+		p.workers[0].mu.Unlock()
+		if held {
+			t.Fatal("the worker kept the task after its last Run")
+		}
+	})
+}
+
+func TestUnregisterReleasesAnIdleTaskAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 1)
+		defer p.Close()
+		h := p.Register(&counter{t: t}, 0)
+		h.Unregister()
+		if h.task != nil {
+			t.Fatal("an idle task is still held after Unregister")
+		}
+	})
+}
+
+func TestCloseFromInsideRunDoesNotWaitForItself(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 2)
+		closed := make(chan struct{})
+		var after atomic.Bool
+		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			p.Close() // waits for the other worker, not for this one
+			after.Store(true)
+			close(closed)
+			return false, 0
+		}), 1)
+		h.Wake()
+		<-closed
+		if !after.Load() {
+			t.Fatal("Close inside Run did not return")
+		}
+		h.Unregister()
+		synctest.Wait()
+		select {
+		case <-p.workers[1].exited:
+		default:
+			t.Fatal("the worker that closed its pool did not exit after its Run")
+		}
+		select {
+		case <-p.workers[0].exited:
+		default:
+			t.Fatal("Close returned before the idle worker exited")
+		}
+	})
+}
+
+func TestCloseDoesNotWaitForARunInProgress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewPool(LowLatency, 1)
+		entered := make(chan struct{})
+		release := make(chan struct{})
+		h := p.Register(funcTask(func(mono.Time) (bool, mono.Time) {
+			close(entered)
+			<-release
+			return false, 0
+		}), 0)
+		h.Wake()
+		<-entered
+		p.Close()
+		select {
+		case <-p.workers[0].exited:
+			t.Fatal("the worker exited during its Run")
+		default:
+		}
+		close(release)
+		synctest.Wait()
+		select {
+		case <-p.workers[0].exited:
+		default:
+			t.Fatal("the worker did not exit after its Run")
+		}
+		h.Unregister()
 	})
 }

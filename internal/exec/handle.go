@@ -61,25 +61,18 @@ func (h *Handle) Wake() {
 	}
 }
 
-// Unregister removes the task from its worker. No Run starts after Unregister
-// returns. If the task is running on another goroutine, Unregister waits for
-// that Run to return; called from inside the task's own Run it returns at
-// once and the current Run is the last one. Unregister is idempotent.
+// Unregister removes the task from its worker. It never blocks: no Run
+// starts after it returns, and a Run in progress, on the worker or inline
+// on another goroutine (possibly the caller's, from inside the Run), is the
+// last one; whoever runs it releases the task when it returns. A task not
+// running is released at once. Unregister is idempotent.
 func (h *Handle) Unregister() {
 	w := h.w
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	prev := h.state.Swap(stateDead)
 	w.timers.remove(h)
 	if prev != stateRunning && prev != stateRunningWoken {
-		return
+		h.task = nil
 	}
-	if goroutineID() == w.gid {
-		return // inside the task's own Run
-	}
-	w.waiters++
-	for w.running == h {
-		w.runDone.Wait()
-	}
-	w.waiters--
+	w.mu.Unlock()
 }

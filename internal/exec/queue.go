@@ -1,10 +1,6 @@
 package exec
 
 import (
-	"bytes"
-	"runtime"
-	"strconv"
-
 	"github.com/hquic/quic/internal/mono"
 )
 
@@ -131,22 +127,4 @@ func (t *timerHeap) down(i int) {
 		t.swap(i, least)
 		i = least
 	}
-}
-
-// goroutineID returns the calling goroutine's id, parsed from the first line
-// of its stack trace ("goroutine 123 [running]:"). Go deliberately exposes no
-// goroutine identity; this is used only to recognise a pool's own workers on
-// rare API calls.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i >= 0 {
-		b = b[:i]
-	}
-	id, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
-		panic("exec: cannot parse goroutine id from runtime.Stack")
-	}
-	return id
 }

@@ -95,15 +95,3 @@ func TestRingPushPopDoesNotAllocate(t *testing.T) {
 		t.Fatalf("push+pop allocates %v times", n)
 	}
 }
-
-func TestGoroutineIDDistinguishesGoroutines(t *testing.T) {
-	a := goroutineID()
-	if a == 0 || a != goroutineID() {
-		t.Fatalf("unstable goroutine id %d", a)
-	}
-	ch := make(chan uint64)
-	go func() { ch <- goroutineID() }()
-	if b := <-ch; b == a {
-		t.Fatal("two goroutines report the same id")
-	}
-}

@@ -21,27 +21,26 @@ const (
 type worker struct {
 	pool *Pool
 	idx  int
-	gid  uint64 // goroutine id, written before NewPool returns
 
-	wake chan struct{} // 1-slot doorbell, rung by push
+	wake   chan struct{} // 1-slot doorbell, rung by push
+	exited chan struct{} // closed when the worker's goroutine returns
 
 	// avgDelay is the moving average, in nanoseconds, of the time tasks
 	// wait on the ready list before they run (MsQuic's AverageQueueDelay);
 	// written by the worker, read by anyone through Pool.QueueDelay.
 	avgDelay atomic.Int64
 
-	mu      sync.Mutex
-	ready   ring // tasks in state queued (or dead, skipped when popped)
-	timers  timerHeap
-	running *Handle   // task inside Run, nil between runs
-	runDone sync.Cond // signalled when running goes back to nil
-	waiters int       // Unregister calls waiting on runDone
+	mu     sync.Mutex
+	ready  ring // tasks in state queued (or dead, skipped when popped)
+	timers timerHeap
+	// running is the task inside a Run on this worker, nil between runs:
+	// set around dispatch, it tells Pool.Close not to wait for a worker
+	// whose Run may be the caller.
+	running *Handle
 }
 
 func newWorker(p *Pool, idx int) *worker {
-	w := &worker{pool: p, idx: idx, wake: make(chan struct{}, 1)}
-	w.runDone.L = &w.mu
-	return w
+	return &worker{pool: p, idx: idx, wake: make(chan struct{}, 1), exited: make(chan struct{})}
 }
 
 // push appends h to the ready list and rings the doorbell.
@@ -57,13 +56,12 @@ func (w *worker) push(h *Handle) {
 	}
 }
 
-func (w *worker) loop(started, exited chan<- struct{}) {
-	defer func() { exited <- struct{}{} }()
+func (w *worker) loop(started chan<- struct{}) {
+	defer close(w.exited)
 	if w.pool.profile == RealTime {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
-	w.gid = goroutineID()
 	started <- struct{}{}
 
 	timer := time.NewTimer(time.Hour)
@@ -150,9 +148,6 @@ func (w *worker) finish(h *Handle, more bool, deadline mono.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.running = nil
-	if w.waiters > 0 {
-		w.runDone.Broadcast()
-	}
 	for {
 		s := h.state.Load()
 		var next uint32
@@ -164,7 +159,8 @@ func (w *worker) finish(h *Handle, more bool, deadline mono.Time) {
 			if more {
 				next = stateQueued
 			}
-		default: // unregistered during Run
+		default: // unregistered during Run: release the task
+			h.task = nil
 			return
 		}
 		if h.state.CompareAndSwap(s, next) {
