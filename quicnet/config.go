@@ -28,9 +28,11 @@ type Config struct {
 	// The IdealSendBufferSizeEvent of the library raises it, up to 64 MiB.
 	SendBuffer int
 
-	// AcceptBacklog bounds the connections a Listener holds for Accept,
-	// counting those still in their handshake; beyond it new connections
-	// are refused (the client sees CONNECTION_REFUSED). Default 64.
+	// AcceptBacklog bounds the connections a Listener holds for Accept:
+	// while this many have completed their handshake and wait, new
+	// connections are refused (the client sees CONNECTION_REFUSED).
+	// Connections still in their handshake are bounded by the library's
+	// defenses (GlobalSettings.RetryMemoryLimit). Default 64.
 	AcceptBacklog int
 
 	// DatagramQueue bounds the received datagrams held for
@@ -38,6 +40,13 @@ type Config struct {
 	// does) and the sent datagrams not yet on the wire (SendDatagram
 	// blocks while they are this many). Default 128.
 	DatagramQueue int
+
+	// Network is the network Dial and Listen open their sockets on, for
+	// example a netsim.Host in tests; nil means the operating system's
+	// UDP. Names are resolved through it when it has a LookupNetIP method
+	// (see quic.PacketNetwork). DialConfiguration and ListenConfiguration
+	// use their Library's network and refuse this field.
+	Network quic.PacketNetwork
 
 	// ServerName is the name DialConfiguration verifies the server's
 	// certificate against and sends as SNI; the default is the host of
@@ -61,6 +70,7 @@ type options struct {
 	acceptBacklog int
 	datagramQueue int
 	serverName    string
+	network       quic.PacketNetwork
 }
 
 // resolve checks c and fills in the defaults.
@@ -84,6 +94,7 @@ func (c *Config) resolve() (options, error) {
 	}
 	o.settings = c.Settings
 	o.serverName = c.ServerName
+	o.network = c.Network
 	if c.SendBuffer > 0 {
 		o.sendBuffer = c.SendBuffer
 	}

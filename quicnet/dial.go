@@ -44,7 +44,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 	if err != nil {
 		return nil, dialErr(addr, netip.AddrPort{}, err)
 	}
-	host, remote, err := resolveAddr(ctx, addr)
+	host, remote, err := resolveAddr(ctx, o.network, addr)
 	if err != nil {
 		return nil, dialErr(addr, netip.AddrPort{}, err)
 	}
@@ -52,7 +52,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 	if name == "" {
 		name = host
 	}
-	own, err := newOwner(tlsConf.NextProtos, configurationSettings(), cc)
+	own, err := newOwner(o.network, tlsConf.NextProtos, configurationSettings(), cc)
 	if err != nil {
 		return nil, dialErr(addr, remote, err)
 	}
@@ -73,7 +73,10 @@ func DialConfiguration(ctx context.Context, reg *quic.Registration, cfg *quic.Co
 	if reg == nil || cfg == nil {
 		return nil, dialErr(addr, netip.AddrPort{}, errors.New("quicnet: DialConfiguration needs a Registration and a Configuration"))
 	}
-	host, remote, err := resolveAddr(ctx, addr)
+	if o.network != nil {
+		return nil, dialErr(addr, netip.AddrPort{}, errors.New("quicnet: Config.Network is for Dial; DialConfiguration uses its Library's network"))
+	}
+	host, remote, err := resolveAddr(ctx, nil, addr)
 	if err != nil {
 		return nil, dialErr(addr, netip.AddrPort{}, err)
 	}
@@ -132,10 +135,10 @@ type stringAddr string
 func (a stringAddr) Network() string { return "udp" }
 func (a stringAddr) String() string  { return string(a) }
 
-// resolveAddr splits "host:port" and resolves host, honouring ctx: an IP
-// literal needs no lookup; of a name's addresses the first IPv4 one is
-// taken, else the first.
-func resolveAddr(ctx context.Context, addr string) (string, netip.AddrPort, error) {
+// resolveAddr splits "host:port" and resolves host, honouring ctx, through
+// network n when it resolves names: an IP literal needs no lookup; of a
+// name's addresses the first IPv4 one is taken, else the first.
+func resolveAddr(ctx context.Context, n quic.PacketNetwork, addr string) (string, netip.AddrPort, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", netip.AddrPort{}, err
@@ -147,7 +150,11 @@ func resolveAddr(ctx context.Context, addr string) (string, netip.AddrPort, erro
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return host, netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	var r resolver = net.DefaultResolver
+	if nr, ok := n.(resolver); ok {
+		r = nr
+	}
+	ips, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return "", netip.AddrPort{}, err
 	}
@@ -159,4 +166,10 @@ func resolveAddr(ctx context.Context, addr string) (string, netip.AddrPort, erro
 		}
 	}
 	return host, netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
+}
+
+// resolver is a name lookup: net.Resolver's, or a network's (see
+// quic.PacketNetwork).
+type resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }

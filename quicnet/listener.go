@@ -47,7 +47,7 @@ func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
 	if err != nil {
 		return nil, listenErr(addr, err)
 	}
-	own, err := newOwner(tlsConf.NextProtos, configurationSettings(), cc)
+	own, err := newOwner(o.network, tlsConf.NextProtos, configurationSettings(), cc)
 	if err != nil {
 		return nil, listenErr(addr, err)
 	}
@@ -70,6 +70,9 @@ func ListenConfiguration(reg *quic.Registration, cfg *quic.Configuration, alpns 
 	}
 	if reg == nil || cfg == nil {
 		return nil, listenErr(addr, errors.New("quicnet: ListenConfiguration needs a Registration and a Configuration"))
+	}
+	if o.network != nil {
+		return nil, listenErr(addr, errors.New("quicnet: Config.Network is for Listen; ListenConfiguration uses its Library's network"))
 	}
 	local, err := listenAddr(addr)
 	if err != nil {
@@ -105,7 +108,8 @@ func listen(reg *quic.Registration, cfg *quic.Configuration, alpns []string, loc
 	return l, nil
 }
 
-// errBacklogFull refuses a connection when AcceptBacklog connections wait.
+// errBacklogFull refuses a connection while AcceptBacklog handshaken
+// connections wait for Accept.
 var errBacklogFull = errors.New("quicnet: accept backlog full")
 
 // handle is the listener's event handler; it runs on the new connection's
@@ -122,7 +126,7 @@ func (l *Listener) handle(_ *quic.Listener, ev quic.ListenerEvent) error {
 	c := newConn(l.opts, own, l)
 	c.qc = nc.Connection
 	l.mu.Lock()
-	if l.closed || len(l.waiting) >= l.opts.acceptBacklog {
+	if l.closed || len(l.queue) >= l.opts.acceptBacklog {
 		l.mu.Unlock()
 		own.release()
 		return errBacklogFull

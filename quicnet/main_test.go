@@ -10,9 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/hquic/quic/netsim"
 )
 
 // testCA is a certificate authority for the tests, and testCert a
@@ -43,12 +47,14 @@ func newTestCA(t testing.TB) testCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
+	// Valid from before a synctest bubble's clock (2000-01-01) until
+	// long after the real one.
+	notBefore, notAfter := time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "quicnet test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -66,9 +72,9 @@ func newTestCA(t testing.TB) testCA {
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "localhost"},
 		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), serverIP.AsSlice()},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
@@ -92,11 +98,53 @@ func clientTLS(t testing.TB) *tls.Config {
 	return &tls.Config{NextProtos: []string{testALPN}, RootCAs: testCAs(t)[0].pool}
 }
 
-// testListen listens on 127.0.0.1 and closes the listener when the test
-// ends.
-func testListen(t testing.TB, conf *Config) *Listener {
+// The tests run over a netsim network in a synctest bubble: the server
+// on serverIP, clients on clientIP, time virtual.
+var (
+	serverIP = netip.MustParseAddr("10.0.0.1")
+	clientIP = netip.MustParseAddr("10.0.0.2")
+)
+
+const serverAddr = "10.0.0.1:4433"
+
+// testNet is a test's simulated network and its two hosts.
+type testNet struct {
+	n              *netsim.Network
+	server, client *netsim.Host
+}
+
+func newTestNet() *testNet {
+	n := netsim.New(netsim.Config{Seed: 1})
+	n.SetDefaultLink(netsim.Link{Latency: time.Millisecond})
+	n.SetName("server.test", serverIP)
+	return &testNet{n: n, server: n.Host(serverIP), client: n.Host(clientIP)}
+}
+
+// on returns conf (nil: the zero Config) on host h.
+func on(h *netsim.Host, conf *Config) *Config {
+	c := Config{}
+	if conf != nil {
+		c = *conf
+	}
+	c.Network = h
+	return &c
+}
+
+// bubble runs f in a synctest bubble with a fresh network. Everything
+// the test opened must be closed when f returns: the bubble then waits
+// for every goroutine it started, the library's included, to exit.
+func bubble(t *testing.T, f func(t *testing.T, tn *testNet)) {
+	synctest.Test(t, func(t *testing.T) {
+		t.Cleanup(waitReleased) // registered first, so it runs last
+		f(t, newTestNet())
+	})
+}
+
+// testListen listens on the server host and closes the listener when the
+// test ends.
+func testListen(t testing.TB, tn *testNet, conf *Config) *Listener {
 	t.Helper()
-	l, err := Listen("127.0.0.1:0", serverTLS(t), conf)
+	l, err := Listen(serverAddr, serverTLS(t), on(tn.server, conf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +154,9 @@ func testListen(t testing.TB, conf *Config) *Listener {
 
 // testPair returns a connected client and server connection, closed when
 // the test ends.
-func testPair(t testing.TB, conf *Config) (client, server *Conn) {
+func testPair(t testing.TB, tn *testNet, conf *Config) (client, server *Conn) {
 	t.Helper()
-	l := testListen(t, conf)
+	l := testListen(t, tn, conf)
 	ctx := context.Background()
 	type result struct {
 		c   *Conn
@@ -119,7 +167,7 @@ func testPair(t testing.TB, conf *Config) (client, server *Conn) {
 		c, err := l.Accept(ctx)
 		accepted <- result{c, err}
 	}()
-	client, err := Dial(ctx, l.Addr().String(), clientTLS(t), conf)
+	client, err := Dial(ctx, serverAddr, clientTLS(t), on(tn.client, conf))
 	if err != nil {
 		t.Fatal(err)
 	}
