@@ -125,6 +125,7 @@ type connEventStructs struct {
 	streamComplete StreamShutdownCompleteEvent
 	idealBuffer    IdealSendBufferSizeEvent
 	peerAccepted   PeerAcceptedEvent
+	cancelOnLoss   CancelOnLossEvent
 }
 
 // NewConnection creates a client connection handle (ConnectionOpen). It

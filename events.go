@@ -274,6 +274,14 @@ type IdealSendBufferSizeEvent struct{ ByteCount uint64 }
 // stream started with StreamStartIndicatePeerAccept.
 type PeerAcceptedEvent struct{}
 
+// CancelOnLossEvent is a stream event (QUIC_STREAM_EVENT_CANCEL_ON_LOSS)
+// on a stream switched to cancel-on-loss by a send with SendCancelOnLoss:
+// some of its data was lost. Instead of sending it again, the stream is
+// aborted in both directions (RESET_STREAM and STOP_SENDING) with
+// ErrorCode, which the handler may set (in-out, default 0, at most
+// MaxVarInt); the usual shutdown events follow.
+type CancelOnLossEvent struct{ ErrorCode uint64 }
+
 func (*NewConnectionEvent) listenerEvent()        {}
 func (*ListenerStopCompleteEvent) listenerEvent() {}
 func (*DoSModeChangedEvent) listenerEvent()       {}
@@ -303,3 +311,4 @@ func (*SendShutdownCompleteEvent) streamEvent()   {}
 func (*StreamShutdownCompleteEvent) streamEvent() {}
 func (*IdealSendBufferSizeEvent) streamEvent()    {}
 func (*PeerAcceptedEvent) streamEvent()           {}
+func (*CancelOnLossEvent) streamEvent()           {}

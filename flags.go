@@ -158,9 +158,11 @@ const (
 	SendFIN SendFlags = 0x0004
 	// SendDatagramPriority puts a datagram at the front of the queue.
 	SendDatagramPriority SendFlags = 0x0008
-	// SendDelay hints that more data follows, so sending may be delayed.
+	// SendDelay (streams) queues the data without a send pass of its own:
+	// it goes with the next pass that has another reason to run.
 	SendDelay SendFlags = 0x0010
-	// SendCancelOnLoss makes the stream cancel-on-loss (irreversible).
+	// SendCancelOnLoss (streams) makes the stream cancel-on-loss,
+	// irreversibly: lost data aborts it (CancelOnLossEvent).
 	SendCancelOnLoss SendFlags = 0x0020
 	// SendPriorityWork queues the send ahead of other work.
 	SendPriorityWork SendFlags = 0x0040

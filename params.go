@@ -263,15 +263,30 @@ func (c *Connection) IdealProcessor() (uint16, error) {
 // of bufs. The buffers belong to the library until the first
 // DatagramSendStateChangedEvent for sendCtx with a state of
 // DatagramSendSent or a final state; every accepted datagram reaches
-// exactly one final state. SendDatagramPriority puts it ahead of queued
-// datagrams. Before the peer's transport parameters are known the
-// datagram is queued, and canceled if the peer turns out not to accept it.
-// Errors: ErrInvalidParameter for no data, more than 65535 bytes, or more
-// than the peer accepts (DatagramStateChangedEvent.MaxSendLength);
+// exactly one final state. Before the peer's transport parameters are
+// known the datagram is queued, and canceled if the peer turns out not to
+// accept it. Flags:
+//
+//   - SendDatagramPriority puts it ahead of queued datagrams;
+//   - SendAllow0RTT lets it go in a 0-RTT packet of a resumed client
+//     connection, within the limit the server gave before; otherwise it
+//     waits for 1-RTT;
+//   - SendCancelOnBlocked cancels it (DatagramSendCanceled) if the send
+//     pass that follows the call does not send it (congestion, pacing, no
+//     keys yet);
+//   - SendPriorityWork queues the call ahead of the connection's other
+//     queued operations.
+//
+// Errors: ErrInvalidParameter for no data, more than 65535 bytes, more
+// than the peer accepts (DatagramStateChangedEvent.MaxSendLength), or a
+// stream-only flag (SendStart, SendFIN, SendDelay, SendCancelOnLoss);
 // ErrInvalidState when the peer does not accept datagrams, or the
 // connection is closing or not started.
 func (c *Connection) SendDatagram(bufs [][]byte, flags SendFlags, sendCtx any) error {
 	const op = "Connection.SendDatagram"
+	if f := flags &^ (SendDatagramPriority | SendAllow0RTT | SendCancelOnBlocked | SendPriorityWork); f != 0 {
+		return opError(op, StatusInvalidParameter, "flags %v are for streams", f)
+	}
 	total := 0
 	for _, b := range bufs {
 		total += len(b)
@@ -293,8 +308,25 @@ func (c *Connection) SendDatagram(bufs [][]byte, flags SendFlags, sendCtx any) e
 	if c.state.has(connClosing) {
 		return opError(op, StatusInvalidState, "connection is closing")
 	}
-	c.eng.SendDatagram(bufs, total, sendCtx, flags&SendDatagramPriority != 0)
+	c.eng.SendDatagram(bufs, total, sendCtx, datagramFlags(flags))
 	return nil
+}
+
+// datagramFlags maps SendDatagram's flags to the engine's.
+func datagramFlags(f SendFlags) conn.DatagramFlags {
+	var d conn.DatagramFlags
+	for _, m := range []struct {
+		s SendFlags
+		d conn.DatagramFlags
+	}{
+		{SendDatagramPriority, conn.DatagramFront}, {SendAllow0RTT, conn.DatagramAllow0RTT},
+		{SendCancelOnBlocked, conn.DatagramCancelOnBlocked}, {SendPriorityWork, conn.DatagramPriorityWork},
+	} {
+		if f&m.s != 0 {
+			d |= m.d
+		}
+	}
+	return d
 }
 
 // unmapAddrPort turns an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into

@@ -135,9 +135,15 @@ func (s *Stream) checkOpen(op string) error {
 // SendCompleteEvent carrying sendCtx, which every successful Send gets
 // exactly once (Canceled if the data was not delivered). SendStart starts
 // the stream first. A zero-length send is allowed (with SendFIN it only
-// ends the stream). Errors, which queue nothing: ErrInvalidState after the
+// ends the stream). Other flags: SendAllow0RTT lets the data (up to the
+// end of this send) go in 0-RTT packets; SendDelay holds it for a send
+// pass that runs for another reason (received packets, a timer, another
+// operation); SendCancelOnLoss switches the stream to cancel-on-loss
+// (CancelOnLossEvent); SendPriorityWork queues the call ahead of other
+// operations. Errors, which queue nothing: ErrInvalidState after the
 // end of the stream was queued, on a receive-only stream or a closed
-// handle; ErrInvalidParameter if the total exceeds 2^32-1 bytes.
+// handle; ErrInvalidParameter if the total exceeds 2^32-1 bytes or for
+// the datagram-only flags SendDatagramPriority and SendCancelOnBlocked.
 func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
 	const op = "Stream.Send"
 	var total uint64
@@ -146,6 +152,9 @@ func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
 	}
 	if total > math.MaxUint32 {
 		return opError(op, StatusInvalidParameter, "send longer than 2^32-1 bytes")
+	}
+	if f := flags & (SendDatagramPriority | SendCancelOnBlocked); f != 0 {
+		return opError(op, StatusInvalidParameter, "flags %v are for datagrams", f)
 	}
 	c := s.c
 	c.mu.Lock()

@@ -152,3 +152,11 @@ func (e *connEvents) StreamIdealSendBufferSize(cs *conn.Stream, n uint64) {
 func (e *connEvents) StreamPeerAccepted(cs *conn.Stream) {
 	handleOf(cs).dispatch(&e.ev.peerAccepted)
 }
+
+// StreamCancelOnLoss implements conn.StreamEvents.
+func (e *connEvents) StreamCancelOnLoss(cs *conn.Stream) uint64 {
+	ev := &e.ev.cancelOnLoss
+	*ev = CancelOnLossEvent{}
+	handleOf(cs).dispatch(ev)
+	return min(ev.ErrorCode, MaxVarInt)
+}

@@ -54,12 +54,12 @@ func (c *Conn) DoPriority(fn func(*Conn)) {
 
 // SendDatagram queues an unreliable datagram of size bytes made of bufs.
 // front puts it ahead of queued datagrams.
-func (c *Conn) SendDatagram(bufs [][]byte, size int, ctx any, front bool) {
-	var flags uint32
-	if front {
-		flags = 1
+func (c *Conn) SendDatagram(bufs [][]byte, size int, ctx any, flags DatagramFlags) {
+	lane := laneNormal
+	if flags&DatagramPriorityWork != 0 {
+		lane = lanePriority
 	}
-	c.enqueue(laneNormal, op{kind: opDatagramSend, bufs: bufs, n: uint64(size), ctx: ctx, flags: flags})
+	c.enqueue(lane, op{kind: opDatagramSend, bufs: bufs, n: uint64(size), ctx: ctx, flags: uint32(flags)})
 }
 
 // runOp executes one queued operation on the connection goroutine.
@@ -79,7 +79,7 @@ func (c *Conn) runOp(now mono.Time, o *op) {
 			c.datagrams.finish(c, outDatagram{ctx: o.ctx}, DatagramCanceled)
 			return
 		}
-		c.datagrams.send(c, o.bufs, int(o.n), o.ctx, o.flags&1 != 0)
+		c.datagrams.send(c, o.bufs, int(o.n), o.ctx, DatagramFlags(o.flags))
 	default:
 		c.streams.runOp(c, now, o)
 	}

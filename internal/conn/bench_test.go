@@ -108,6 +108,7 @@ func (a *bulkApp) StreamPeerReceiveAborted(*Stream, uint64)           {}
 func (a *bulkApp) StreamSendShutdownComplete(*Stream, bool)           {}
 func (a *bulkApp) StreamShutdownComplete(*Stream, StreamShutdownInfo) {}
 func (a *bulkApp) StreamIdealSendBufferSize(*Stream, uint64)          {}
+func (a *bulkApp) StreamCancelOnLoss(*Stream) uint64                  { return 0 }
 func (a *bulkApp) StreamPeerAccepted(*Stream)                         {}
 
 // fill queues sends until window bytes are outstanding.

@@ -285,6 +285,7 @@ type Conn struct {
 	sentSinceReceive bool      // an ack-eliciting packet was sent since the last receipt
 	sendLimited      bool      // the last flush stopped at its datagram limit
 	lastFlush        mono.Time // when a datagram was last sent (cidupdate.go)
+	onlyDelayedSends bool      // this run has no reason to send but delayed sends (senddelay.go)
 	rxd              *Datagram // the datagram being processed
 
 	// Scratch reused on hot paths.

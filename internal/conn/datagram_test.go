@@ -30,7 +30,7 @@ func TestDatagramsReachOneFinalStateUnderLoss(t *testing.T) {
 		n := 1 + r.IntN(400)
 		for i := range n {
 			size := 1 + r.IntN(maxSend)
-			p.client.c.SendDatagram([][]byte{make([]byte, size)}, size, i, false)
+			p.client.c.SendDatagram([][]byte{make([]byte, size)}, size, i, 0)
 			if r.IntN(10) == 0 {
 				p.runUntil(time.Duration(r.IntN(50))*time.Millisecond, func() bool { return false })
 			}

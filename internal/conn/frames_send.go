@@ -85,9 +85,9 @@ func (w *frameWriter) writeFrames() {
 		if !w.holdStreams {
 			c.streams.appendFrames(w)
 		}
-		if w.pt == wire.Packet1RTT {
-			// DATAGRAM frames wait for 1-RTT: the API has no per-datagram
-			// 0-RTT consent.
+		if w.pt == wire.Packet1RTT || w.pt == wire.Packet0RTT {
+			// 0-RTT carries only the datagrams that allow it
+			// (DatagramAllow0RTT).
 			c.datagrams.appendFrames(w)
 		}
 	}

@@ -115,8 +115,10 @@ type endpoint struct {
 	rejectResume  bool // server: the Resumed handler fails (resume_test.go)
 	echo          bool // server: echo stream data back, FIN after FIN
 	consumeNone   bool
-	received      map[uint64][]byte
-	handler       func(ev event) // optional extra hook
+	// cancelOnLossCode is returned from StreamCancelOnLoss.
+	cancelOnLossCode uint64
+	received         map[uint64][]byte
+	handler          func(ev event) // optional extra hook
 	// recvFn, if set, replaces the RECEIVE behaviour above (received is
 	// then not filled in).
 	recvFn func(s *Stream, off uint64, bufs [][]byte, fin bool) (uint64, ReceiveResult)
@@ -258,7 +260,7 @@ func (e *endpoint) DatagramStateChanged(enabled bool, n int) {
 	e.record(event{name: "DatagramStateChanged", a: uint64(n)})
 }
 func (e *endpoint) DatagramReceived(data []byte, zeroRTT bool) {
-	e.record(event{name: "DatagramReceived", data: bytes.Clone(data)})
+	e.record(event{name: "DatagramReceived", data: bytes.Clone(data), c: b2u(zeroRTT)})
 }
 func (e *endpoint) DatagramSendStateChanged(ctx any, st DatagramState) any {
 	e.record(event{name: "DatagramSendState", a: uint64(st), ctx: ctx})
@@ -335,6 +337,10 @@ func (e *endpoint) StreamShutdownComplete(s *Stream, info StreamShutdownInfo) {
 }
 func (e *endpoint) StreamIdealSendBufferSize(s *Stream, n uint64) {
 	e.record(event{name: "IdealSendBuffer", a: n, s: s})
+}
+func (e *endpoint) StreamCancelOnLoss(s *Stream) uint64 {
+	e.record(event{name: "CancelOnLoss", s: s})
+	return e.cancelOnLossCode
 }
 func (e *endpoint) StreamPeerAccepted(s *Stream) { e.record(event{name: "PeerAccepted", s: s}) }
 

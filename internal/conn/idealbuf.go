@@ -5,7 +5,7 @@ import "github.com/hquic/quic/internal/stream"
 // The ideal send buffer size (MsQuic's IDEAL_SEND_BUFFER_SIZE): how many
 // bytes an application should keep queued on a stream so the connection
 // is not application-limited. The connection's value starts at
-// stream.DefaultIdealSendBuffer and grows, never shrinks, with the most
+// stream.DefaultIdealSendBuffer and grows, never shrinks, past the most
 // bytes ever in flight (MsQuic's BytesInFlightMax); a stream's is the
 // smaller of the connection's and the one its peer flow-control window
 // allows (limit minus acknowledged bytes). A stream's change raises the
@@ -15,16 +15,13 @@ import "github.com/hquic/quic/internal/stream"
 // are in flight and that raises the connection's ideal size, every stream
 // still sending is adjusted.
 func (st *streamState) onBytesInFlight(c *Conn) {
+	// idealBuf is the smallest size above every count seen so far, so
+	// only a count that reaches it raises it.
 	bif := uint64(c.loss.BytesInFlight())
-	if bif <= st.maxInFlight {
+	if bif < st.idealBuf || st.idealBuf >= stream.MaxIdealSendBuffer {
 		return
 	}
-	st.maxInFlight = bif
-	ideal := stream.IdealSendBufferSize(bif)
-	if ideal <= st.idealBuf {
-		return
-	}
-	st.idealBuf = ideal
+	st.idealBuf = stream.IdealSendBufferSize(bif)
 	for e := range st.set.All() {
 		st.adjustIdealSendBuffer(c, e.Stream)
 	}

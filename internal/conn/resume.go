@@ -280,6 +280,7 @@ func (c *Conn) ResumeSession(s *tls.SessionState) {
 		s.EarlyData = t != nil && t.early && t.Version == c.version
 		if s.EarlyData && !c.hasPeerTP {
 			c.streams.onPeerParameters(c, &t.params)
+			c.datagrams.onEarlyParameters(c, &t.params)
 		}
 		return
 	}

@@ -56,8 +56,12 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	}
 	c.opScratch = c.ops.take(c.opScratch[:0], budget)
 	budget -= len(c.opScratch)
+	c.onlyDelayedSends = allDelayedSends(c.opScratch)
 	c.runOps(now)
 	c.rxScratch = c.rx.take(c.rxScratch[:0], maxDatagramsPerRun)
+	if len(c.rxScratch) > 0 {
+		c.onlyDelayedSends = false
+	}
 	for i := range c.rxScratch {
 		d := &c.rxScratch[i]
 		c.processDatagram(now, d)
@@ -67,21 +71,32 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		*d = Datagram{}
 		c.replayBuffered(now)
 	}
+	c.streams.cancelLost(c)
 	c.streams.deliverReceives(c)
 	if budget > 0 && c.life.state != stateDone {
 		// What the application queued from the events above (a request
 		// sent once connected, a reply to what arrived) runs now, so it
 		// leaves in the same flush as the acknowledgment.
 		c.opScratch = c.ops.take(c.opScratch[:0], budget)
+		if len(c.opScratch) > 0 && !allDelayedSends(c.opScratch) {
+			c.onlyDelayedSends = false
+		}
 		c.runOps(now)
 	}
 	c.maybeReleaseTLS()
+	if c.onlyDelayedSends {
+		if t := c.deadline(); !t.IsZero() && now >= t {
+			c.onlyDelayedSends = false // a timer has its own reason to send
+		}
+	}
 	c.onTimers(now)
+	c.streams.cancelLost(c)
 	if c.life.state != stateDone {
 		c.maybeStartKeyUpdate(now)
 		c.flush(now)
 		c.flushProbes(now)
 		c.streams.onBytesInFlight(c)
+		c.datagrams.cancelBlocked(c)
 	}
 	c.finishShutdown(now)
 	if c.qlog != nil {
@@ -93,6 +108,21 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 		return c.ops.pending(), 0
 	}
 	return c.ops.pending() || c.rx.pending() || c.sendLimited, c.deadline()
+}
+
+// allDelayedSends reports whether ops, the operations of a run, give no
+// reason to send: none, or only stream sends with SendFlagDelay and
+// stream starts without StreamStartImmediate (senddelay.go).
+func allDelayedSends(ops []op) bool {
+	for i := range ops {
+		switch o := &ops[i]; {
+		case o.kind == opStreamSend && o.flags&SendFlagDelay != 0:
+		case o.kind == opStreamStart && o.flags&StreamStartImmediate == 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // runOps runs the operations in opScratch. opNext is the next one to run,

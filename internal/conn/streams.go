@@ -24,9 +24,11 @@ const (
 	StreamShutdownAbortReceive = 0x4
 	StreamShutdownImmediate    = 0x8
 
-	SendFlagAllow0RTT = 0x1
-	SendFlagStart     = 0x2
-	SendFlagFIN       = 0x4
+	SendFlagAllow0RTT    = 0x1
+	SendFlagStart        = 0x2
+	SendFlagFIN          = 0x4
+	SendFlagDelay        = 0x10
+	SendFlagCancelOnLoss = 0x20
 )
 
 // StartStatus is the outcome reported in START_COMPLETE.
@@ -77,6 +79,10 @@ type StreamEvents interface {
 	StreamShutdownComplete(s *Stream, info StreamShutdownInfo)
 	StreamIdealSendBufferSize(s *Stream, n uint64)
 	StreamPeerAccepted(s *Stream)
+	// StreamCancelOnLoss reports that data of a stream in cancel-on-loss
+	// mode (SendFlagCancelOnLoss) was lost; the stream is then aborted in
+	// both directions with the returned code.
+	StreamCancelOnLoss(s *Stream) (code uint64)
 	// StreamClosing is called just before a stream's final events: from
 	// then on the application's new sends on it must be refused
 	// synchronously. Sends queued earlier complete as canceled.
@@ -112,6 +118,10 @@ type Stream struct {
 	immediate      bool // SHUTDOWN_COMPLETE was delivered early (IMMEDIATE)
 	peerAccepted   bool
 	indicateAccept bool
+	cancelOnLoss   bool // a send had SendFlagCancelOnLoss (irreversible)
+	lossCanceled   bool // lost data in cancel-on-loss mode (senddelay.go)
+	lossAborted    bool // and was aborted for it
+	sendDelayed    bool // the latest send had SendFlagDelay (senddelay.go)
 
 	partsReady bool     // send and receive parts initialised
 	traced     [2]uint8 // send and receive phases last traced (qlog.go)
@@ -154,11 +164,12 @@ type streamState struct {
 	peerBidiLimit, peerUniLimit              uint64 // initial_max_stream_data_* for new streams
 	peerBidiLocal, peerBidiRemote, peerUniTP uint64
 
-	// idealBuf is the connection's ideal send buffer size, raised as
-	// maxInFlight, the most bytes ever in flight, grows (idealbuf.go).
-	idealBuf    uint64
-	maxInFlight uint64
-	in0RTT      bool // the packet being processed is a 0-RTT packet
+	// idealBuf is the connection's ideal send buffer size, raised as the
+	// most bytes ever in flight grows (idealbuf.go).
+	idealBuf uint64
+	in0RTT   bool // the packet being processed is a 0-RTT packet
+	// lossCancel says a cancel-on-loss stream lost data (senddelay.go).
+	lossCancel bool
 }
 
 func (st *streamState) init(c *Conn) {

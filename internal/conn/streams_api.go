@@ -169,6 +169,10 @@ func (st *streamState) send(c *Conn, s *Stream, o *op) {
 		st.cancelSend(c, s, o.ctx)
 		return
 	}
+	if o.flags&SendFlagCancelOnLoss != 0 {
+		s.cancelOnLoss = true
+	}
+	s.sendDelayed = o.flags&SendFlagDelay != 0
 	if o.flags&SendFlagAllow0RTT != 0 {
 		// Like MsQuic, 0-RTT may carry the stream up to the end of the
 		// latest send that allowed it.

@@ -117,6 +117,10 @@ func (st *streamState) appendData(w *frameWriter) {
 			e = next
 			continue
 		}
+		if st.holdDelayed(c, s) {
+			e = next // stays scheduled for the next pass
+			continue
+		}
 		if s.announce && w.fits(wire.SizeStreamHeader(uint64(s.id), 0, 0, true)) {
 			w.b.Buf = wire.AppendStreamHeader(w.b.Buf, uint64(s.id), 0, 0, false, true)
 			s.send.OnSent(0, 0, false)
@@ -226,9 +230,15 @@ func (st *streamState) onStreamAcked(c *Conn, id, off uint64, n int, fin bool) {
 }
 
 func (st *streamState) onStreamLost(c *Conn, id, off uint64, n int, fin bool) {
-	if s := st.lookup(id); s != nil && s.send.OnLost(off, n, fin) {
-		st.schedule(s)
+	s := st.lookup(id)
+	if s == nil || !s.send.OnLost(off, n, fin) {
+		return
 	}
+	if s.cancelOnLoss {
+		st.queueLossCancel(s)
+		return
+	}
+	st.schedule(s)
 }
 
 func (st *streamState) onResetAcked(c *Conn, id uint64) {
