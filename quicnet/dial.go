@@ -112,7 +112,13 @@ func dial(ctx context.Context, reg *quic.Registration, cfg *quic.Configuration, 
 	case <-c.up:
 		return c, nil
 	case <-c.done:
-		return nil, dialErr(addr, remote, c.connErr())
+		err := c.connErr()
+		if errors.Is(err, quic.ErrConnectionIdle) {
+			// Nothing came back at all: say so, and how long was waited.
+			err = &timeoutError{err: fmt.Errorf("quicnet: no answer from a QUIC server within the handshake idle timeout (%v): %w",
+				qc.Settings().HandshakeIdleTimeout.Value, err)}
+		}
+		return nil, dialErr(addr, remote, err)
 	case <-ctx.Done():
 		c.fail(ctx.Err())
 		qc.Shutdown(quic.ConnectionShutdownSilent, 0)
