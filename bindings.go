@@ -300,11 +300,13 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	}
 	lib := sb.lib
 	_, preferred := serverVersions(lib)
+	settings := lib.connectionSettings()
 	cfg := conn.Config{
 		Side:             conn.Server,
 		Version:          info.Version,
 		Versions:         preferred,
-		Settings:         engineSettings(ptr(lib.connectionSettings())),
+		Settings:         engineSettings(&settings),
+		OpenTrace:        lib.traceOpener(qc, &settings),
 		ResetKey:         lib.resetTokens().Token,
 		CIDLen:           lib.cidLen(),
 		CIDPrefix:        lib.serverCIDPrefix(info.Local.Addr()),
@@ -326,8 +328,6 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	eng.SetScheduler(task)
 	return eng
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // serverAcceptor implements conn.Acceptor for one server connection.
 type serverAcceptor struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/hquic/quic/internal/conn"
 	"github.com/hquic/quic/internal/endpoint"
 	"github.com/hquic/quic/internal/exec"
+	"github.com/hquic/quic/internal/qlog"
 )
 
 // Locking. The handles keep their state under one mutex per connection,
@@ -50,6 +51,7 @@ type Connection struct {
 
 	handler atomic.Pointer[ConnectionHandler]
 	context atomic.Pointer[any]
+	trace   atomic.Pointer[qlog.Trace] // nil unless traced (tracing.go)
 
 	// mu guards the fields below and the handle state of the connection's
 	// streams (see Locking).
@@ -254,6 +256,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 
 		ResumptionTicket:  ticket,
 		DecideCertificate: check.decision(c),
+		OpenTrace:         c.lib.traceOpener(c, &s),
 	}
 	// The engine has never run, so this goroutine may configure it; what
 	// the application queued before Start runs first, in order.

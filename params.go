@@ -44,6 +44,10 @@ type Statistics struct {
 	// hquic extensions.
 	PathChanges            uint32 // moves to a new validated path (migration)
 	PathValidationFailures uint32 // paths that failed validation
+	// TraceEventsDropped counts trace events (qlog, Tracer) that were
+	// not recorded: the trace's buffer was full or its file could not be
+	// written.
+	TraceEventsDropped uint64
 }
 
 // snapshot returns the engine's published values, or false before a client
@@ -93,6 +97,7 @@ func (c *Connection) Statistics() (Statistics, error) {
 		KeyUpdateCount:                s.KeyUpdateCount,
 		PathChanges:                   s.PathChanges,
 		PathValidationFailures:        s.PathValidationFailures,
+		TraceEventsDropped:            c.traceDropped(),
 	}, nil
 }
 

@@ -56,6 +56,9 @@
 //	HQUIC_DISABLE_GSO  do not use UDP generic segmentation offload for sending
 //	HQUIC_DISABLE_GRO  do not use UDP generic receive offload
 //	HQUIC_DISABLE_ECN  do not read or set ECN codepoints on sockets
+//
+// and QLOGDIR, the default of Settings.Extensions.QlogDir: a directory to
+// write a qlog file of every connection into (see Tracer).
 package quic
 
 import (
@@ -82,13 +85,15 @@ type Library struct {
 	bindings bindingTable // UDP sockets shared by listeners (bindings.go)
 	tokens   tokenState   // Retry and NEW_TOKEN tokens (tokens.go)
 	defense  defenseState // flood defenses (defense.go)
+	trace    traceCounters
 }
 
 // envOptions are the datapath switches read from the environment in Open.
 type envOptions struct {
-	disableGSO bool // HQUIC_DISABLE_GSO=1
-	disableGRO bool // HQUIC_DISABLE_GRO=1
-	disableECN bool // HQUIC_DISABLE_ECN=1
+	disableGSO bool   // HQUIC_DISABLE_GSO=1
+	disableGRO bool   // HQUIC_DISABLE_GRO=1
+	disableECN bool   // HQUIC_DISABLE_ECN=1
+	qlogDir    string // QLOGDIR (tracing.go)
 }
 
 // readEnv reads the HQUIC_DISABLE_* variables through getenv.
@@ -97,6 +102,7 @@ func readEnv(getenv func(string) string) envOptions {
 		disableGSO: getenv("HQUIC_DISABLE_GSO") == "1",
 		disableGRO: getenv("HQUIC_DISABLE_GRO") == "1",
 		disableECN: getenv("HQUIC_DISABLE_ECN") == "1",
+		qlogDir:    getenv("QLOGDIR"),
 	}
 }
 
@@ -110,6 +116,7 @@ func Open() (*Library, error) {
 		global:        defaultGlobalSettings(),
 	}
 	rand.Read(l.resetKey[:])
+	l.settings.Extensions.QlogDir.Value = l.env.qlogDir
 	l.initDefenses()
 	return l, nil
 }

@@ -59,8 +59,9 @@ type Registration struct {
 	shutdownFlags ConnectionShutdownFlags
 	shutdownCode  uint64
 	closing       bool
-	empty         chan struct{} // closed once closing and no child remains
-	done          chan struct{} // closed when Close has finished
+	empty         chan struct{}  // closed once closing and no child remains
+	done          chan struct{}  // closed when Close has finished
+	traces        sync.WaitGroup // connections' traces not yet written out (tracing.go)
 }
 
 // regChild is a connection or listener tracked by its registration.
@@ -186,6 +187,7 @@ func (r *Registration) CloseAsync() <-chan struct{} {
 // last child, stops the workers and detaches from the library.
 func (r *Registration) finishClose() {
 	<-r.empty
+	r.traces.Wait()
 	r.pool.Close()
 	r.lib.removeRegistration(r)
 	close(r.done)

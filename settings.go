@@ -260,6 +260,13 @@ type ExtensionSettings struct {
 	// thresholds are internal constants; the spec's
 	// "LossDetectionGracePeriodMs"). Default 0.
 	LossDetectionGracePeriod Optional[time.Duration]
+	// QlogDir, if not empty, makes every connection write a qlog file
+	// into this directory, created if needed (tracing.go). Default: the
+	// QLOGDIR environment variable when the library was opened.
+	QlogDir Optional[string]
+	// Tracer, if not nil, receives every event of the connection's trace
+	// (tracing.go). Default nil.
+	Tracer Optional[Tracer]
 }
 
 // MsQuic defaults (quicdef.h) and limits (settings.c).

@@ -136,6 +136,8 @@ func (s *Settings) apply(op string, p *Settings, overwrite, allowMTUAndECN bool)
 	patchField(&s.QTIPEnabled, p.QTIPEnabled, overwrite)
 	patchField(&s.Extensions.MaxPacketRetryCount, p.Extensions.MaxPacketRetryCount, overwrite)
 	patchField(&s.Extensions.LossDetectionGracePeriod, p.Extensions.LossDetectionGracePeriod, overwrite)
+	patchField(&s.Extensions.QlogDir, p.Extensions.QlogDir, overwrite)
+	patchField(&s.Extensions.Tracer, p.Extensions.Tracer, overwrite)
 	return nil
 }
 
@@ -200,6 +202,8 @@ func (s *Settings) inherit(base *Settings) {
 	inheritField(&s.QTIPEnabled, base.QTIPEnabled)
 	inheritField(&s.Extensions.MaxPacketRetryCount, base.Extensions.MaxPacketRetryCount)
 	inheritField(&s.Extensions.LossDetectionGracePeriod, base.Extensions.LossDetectionGracePeriod)
+	inheritField(&s.Extensions.QlogDir, base.Extensions.QlogDir)
+	inheritField(&s.Extensions.Tracer, base.Extensions.Tracer)
 }
 
 // valuesOnly returns s's values with no field marked Set: what a new

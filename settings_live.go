@@ -33,6 +33,8 @@ func liveSettingRefusal(p *Settings) (field, why string) {
 		{"SendIdleTimeout", atStart, p.SendIdleTimeout.Set},
 		{"Extensions.MaxPacketRetryCount", atStart, p.Extensions.MaxPacketRetryCount.Set},
 		{"Extensions.LossDetectionGracePeriod", atStart, p.Extensions.LossDetectionGracePeriod.Set},
+		{"Extensions.QlogDir", atStart, p.Extensions.QlogDir.Set},
+		{"Extensions.Tracer", atStart, p.Extensions.Tracer.Set},
 		{"MaxWorkerQueueDelay", library, p.MaxWorkerQueueDelay.Set},
 		{"MaxStatelessOperations", library, p.MaxStatelessOperations.Set},
 		{"MaxBindingStatelessOperations", library, p.MaxBindingStatelessOperations.Set},

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"errors"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -58,6 +59,8 @@ var msquicDefaults = map[string]any{
 	"QTIPEnabled":                         false,
 	"Extensions.MaxPacketRetryCount":      uint32(0),
 	"Extensions.LossDetectionGracePeriod": time.Duration(0),
+	"Extensions.QlogDir":                  "",
+	"Extensions.Tracer":                   nil,
 }
 
 // altValues are valid non-default values for every field, used to check
@@ -110,6 +113,8 @@ var altValues = map[string]any{
 	"QTIPEnabled":                         true,
 	"Extensions.MaxPacketRetryCount":      uint32(4),
 	"Extensions.LossDetectionGracePeriod": 200 * time.Millisecond,
+	"Extensions.QlogDir":                  "/var/log/qlog",
+	"Extensions.Tracer":                   NewSlogTracer(slog.Default()),
 }
 
 // refusedSettings are the fields whose altValues hquic refuses with

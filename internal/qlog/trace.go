@@ -52,6 +52,9 @@ type Options struct {
 	// WallClock is the wall-clock time at which the trace starts; event
 	// times are relative to the first event, a monotonic clock.
 	WallClock time.Time
+	// OnDone, if set, is called by the writer once it has written
+	// everything and closed Out, after Close.
+	OnDone func()
 	// Buffer bounds the bytes of events waiting for the writer
 	// (DefaultBuffer if 0, at least one chunk of 64 KiB). Chunks are
 	// allocated as they are needed.
@@ -77,7 +80,6 @@ type Trace struct {
 	maxChunks  int
 	started    bool
 	ref, last  mono.Time
-	dropped    uint64 // events dropped for want of buffer space
 	unreported uint64 // drops not yet reported in the trace itself
 	closed     bool
 
@@ -94,6 +96,7 @@ type Trace struct {
 	// Shared with the writer goroutine.
 	full, free chan []byte
 	lost       atomic.Uint64 // events the writer failed to write
+	dropped    atomic.Uint64 // events dropped for want of buffer space
 	done       chan struct{}
 	opts       Options
 }
@@ -167,7 +170,7 @@ func (t *Trace) commit(rec []byte) {
 }
 
 func (t *Trace) drop() {
-	t.dropped++
+	t.dropped.Add(1)
 	t.unreported++
 }
 
@@ -211,7 +214,7 @@ func (t *Trace) Flush() {
 		if t.unreported > 0 {
 			// Not even the warning fitted: it is not counted as an
 			// event dropped, and is tried again at the next flush.
-			t.dropped--
+			t.dropped.Add(^uint64(0))
 			t.unreported = n
 		}
 	}
@@ -232,8 +235,9 @@ func (t *Trace) Close() {
 }
 
 // Dropped returns how many events were not recorded: dropped because the
-// buffer was full, or lost because writing the file failed.
-func (t *Trace) Dropped() uint64 { return t.dropped + t.lost.Load() }
+// buffer was full, or lost because writing the file failed. It may be
+// called from any goroutine.
+func (t *Trace) Dropped() uint64 { return t.dropped.Load() + t.lost.Load() }
 
 // Done is closed when the writer has written everything and closed Out,
 // after Close.

@@ -178,7 +178,8 @@ func TestFlushReportsDropsInTheTrace(t *testing.T) {
 	f := &memFile{}
 	tr := New(Options{Out: f})
 	tr.Warn(0, 0, "x")
-	tr.dropped, tr.unreported = 7, 7
+	tr.dropped.Store(7)
+	tr.unreported = 7
 	tr.Close()
 	<-tr.Done()
 	recs := records(t, f.b.Bytes())

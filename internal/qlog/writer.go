@@ -9,7 +9,12 @@ import (
 // run is the writer goroutine: it writes the header and then every chunk
 // the producer hands off, until Close.
 func (t *Trace) run() {
-	defer close(t.done)
+	defer func() {
+		close(t.done)
+		if t.opts.OnDone != nil {
+			t.opts.OnDone()
+		}
+	}()
 	var w *bufio.Writer
 	failed := false
 	if t.opts.Out != nil {
