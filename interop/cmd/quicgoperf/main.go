@@ -3,7 +3,7 @@
 // Command quicgoperf is the perf protocol over quic-go, with the interface
 // of hquic's examples/quicperf (see its documentation):
 //
-//	quicgoperf server -addr HOST:PORT
+//	quicgoperf server -addr HOST:PORT [-cert F -key F]
 //	quicgoperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                  [-download N] [-streams S] [-conns C] [-duration D]
 //	                  [-warmup W] [-uni]
@@ -69,6 +69,8 @@ func fail(err error) int {
 func runServer(args []string) int {
 	fs := flag.NewFlagSet("quicgoperf server", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:4433", "address to listen on")
+	certFile := fs.String("cert", "", "PEM certificate chain (default: a self-signed certificate)")
+	keyFile := fs.String("key", "", "PEM private key")
 	fs.String("exec", "", "ignored (quicperf compatibility)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	fs.Parse(args)
@@ -77,7 +79,12 @@ func runServer(args []string) int {
 		return fail(err)
 	}
 	defer stop()
-	cert, err := selfSigned()
+	var cert tls.Certificate
+	if *certFile != "" {
+		cert, err = tls.LoadX509KeyPair(*certFile, *keyFile)
+	} else {
+		cert, err = selfSigned()
+	}
 	if err != nil {
 		return fail(err)
 	}
