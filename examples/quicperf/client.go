@@ -28,6 +28,7 @@ type clientOptions struct {
 	uni      bool
 	verbose  bool
 	cc       quic.CongestionControlAlgorithm
+	limit    time.Duration
 }
 
 func runClient(args []string) int {
@@ -44,6 +45,7 @@ func runClient(args []string) int {
 	verbose := fs.Bool("v", false, "print the connection's statistics to standard error (throughput, rps)")
 	execFlag := fs.String("exec", "lowlat", execHelp)
 	ccFlag := fs.String("cc", "cubic", ccHelp)
+	limit := fs.Duration("limit", 0, "throughput: stop a transfer not finished after this long and report what arrived (0: no limit)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	fs.Parse(args)
 
@@ -54,7 +56,7 @@ func runClient(args []string) int {
 			*duration = 0
 		}
 	}
-	o := clientOptions{mode: *mode, streams: *streams, conns: *conns, duration: *duration, warmup: *warmup, uni: *uni, verbose: *verbose}
+	o := clientOptions{mode: *mode, streams: *streams, conns: *conns, duration: *duration, warmup: *warmup, uni: *uni, verbose: *verbose, limit: *limit}
 	var err error
 	if o.host, o.addr, err = resolve(*addrFlag); err != nil {
 		return fail(err)

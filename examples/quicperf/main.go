@@ -14,6 +14,7 @@
 //	quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                [-download N] [-streams S] [-conns C] [-duration D]
 //	                [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]
+//	                [-limit D]
 //
 // -exec picks the registration's execution profile on either side: lowlat
 // (ProfileLowLatency, the default) writes datagrams from the worker that
@@ -39,7 +40,10 @@
 //   - throughput: one connection sends -upload bytes and asks for -download
 //     bytes on each of -streams streams (default 1) and prints
 //     throughput_mbps= (bytes moved in both directions over the time from
-//     the first stream's start to the last stream's end).
+//     the first stream's start to the last stream's end) and elapsed_s=.
+//     With -limit D a transfer not finished D after the dial stops there
+//     and prints the response bytes that arrived: received_bytes= and
+//     incomplete=1, throughput_mbps= counting those bytes only.
 //   - rps: one connection keeps -streams requests (default 100) of -upload
 //     bytes up and -download bytes down (defaults 512 and 4096) in flight
 //     for -duration after -warmup and prints rps= p50_us= p99_us=.
@@ -76,8 +80,8 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]")
-	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno]")
+	fmt.Fprintln(os.Stderr, "usage: quicperf server -addr HOST:PORT [-cert F -key F] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno] [-limit D]")
+	fmt.Fprintln(os.Stderr, "       quicperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N] [-download N] [-streams S] [-conns C] [-duration D] [-warmup W] [-uni] [-exec lowlat|maxtput] [-cc cubic|bbr|newreno] [-limit D]")
 	os.Exit(2)
 }
 

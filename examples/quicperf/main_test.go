@@ -150,6 +150,16 @@ func TestThroughputWithEachController(t *testing.T) {
 	}
 }
 
+func TestThroughputLimitReportsWhatArrived(t *testing.T) {
+	o := startTestServer(t)
+	o.mode, o.download, o.limit = "throughput", 1<<40, 300*time.Millisecond
+	line := runMode(t, o)
+	wantKeys(t, line, "throughput_mbps", "elapsed_s", "received_bytes", "incomplete")
+	if strings.Contains(line, "received_bytes=0 ") {
+		t.Errorf("%q: nothing arrived in 300 ms", line)
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for _, c := range []struct {
 		in   string

@@ -20,6 +20,7 @@ func runThroughput(reg *quic.Registration, cfg *quic.Configuration, o clientOpti
 	w := newConnWatch()
 	var (
 		start, end time.Time
+		startNanos atomic.Int64 // start, for a reader outside the handlers
 		left       = o.streams
 		result     = make(chan error, 1)
 	)
@@ -37,6 +38,7 @@ func runThroughput(reg *quic.Registration, cfg *quic.Configuration, o clientOpti
 	c, err := dial(reg, cfg, o, q, func(c *quic.Connection, ev quic.ConnectionEvent) error {
 		w.onEvent(ev, func() {
 			start = time.Now()
+			startNanos.Store(start.UnixNano())
 			for range o.streams {
 				q.start(done)
 			}
@@ -46,9 +48,25 @@ func runThroughput(reg *quic.Registration, cfg *quic.Configuration, o clientOpti
 	if err != nil {
 		return "", err
 	}
+	var expired <-chan time.Time
+	if o.limit > 0 {
+		t := time.NewTimer(o.limit)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case err = <-result:
 	case err = <-w.failed:
+	case <-expired:
+		// The limit runs from the dial, the clock from the handshake.
+		got, began := q.received.Load(), startNanos.Load()
+		shutdown(c, w, o)
+		if began == 0 {
+			return "", fmt.Errorf("no handshake within -limit %v", o.limit)
+		}
+		elapsed := time.Duration(time.Now().UnixNano() - began)
+		return fmt.Sprintf("throughput_mbps=%.1f elapsed_s=%.3f received_bytes=%d incomplete=1",
+			float64(got)*8/elapsed.Seconds()/1e6, elapsed.Seconds(), got), nil
 	}
 	shutdown(c, w, o)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hquic/quic"
@@ -13,6 +14,7 @@ import (
 type clientRequest struct {
 	want  uint64
 	got   uint64
+	total *atomic.Uint64 // the requester's count of response bytes
 	fin   bool
 	start time.Time
 	up    *sender
@@ -44,6 +46,7 @@ func (r *clientRequest) onResponse(s *quic.Stream, ev quic.StreamEvent) error {
 	switch ev := ev.(type) {
 	case *quic.ReceiveEvent:
 		r.got += ev.TotalBufferLength
+		r.total.Add(ev.TotalBufferLength)
 		if ev.Flags&quic.ReceiveFIN != 0 {
 			r.fin = true
 		}
@@ -107,11 +110,14 @@ type requester struct {
 	// awaiting are unidirectional requests whose response stream has not
 	// arrived yet; responses are matched to them in order.
 	awaiting []*clientRequest
+	// received counts response bytes on all streams; any goroutine may
+	// read it.
+	received atomic.Uint64
 }
 
 // start opens a stream and sends one request; done gets its outcome.
 func (q *requester) start(done func(*clientRequest, error)) {
-	r := &clientRequest{want: q.o.download, start: time.Now(), done: done}
+	r := &clientRequest{want: q.o.download, total: &q.received, start: time.Now(), done: done}
 	flags, h := quic.StreamOpenNone, r.onResponse
 	if q.o.uni {
 		flags, h = quic.StreamOpenUnidirectional, r.onUpload
@@ -141,7 +147,7 @@ func (q *requester) onConnectionEvent(ev quic.ConnectionEvent) error {
 	}
 	r := q.awaiting[0]
 	q.awaiting = q.awaiting[1:]
-	resp := &clientRequest{want: r.want, done: func(_ *clientRequest, err error) { r.finish(err) }}
+	resp := &clientRequest{want: r.want, total: &q.received, done: func(_ *clientRequest, err error) { r.finish(err) }}
 	ps.Stream.SetHandler(resp.onResponse)
 	return nil
 }

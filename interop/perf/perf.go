@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -131,20 +132,23 @@ func readRequest(r io.Reader) (uint64, error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, err
 	}
-	if _, err := drain(r); err != nil {
+	if _, err := drain(r, nil); err != nil {
 		return 0, err
 	}
 	return binary.BigEndian.Uint64(hdr[:]), nil
 }
 
 // drain reads r to EOF and returns the byte count.
-func drain(r io.Reader) (uint64, error) {
+func drain(r io.Reader, progress *atomic.Uint64) (uint64, error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	var total uint64
 	for {
 		n, err := r.Read(*bp)
 		total += uint64(n)
+		if progress != nil {
+			progress.Add(uint64(n))
+		}
 		if err == io.EOF {
 			return total, nil
 		}
@@ -175,6 +179,11 @@ type Client struct {
 	Upload, Download uint64
 	// Uni sends requests on unidirectional streams.
 	Uni bool
+	// Received counts the response bytes of every request so far, and
+	// Started holds when Throughput's requests began (Unix nanoseconds);
+	// any goroutine may read them.
+	Received atomic.Uint64
+	Started  atomic.Int64
 }
 
 // Dial connects to the server.
@@ -199,7 +208,7 @@ func (cl *Client) Request(ctx context.Context, c *quic.Conn) error {
 		if err != nil {
 			return err
 		}
-		if got, err = drain(r); err != nil {
+		if got, err = drain(r, &cl.Received); err != nil {
 			return err
 		}
 	} else {
@@ -210,7 +219,7 @@ func (cl *Client) Request(ctx context.Context, c *quic.Conn) error {
 		if err := sendRequest(s, hdr[:], cl.Upload); err != nil {
 			return err
 		}
-		if got, err = drain(s); err != nil {
+		if got, err = drain(s, &cl.Received); err != nil {
 			return err
 		}
 	}
@@ -240,6 +249,7 @@ func (cl *Client) Throughput(ctx context.Context, streams int) (time.Duration, e
 	}
 	defer c.CloseWithError(0, "")
 	start := time.Now()
+	cl.Started.Store(start.UnixNano())
 	errs := make(chan error, streams)
 	for range streams {
 		go func() { errs <- cl.Request(ctx, c) }()

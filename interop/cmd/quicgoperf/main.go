@@ -6,7 +6,10 @@
 //	quicgoperf server -addr HOST:PORT [-cert F -key F]
 //	quicgoperf client -addr HOST:PORT -mode throughput|rps|hps|idle [-upload N]
 //	                  [-download N] [-streams S] [-conns C] [-duration D]
-//	                  [-warmup W] [-uni]
+//	                  [-warmup W] [-uni] [-maxwindow N]
+//
+// -maxwindow raises the receive windows quic-go's auto-tuning may reach
+// (both the stream's and the connection's), for long fat links.
 //
 // The server prints "listening addr=ADDR", answers SIGUSR1 with the same
 // stats line as quicperf and stops on SIGINT or SIGTERM. The client prints
@@ -123,6 +126,8 @@ func runClient(args []string) int {
 	warmup := fs.Duration("warmup", time.Second, "time before measuring")
 	uni := fs.Bool("uni", false, "requests on unidirectional streams")
 	fs.String("exec", "", "ignored (quicperf compatibility)")
+	limit := fs.Duration("limit", 0, "throughput: stop a transfer not finished after this long and report what arrived (0: no limit)")
+	maxWindow := fs.String("maxwindow", "", "largest stream and connection receive windows auto-tuning may reach (default: quic-go's 6M and 15M)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	fs.Parse(args)
 	if *mode == "idle" {
@@ -167,15 +172,49 @@ func runClient(args []string) int {
 		Conf:   perf.ClientConfig(*mode == "idle"),
 		Upload: up, Download: down, Uni: *uni,
 	}
+	if *maxWindow != "" {
+		w, err := parseSize(*maxWindow, 0)
+		if err != nil {
+			return fail(fmt.Errorf("-maxwindow: %w", err))
+		}
+		cl.Conf.MaxStreamReceiveWindow = w
+		cl.Conf.MaxConnectionReceiveWindow = w
+	}
 	ctx := context.Background()
 	switch *mode {
 	case "throughput":
 		if up == 0 && down == 0 {
 			return fail(errors.New("throughput mode needs -upload or -download"))
 		}
-		d, err := cl.Throughput(ctx, *streams)
-		if err != nil {
-			return fail(err)
+		type outcome struct {
+			d   time.Duration
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			d, err := cl.Throughput(ctx, *streams)
+			done <- outcome{d, err}
+		}()
+		var expired <-chan time.Time
+		if *limit > 0 {
+			expired = time.After(*limit)
+		}
+		var d time.Duration
+		select {
+		case o := <-done:
+			if o.err != nil {
+				return fail(o.err)
+			}
+			d = o.d
+		case <-expired:
+			began := cl.Started.Load()
+			if began == 0 {
+				return fail(fmt.Errorf("no handshake within -limit %v", *limit))
+			}
+			got := cl.Received.Load()
+			el := time.Duration(time.Now().UnixNano() - began)
+			fmt.Printf("throughput_mbps=%.1f elapsed_s=%.3f received_bytes=%d incomplete=1\n", float64(got)*8/el.Seconds()/1e6, el.Seconds(), got)
+			return 0
 		}
 		bits := float64(up+down) * float64(*streams) * 8
 		fmt.Printf("throughput_mbps=%.1f elapsed_s=%.3f\n", bits/d.Seconds()/1e6, d.Seconds())
