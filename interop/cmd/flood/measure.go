@@ -166,7 +166,7 @@ func (r *report) print() error {
 	fmt.Printf("server %s (pid %d) at %v; flood %.0f Initials/s from %d addresses for %v; legitimate %.0f/s, %d-byte echo, %v timeout\n",
 		r.o.impl, r.srv.pid, r.srv.addr, r.o.rate, r.o.addrs, r.o.duration, r.o.legitRate, r.o.size, r.o.timeout)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "s\tphase\tlegit ok\ttried\tslowest\tserver CPU\tRSS MiB\tRetries sent\tdropped\t")
+	fmt.Fprintln(w, "s\tphase\tlegit ok\ttried\tslowest\tserver CPU\tRSS MiB\tRetries sent\tdropped\thalf-open\test. worst\t")
 	secs := r.seconds()
 	var prev serverStats
 	minFlood := 1.0
@@ -176,8 +176,11 @@ func (r *report) print() error {
 		retries := st.Listener.RetriesSent - prev.Listener.RetriesSent
 		dropped := st.Listener.BindingRecvDroppedPackets - prev.Listener.BindingRecvDroppedPackets
 		prev = st
-		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%v\t%.2f\t%.0f\t%d\t%d\t%d\t\n", i, s.phase, s.ok, s.tried,
-			s.slowest.Round(time.Millisecond), s.cpu.Seconds(), float64(s.rss)/(1<<20), retries, dropped, st.HalfOpen)
+		from := r.start.Add(time.Duration(i) * time.Second)
+		_, _, _, estWorst := r.est.summary(from, from.Add(time.Second))
+		fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%v\t%.2f\t%.0f\t%d\t%d\t%d\t%v\t\n", i, s.phase, s.ok, s.tried,
+			s.slowest.Round(time.Millisecond), s.cpu.Seconds(), float64(s.rss)/(1<<20), retries, dropped, st.HalfOpen,
+			estWorst.Round(100*time.Microsecond))
 		if s.phase == "flood" && s.tried > 0 {
 			floodTried += s.tried
 			floodOK += s.ok
