@@ -137,12 +137,12 @@ func (c *Conn) traceRecovery(now mono.Time) {
 	if s.SlowStartThreshold != math.MaxInt {
 		m.SSThresh = uint64(s.SlowStartThreshold)
 	}
-	t.RecoveryMetrics(now, &m)
 	cc := c.loss.CongestionState()
 	if c.loss.InRecovery() {
 		cc = "recovery"
 	}
 	t.CongestionState(now, cc, "")
+	t.RecoveryMetrics(now, &m)
 	t.ECNState(now, c.loss.ECNState())
 	deadline := c.loss.LossDetectionDeadline()
 	kind, sp := "pto", recovery.SpaceInitial
