@@ -45,7 +45,7 @@ const maxAnswer = 1024
 // library runs none.
 type Stateless struct {
 	limits  atomic.Pointer[StatelessLimits]
-	recent  *recentPeers
+	recent  atomic.Pointer[recentPeers] // made on first use: 128 KiB a client library never needs
 	seed    maphash.Seed
 	workers []*statelessWorker
 	running sync.WaitGroup
@@ -54,7 +54,7 @@ type Stateless struct {
 // NewStateless returns a set of n stateless workers (at least one) with
 // the given limits.
 func NewStateless(n int, l StatelessLimits) *Stateless {
-	s := &Stateless{recent: newRecentPeers(), seed: maphash.MakeSeed()}
+	s := &Stateless{seed: maphash.MakeSeed()}
 	s.SetLimits(l)
 	for range max(n, 1) {
 		s.workers = append(s.workers, &statelessWorker{s: s})
@@ -67,6 +67,15 @@ func (s *Stateless) SetLimits(l StatelessLimits) { s.limits.Store(&l) }
 
 // Limits returns the limits in effect.
 func (s *Stateless) Limits() StatelessLimits { return *s.limits.Load() }
+
+// recentPeers returns the table of recently answered peers.
+func (s *Stateless) recentPeers() *recentPeers {
+	if r := s.recent.Load(); r != nil {
+		return r
+	}
+	s.recent.CompareAndSwap(nil, newRecentPeers())
+	return s.recent.Load()
+}
 
 // Wait returns once no worker goroutine runs.
 func (s *Stateless) Wait() { s.running.Wait() }

@@ -228,7 +228,7 @@ func (b *Binding) handleUnknownShort(data []byte, peer, local netip.AddrPort, no
 func (b *Binding) queueStateless(op *statelessOp, now mono.Time) {
 	s := b.stateless
 	lim := s.Limits()
-	if !s.recent.allow(op.peer, now, lim.Spacing) {
+	if !s.recentPeers().allow(op.peer, now, lim.Spacing) {
 		b.drop(DropStatelessSpacing)
 		return
 	}
