@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hquic/quic/internal/conn"
 	"github.com/hquic/quic/internal/endpoint"
@@ -267,7 +268,7 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	first := sb.listeners[0]
 	prefSock := sb.preferred
 	sb.mu.Unlock()
-	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb}
+	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb, startTime: time.Now()}
 	// The connection belongs to the registration whose workers run it, so
 	// closing the registration waits for it.
 	if first.reg.addChild("Listener.newConnection", qc) != nil {

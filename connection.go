@@ -67,6 +67,7 @@ type Connection struct {
 	// (settings_live.go).
 	resolved    Settings
 	resolvedSet bool
+	startTime   time.Time      // Statistics.TimingStart
 	remote      netip.AddrPort // SetRemoteAddr before Start
 	local       netip.AddrPort // SetLocalAddr before Start
 
@@ -268,6 +269,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	c.task, c.client = task, host
 	c.state |= connLive
 	c.resolved, c.resolvedSet = s, true
+	c.startTime = time.Now()
 	c.mu.Unlock()
 	eng.SetScheduler(task)
 	eng.Start()

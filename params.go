@@ -8,38 +8,57 @@ import (
 )
 
 // Statistics are a connection's counters (QUIC_STATISTICS_V2, the fields
-// hquic maintains). Times are durations; byte and packet counts are totals
-// since the connection started.
+// hquic maintains, with its definitions). Times are durations; byte and
+// packet counts are totals since the connection started.
 type Statistics struct {
+	// RTT is the smoothed round-trip time; MinRTT, MaxRTT and RTTVariance
+	// are the smallest and largest samples and the variation.
 	RTT, MinRTT, MaxRTT, RTTVariance time.Duration
 
 	VersionNegotiation bool // a Version Negotiation round happened
 	StatelessRetry     bool // a Retry was used
-	ECNCapable         bool // the path marks ECN
+	// ECNCapable reports that the path was validated as ECN capable
+	// (RFC 9000 §13.4.2), not merely that packets are being marked.
+	ECNCapable bool
 
+	// TimingStart is when the connection started (Start, or the first
+	// Initial packet of a server connection). TimingInitialFlightEnd and
+	// TimingHandshakeFlightEnd are how long after it the peer's Initial
+	// flight and its Handshake flight were processed (the read keys of
+	// the next level installed); 0 until then.
+	TimingStart                                      time.Time
+	TimingInitialFlightEnd, TimingHandshakeFlightEnd time.Duration
+	// The TLS bytes of each handshake flight (CRYPTO data): the client's
+	// first (Initial), the server's (Initial and Handshake), the client's
+	// second (Handshake); 0 until known.
+	HandshakeClientFlight1Bytes, HandshakeServerFlight1Bytes, HandshakeClientFlight2Bytes uint32
+
+	// SendPathMTU is the path's IP MTU: the largest UDP payload plus 48
+	// bytes of IPv6 and UDP headers, as MsQuic counts for both families.
 	SendPathMTU                   uint16
-	SendTotalPackets              uint64
-	SendRetransmittablePackets    uint64
-	SendSuspectedLostPackets      uint64
-	SendSpuriousLostPackets       uint64
-	SendTotalBytes                uint64
-	SendTotalStreamBytes          uint64
-	SendCongestionCount           uint64
-	SendPersistentCongestionCount uint64
-	SendECNCongestionCount        uint64
-	SendCongestionWindow          uint64
-	SendBytesInFlight             uint64
+	SendTotalPackets              uint64 // QUIC packets sent, coalesced ones counted each
+	SendRetransmittablePackets    uint64 // ack-eliciting packets sent
+	SendSuspectedLostPackets      uint64 // packets declared lost
+	SendSpuriousLostPackets       uint64 // packets declared lost, then acknowledged
+	SendTotalBytes                uint64 // UDP payload bytes sent
+	SendTotalStreamBytes          uint64 // stream data bytes sent, retransmissions included
+	SendCongestionCount           uint64 // congestion events
+	SendPersistentCongestionCount uint64 // persistent congestion events
+	SendECNCongestionCount        uint64 // congestion events caused by ECN-CE marks
+	SendCongestionWindow          uint64 // the congestion window now, bytes
+	SendBytesInFlight             uint64 // bytes in flight now (hquic extension)
 
-	RecvTotalPackets       uint64
-	RecvReorderedPackets   uint64
-	RecvDroppedPackets     uint64
-	RecvDuplicatePackets   uint64
-	RecvTotalBytes         uint64
-	RecvTotalStreamBytes   uint64
-	RecvDecryptionFailures uint64
-	RecvValidAckFrames     uint64
+	RecvTotalPackets       uint64 // QUIC packets received
+	RecvReorderedPackets   uint64 // received below the largest packet number seen
+	RecvDroppedPackets     uint64 // dropped for any reason, duplicates included
+	RecvDuplicatePackets   uint64 // duplicates
+	RecvTotalBytes         uint64 // UDP payload bytes received
+	RecvTotalStreamBytes   uint64 // stream data bytes received
+	RecvDecryptionFailures uint64 // packets that failed to decrypt
+	RecvValidAckFrames     uint64 // ACK frames processed
 
-	KeyUpdateCount uint32
+	KeyUpdateCount     uint32 // 1-RTT key updates
+	DestCIDUpdateCount uint32 // switches to another of the peer's connection IDs
 
 	// hquic extensions.
 	PathChanges            uint32 // moves to a new validated path (migration)
@@ -71,9 +90,15 @@ func (c *Connection) Statistics() (Statistics, error) {
 		return Statistics{}, opError("Connection.Statistics", StatusInvalidState, "connection not started")
 	}
 	s := snap.Stats
+	c.mu.Lock()
+	start := c.startTime
+	c.mu.Unlock()
 	return Statistics{
 		RTT: s.RTT, MinRTT: s.MinRTT, MaxRTT: s.MaxRTT, RTTVariance: s.RTTVariance,
 		VersionNegotiation: s.VersionNegotiation, StatelessRetry: s.StatelessRetry, ECNCapable: s.ECNCapable,
+		TimingStart: start, TimingInitialFlightEnd: s.TimingInitialFlightEnd, TimingHandshakeFlightEnd: s.TimingHandshakeFlightEnd,
+		HandshakeClientFlight1Bytes: s.HandshakeClientFlight1Bytes, HandshakeServerFlight1Bytes: s.HandshakeServerFlight1Bytes,
+		HandshakeClientFlight2Bytes: s.HandshakeClientFlight2Bytes, DestCIDUpdateCount: s.DestCIDUpdateCount,
 		SendPathMTU:                   uint16(min(s.SendPathMTU, 65535)),
 		SendTotalPackets:              s.SendTotalPackets,
 		SendRetransmittablePackets:    s.SendRetransmittablePackets,

@@ -97,6 +97,12 @@ func TestLiveSettingsRules(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
+	st, err := c.Statistics()
+	if err != nil || st.TimingStart.IsZero() || st.TimingHandshakeFlightEnd < st.TimingInitialFlightEnd ||
+		st.TimingInitialFlightEnd <= 0 || st.HandshakeClientFlight1Bytes == 0 || st.HandshakeServerFlight1Bytes == 0 ||
+		st.HandshakeClientFlight2Bytes == 0 || st.SendPathMTU < 1248 {
+		t.Fatalf("statistics after the handshake: %+v, %v", st, err)
+	}
 	got := c.Settings()
 	if got.KeepAliveInterval.Value != time.Second || !got.KeepAliveInterval.Set || got.IdleTimeout.Value != 20*time.Second ||
 		got.ConnFlowControlWindow.Value != 32<<20 || got.StreamRecvWindowBidiRemoteDefault.Value != 1<<20 {

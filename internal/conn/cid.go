@@ -316,6 +316,7 @@ func (s *cidState) switchRemote(c *Conn, seq uint64) {
 			continue
 		}
 		old := s.remote[0]
+		c.stats.DestCIDUpdates++
 		s.remote[0] = s.remote[i]
 		s.remote = append(s.remote[:i], s.remote[i+1:]...)
 		s.dropRemote(c, old)

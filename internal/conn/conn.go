@@ -276,7 +276,7 @@ type Conn struct {
 	streams   streamState
 	datagrams datagramState
 	timers    [numTimers]mono.Time
-	stats     Stats
+	stats     counters
 	qlog      *tracing // nil unless traced (qlog.go)
 
 	newToken         []byte    // server: NEW_TOKEN to send

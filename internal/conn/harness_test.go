@@ -201,7 +201,9 @@ func (e *endpoint) Send(b *OutBatch) {
 	}
 	for off := 0; off < len(b.Buf); off += seg {
 		end := min(off+seg, len(b.Buf))
+		e.p.ecn = b.ECN
 		e.p.transmitFrom(e, bytes.Clone(b.Buf[off:end]), b.Local, b.Addr)
+		e.p.ecn = 0
 	}
 }
 func (e *endpoint) AddCID(cid []byte)             { e.cids[string(cid)] = true }
@@ -385,6 +387,7 @@ type inFlight struct {
 	to       *endpoint
 	data     []byte
 	src, dst netip.AddrPort // as the receiver sees them
+	ecn      uint8          // the ECN codepoint it carries
 }
 
 // pair is the two endpoints plus the network between them.
@@ -430,6 +433,9 @@ type pair struct {
 	// serverOpenTrace is the server's Config.OpenTrace.
 	serverOpenTrace func(odcid []byte, server bool) *qlog.Trace
 	steps           int // simulation steps taken by runUntil
+	// ecn is the codepoint of the datagram being transmitted (Send sets
+	// it).
+	ecn uint8
 }
 
 // pairSeed seeds the network's randomness (loss, reordering). Tests are
@@ -526,7 +532,7 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 		at = at.Add(time.Duration(p.rng.IntN(20)) * time.Millisecond)
 	}
 	p.seq++
-	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst})
+	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst, ecn: p.ecn})
 }
 
 // checkInitialPadding enforces RFC 9000 §14.1 on a datagram smaller than
@@ -596,7 +602,7 @@ func (p *pair) deliver(d inFlight) {
 		return
 	}
 	p.recvBytes[to] += len(d.data)
-	to.c.QueueDatagram(Datagram{Data: d.data, Peer: d.src, Local: d.dst})
+	to.c.QueueDatagram(Datagram{Data: d.data, Peer: d.src, Local: d.dst, ECN: d.ecn})
 }
 
 // step runs both connections once at the current time.

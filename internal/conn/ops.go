@@ -3,6 +3,7 @@ package conn
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // This file holds the only state of a Conn that other goroutines touch: the
@@ -194,11 +195,14 @@ func putDatagramBuf(b *datagramBuf) {
 // moving the datagrams still queued on every take. An empty queue holds
 // no storage.
 type recvQueue struct {
-	mu     sync.Mutex
-	buf    *datagramBuf
-	head   int
-	limit  int
-	closed bool
+	// dropped counts datagrams refused because the queue was full
+	// (RecvDroppedPackets); it is read without the lock.
+	dropped atomic.Uint64
+	mu      sync.Mutex
+	buf     *datagramBuf
+	head    int
+	limit   int
+	closed  bool
 }
 
 // queued returns the number of queued datagrams; r.mu is held.
@@ -226,6 +230,9 @@ func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 		return 0, false
 	}
 	n = max(min(len(ds), max(r.limit, minRecvQueue)-queued), 0)
+	if n < len(ds) {
+		r.dropped.Add(uint64(len(ds) - n))
+	}
 	if n == 0 {
 		return 0, false
 	}
@@ -328,6 +335,9 @@ func (c *Conn) publish(v Snapshot) {
 	c.snap.v = v
 	c.snap.mu.Unlock()
 }
+
+// droppedCount returns how many datagrams the full queue refused.
+func (r *recvQueue) droppedCount() uint64 { return r.dropped.Load() }
 
 func (r *recvQueue) setLimit(n int) {
 	r.mu.Lock()

@@ -51,6 +51,7 @@ func (c *Conn) traceReceived(now mono.Time, sp recovery.Space, pt wire.PacketTyp
 
 // traceDrop logs a packet the connection dropped, with qlog's reason.
 func (c *Conn) traceDrop(now mono.Time, pt wire.PacketType, size int, trigger string) {
+	c.stats.RecvDroppedPackets++ // every drop is traced; RecvDroppedPackets counts them
 	if c.qlog != nil {
 		h := qlog.Header{Type: pt, PN: -1}
 		c.qlog.PacketDropped(now, &h, size, trigger)

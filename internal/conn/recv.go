@@ -346,6 +346,7 @@ func (c *Conn) scanForClose(now mono.Time, payload []byte) {
 // bufferPacket keeps a copy of a packet whose keys are not available yet.
 func (c *Conn) bufferPacket(d *Datagram, pkt []byte, sp recovery.Space) {
 	if c.life.handshakeConfirmed || c.setup == nil || c.spaces[sp].discarded || len(c.setup.buffered) >= maxBufferedPackets {
+		c.stats.RecvDroppedPackets++
 		c.traceBuffered(pkt, false)
 		return
 	}

@@ -33,6 +33,9 @@ func (c *Conn) wake() {
 // task interface; it must never run concurrently with itself.
 func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	c.now = now
+	if c.stats.start.IsZero() {
+		c.stats.start = now // the statistics' TimingStart
+	}
 	ob, rb := opBufs.get(), datagramBufs.get()
 	c.opScratch, c.rxScratch = ob.s, rb.s
 	c.running = true

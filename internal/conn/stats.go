@@ -2,6 +2,9 @@ package conn
 
 import (
 	"time"
+
+	"github.com/hquic/quic/internal/handshake"
+	"github.com/hquic/quic/internal/mono"
 )
 
 // Stats are a connection's counters (the fields of MsQuic's
@@ -9,6 +12,8 @@ import (
 type Stats struct {
 	RTT, MinRTT, MaxRTT, RTTVariance time.Duration
 
+	// SendPathMTU is the path's IP MTU: the UDP payload size plus the
+	// 48 bytes of an IPv6 and a UDP header (MsQuic's Path->Mtu).
 	SendPathMTU                   int
 	SendTotalPackets              uint64
 	SendRetransmittablePackets    uint64
@@ -32,21 +37,80 @@ type Stats struct {
 	RecvValidAckFrames     uint64
 	RecvDatagrams          uint64
 
+	// TimingInitialFlightEnd and TimingHandshakeFlightEnd are how long
+	// after the connection started the first read keys after Initial were
+	// installed, and the 1-RTT read keys (0 until then).
+	TimingInitialFlightEnd, TimingHandshakeFlightEnd time.Duration
+	// Handshake flight sizes in CRYPTO bytes: the client's Initial
+	// flight, the server's flight, the client's second (Handshake) flight.
+	HandshakeClientFlight1Bytes, HandshakeServerFlight1Bytes, HandshakeClientFlight2Bytes uint32
+
 	KeyUpdateCount         uint32
+	DestCIDUpdateCount     uint32 // switches to another destination connection ID
 	PathChanges            uint32 // migrations to a new validated path
 	PathValidationFailures uint32 // paths that failed validation
-	ECNCapable             bool
+	ECNCapable             bool   // ECN validated on the path (RFC 9000 §13.4.2)
+	StatelessRetry         bool
+	VersionNegotiation     bool
+}
+
+// counters are what the connection counts itself; statistics adds what
+// loss recovery, the path and the keys know.
+type counters struct {
+	SendTotalPackets           uint64
+	SendRetransmittablePackets uint64
+	SendSuspectedLostPackets   uint64
+	SendTotalBytes             uint64
+	SendTotalStreamBytes       uint64
+
+	RecvTotalPackets       uint64
+	RecvReorderedPackets   uint64
+	RecvDroppedPackets     uint64
+	RecvDuplicatePackets   uint64
+	RecvTotalBytes         uint64
+	RecvTotalStreamBytes   uint64
+	RecvDecryptionFailures uint64
+	RecvValidAckFrames     uint64
+	RecvDatagrams          uint64
+
+	start, initialFlightEnd, handshakeFlightEnd mono.Time
+	clientFlight1, serverFlight1, clientFlight2 uint32
+
+	DestCIDUpdates         uint32
+	PathChanges            uint32
+	PathValidationFailures uint32
 	StatelessRetry         bool
 	VersionNegotiation     bool
 }
 
 // statistics merges the connection's counters with loss recovery's.
 func (c *Conn) statistics() Stats {
-	s := c.stats
+	k := &c.stats
+	s := Stats{
+		SendTotalPackets: k.SendTotalPackets, SendRetransmittablePackets: k.SendRetransmittablePackets,
+		SendSuspectedLostPackets: k.SendSuspectedLostPackets, SendTotalBytes: k.SendTotalBytes,
+		SendTotalStreamBytes: k.SendTotalStreamBytes,
+		RecvTotalPackets:     k.RecvTotalPackets, RecvReorderedPackets: k.RecvReorderedPackets,
+		RecvDroppedPackets: k.RecvDroppedPackets + c.rx.droppedCount(), RecvDuplicatePackets: k.RecvDuplicatePackets,
+		RecvTotalBytes: k.RecvTotalBytes, RecvTotalStreamBytes: k.RecvTotalStreamBytes,
+		RecvDecryptionFailures: k.RecvDecryptionFailures, RecvValidAckFrames: k.RecvValidAckFrames,
+		RecvDatagrams:               k.RecvDatagrams,
+		HandshakeClientFlight1Bytes: k.clientFlight1, HandshakeServerFlight1Bytes: k.serverFlight1,
+		HandshakeClientFlight2Bytes: k.clientFlight2,
+		DestCIDUpdateCount:          k.DestCIDUpdates, PathChanges: k.PathChanges,
+		PathValidationFailures: k.PathValidationFailures, StatelessRetry: k.StatelessRetry,
+		VersionNegotiation: k.VersionNegotiation,
+	}
+	if !k.initialFlightEnd.IsZero() {
+		s.TimingInitialFlightEnd = k.initialFlightEnd.Sub(k.start)
+	}
+	if !k.handshakeFlightEnd.IsZero() {
+		s.TimingHandshakeFlightEnd = k.handshakeFlightEnd.Sub(k.start)
+	}
 	ls := c.loss.Stats()
 	rtt := c.loss.RTT()
 	s.RTT, s.MinRTT, s.MaxRTT, s.RTTVariance = rtt.Smoothed, rtt.Min, rtt.Max, rtt.Var
-	s.SendPathMTU = c.path.maxDatagramSize()
+	s.SendPathMTU = c.path.maxDatagramSize() + udpOverhead
 	s.SendSpuriousLostPackets = ls.PacketsSpuriouslyLost
 	s.SendCongestionCount = ls.CongestionEvents
 	s.SendPersistentCongestionCount = ls.PersistentCongestionEvents
@@ -54,6 +118,46 @@ func (c *Conn) statistics() Stats {
 	s.SendCongestionWindow = uint64(ls.CongestionWindow)
 	s.SendBytesInFlight = uint64(ls.BytesInFlight)
 	s.KeyUpdateCount = c.app.updates
-	s.ECNCapable = c.loss.ECNMarking()
+	s.ECNCapable = c.loss.ECNValidated()
 	return s
+}
+
+// onReadKeys records handshake timings and the sizes of the flights TLS
+// read when it installs read keys for level (MsQuic's Timing and
+// Handshake statistics).
+func (c *Conn) onReadKeys(level handshake.Level) {
+	k := &c.stats
+	if k.initialFlightEnd.IsZero() {
+		k.initialFlightEnd = c.now
+	}
+	init, hs := uint32(c.hs.Received(handshake.StreamInitial)), uint32(c.hs.Received(handshake.StreamHandshake))
+	switch {
+	case level == handshake.LevelHandshake && c.side == Server:
+		k.clientFlight1 = init
+	case level == handshake.LevelApp && c.side == Server:
+		k.clientFlight2 = hs
+	case level == handshake.LevelApp:
+		k.serverFlight1 = init + hs
+	}
+	if level == handshake.LevelApp {
+		k.handshakeFlightEnd = c.now
+	}
+}
+
+// onWriteKeys records the sizes of the flights TLS wrote when it installs
+// write keys for level.
+func (c *Conn) onWriteKeys(level handshake.Level) {
+	k := &c.stats
+	init, hs := c.hs.Send(handshake.StreamInitial), c.hs.Send(handshake.StreamHandshake)
+	if init == nil || hs == nil {
+		return
+	}
+	switch {
+	case level == handshake.LevelHandshake && c.side == Client:
+		k.clientFlight1 = uint32(init.Written())
+	case level == handshake.LevelApp && c.side == Client:
+		k.clientFlight2 = uint32(hs.Written())
+	case level == handshake.LevelApp:
+		k.serverFlight1 = uint32(init.Written() + hs.Written())
+	}
 }

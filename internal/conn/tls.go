@@ -27,12 +27,14 @@ func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte)
 		c.replayBufferedPackets() // 0-RTT packets that came before TLS ran
 	case handshake.LevelHandshake:
 		c.spaces[recovery.SpaceHandshake].read = k
+		c.onReadKeys(level)
 		// Handshake packets that came before the keys (the server's
 		// Initial was lost) were buffered: they are read now, so the
 		// server need not send them again.
 		c.replayBufferedPackets()
 	case handshake.LevelApp:
 		c.app.installRead(k)
+		c.onReadKeys(level)
 		c.replayBufferedPackets()
 	}
 	return nil
@@ -50,6 +52,7 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 		c.zeroRTT.write = k
 	case handshake.LevelHandshake:
 		c.spaces[recovery.SpaceHandshake].write = k
+		c.onWriteKeys(level)
 		if c.side == Client {
 			// A client's anti-deadlock probe now goes in a Handshake
 			// packet (RFC 9002 §6.2.2.1).
@@ -57,6 +60,7 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 		}
 	case handshake.LevelApp:
 		c.app.installWrite(k)
+		c.onWriteKeys(level)
 		// A client discards its 0-RTT keys once it has 1-RTT keys
 		// (RFC 9001 §4.9.3).
 		c.zeroRTT.write = nil

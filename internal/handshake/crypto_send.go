@@ -22,6 +22,9 @@ func (s *CryptoSend) Write(data []byte) {
 // end returns one past the last byte written.
 func (s *CryptoSend) end() uint64 { return s.base + uint64(len(s.buf)) }
 
+// Written returns how many bytes TLS wrote to the stream.
+func (s *CryptoSend) Written() uint64 { return s.end() }
+
 // HasPending reports whether there is data to send: lost ranges or bytes
 // never sent.
 func (s *CryptoSend) HasPending() bool {

@@ -273,6 +273,10 @@ func (l *State) BurstPackets(now mono.Time) int {
 // path, marking pauses until an ACK validates them.
 func (l *State) ECNMarking() bool { return l.ecn.marking() }
 
+// ECNValidated reports whether ECN validation succeeded on the path
+// (RFC 9000 §13.4.2).
+func (l *State) ECNValidated() bool { return l.ecn.state == ecnCapable }
+
 // ProbesNeeded returns how many ack-eliciting probe packets (0, 1 or 2) the
 // connection must send now in space, regardless of the congestion window and
 // the pacer (RFC 9002 Sections 6.2.4 and 7.5). Each ack-eliciting packet
