@@ -135,7 +135,11 @@ type PeerAddressChangedEvent struct{ Addr netip.AddrPort }
 // PeerStreamStartedEvent is a connection event
 // (QUIC_CONNECTION_EVENT_PEER_STREAM_STARTED): the peer opened Stream. The
 // handler must give it a handler (Stream.SetHandler) before returning, or
-// return an error to reject it (both directions are then aborted).
+// return an error to reject it (both directions are then aborted). Flags
+// is in-out: StreamOpenUnidirectional and StreamOpen0RTT describe the
+// stream; the handler may add StreamOpenDelayIDFCUpdates, so that the peer
+// may open another stream in its place only once the application closed
+// this one (Stream.Close), not as soon as both directions end.
 type PeerStreamStartedEvent struct {
 	Stream *Stream
 	Flags  StreamOpenFlags

@@ -67,14 +67,15 @@ const (
 	StreamOpenNone StreamOpenFlags = 0x0000
 	// StreamOpenUnidirectional opens a stream only the opener sends on.
 	StreamOpenUnidirectional StreamOpenFlags = 0x0001
-	// StreamOpen0RTT marks a stream that may be sent in 0-RTT (on peer
-	// streams: the stream was opened by 0-RTT data).
+	// StreamOpen0RTT marks a peer stream opened by 0-RTT data; NewStream
+	// refuses it (local data goes in 0-RTT with SendAllow0RTT).
 	StreamOpen0RTT StreamOpenFlags = 0x0002
 	// StreamOpenDelayIDFCUpdates delays new stream-ID credit for the peer
 	// until the application closes the stream.
 	StreamOpenDelayIDFCUpdates StreamOpenFlags = 0x0004
 	// StreamOpenAppOwnedBuffers makes the application provide receive
-	// buffers (MsQuic preview feature).
+	// buffers (MsQuic preview feature); not implemented: NewStream fails
+	// with ErrNotSupported.
 	StreamOpenAppOwnedBuffers StreamOpenFlags = 0x0008
 )
 

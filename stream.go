@@ -46,13 +46,24 @@ func (s streamState) has(f streamState) bool { return s&f != 0 }
 
 // NewStream creates a local stream (StreamOpen). Nothing is sent and no ID
 // is assigned until it is started. The connection need not be started yet:
-// operations on the stream then take effect when it starts. Errors:
-// ErrInvalidParameter for a nil handler, ErrInvalidState once the
-// connection was closed by the application.
+// operations on the stream then take effect when it starts. Flags:
+// StreamOpenUnidirectional; StreamOpenDelayIDFCUpdates, which on a local
+// stream changes nothing (stream credit is the peer's to give; on a peer
+// stream set it in PeerStreamStartedEvent.Flags). Errors:
+// ErrInvalidParameter for a nil handler, StreamOpen0RTT (it marks peer
+// streams) or unknown flags, ErrNotSupported for StreamOpenAppOwnedBuffers,
+// ErrInvalidState once the connection was closed by the application.
 func (c *Connection) NewStream(flags StreamOpenFlags, h StreamHandler) (*Stream, error) {
 	const op = "Connection.NewStream"
-	if h == nil {
+	switch {
+	case h == nil:
 		return nil, opError(op, StatusInvalidParameter, "nil handler")
+	case flags&StreamOpenAppOwnedBuffers != 0:
+		return nil, opError(op, StatusNotSupported, "StreamOpenAppOwnedBuffers (MsQuic preview) is not implemented")
+	case flags&StreamOpen0RTT != 0:
+		return nil, opError(op, StatusInvalidParameter, "StreamOpen0RTT marks peer streams; send with SendAllow0RTT")
+	case flags&^(StreamOpenUnidirectional|StreamOpenDelayIDFCUpdates) != 0:
+		return nil, opError(op, StatusInvalidParameter, "unknown flags %v", flags)
 	}
 	c.mu.Lock()
 	closed := c.state.has(connClosed)

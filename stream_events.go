@@ -24,6 +24,9 @@ func (e *connEvents) PeerStreamStarted(cs *conn.Stream, flags uint32) error {
 	if s.handler.Load() == nil {
 		return errNoStreamHandler
 	}
+	if ev.Flags&StreamOpenDelayIDFCUpdates != 0 {
+		cs.SetDelayIDFCUpdates()
+	}
 	return nil
 }
 

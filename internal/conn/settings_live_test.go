@@ -105,3 +105,32 @@ func TestImmediateStartBeyondThePeerLimitWaits(t *testing.T) {
 		t.Fatalf("server %v: the second immediate stream was announced beyond the limit", p.server.names())
 	}
 }
+
+func TestDelayedStreamCreditReturnsAtClose(t *testing.T) {
+	p := newPair(t)
+	p.serverSettings.PeerBidiStreamCount = 1
+	var peer *Stream
+	p.server.handler = func(ev event) {
+		if ev.name == "PeerStreamStarted" {
+			ev.s.SetDelayIDFCUpdates()
+			peer = ev.s
+		}
+	}
+	p.server.echo = true
+	p.handshake()
+	c := p.client.c
+	first := startStream(p, []byte("one"), true, "1")
+	if !p.runUntil(2*time.Second, func() bool { return p.client.streamFinished(first) }) {
+		t.Fatal("first stream did not finish")
+	}
+	second := c.NewStream(0)
+	c.StreamStart(second, StreamStartImmediate|StreamStartIndicatePeerAccept, false)
+	p.runUntil(2*time.Second, func() bool { return false })
+	if p.client.has("PeerAccepted") {
+		t.Fatal("the peer got its stream credit back before the stream was closed")
+	}
+	p.server.closeStream(peer)
+	if !p.runUntil(2*time.Second, func() bool { return p.client.has("PeerAccepted") }) {
+		t.Fatal("no credit after the server closed the stream")
+	}
+}

@@ -11,8 +11,9 @@ import (
 
 // Stream flag values, equal to MsQuic's.
 const (
-	StreamOpenUnidirectional = 0x1
-	StreamOpen0RTT           = 0x2
+	StreamOpenUnidirectional   = 0x1
+	StreamOpen0RTT             = 0x2
+	StreamOpenDelayIDFCUpdates = 0x4
 
 	StreamStartImmediate          = 0x1
 	StreamStartFailBlocked        = 0x2
@@ -118,6 +119,7 @@ type Stream struct {
 	immediate      bool // SHUTDOWN_COMPLETE was delivered early (IMMEDIATE)
 	peerAccepted   bool
 	indicateAccept bool
+	delayIDFC      bool // keep the stream in the set until the handle closes
 	cancelOnLoss   bool // a send had SendFlagCancelOnLoss (irreversible)
 	lossCanceled   bool // lost data in cancel-on-loss mode (senddelay.go)
 	lossAborted    bool // and was aborted for it
@@ -254,9 +256,17 @@ func recvWindowFor(c *Conn, s *Stream) uint64 {
 // assigned until it is started. Safe from any goroutine: the stream is not
 // yet known to the connection goroutine.
 func (c *Conn) NewStream(flags uint32) *Stream {
-	s := &Stream{c: c, uni: flags&StreamOpenUnidirectional != 0, local: true, priority: stream.DefaultPriority}
+	s := &Stream{c: c, uni: flags&StreamOpenUnidirectional != 0, local: true, priority: stream.DefaultPriority,
+		delayIDFC: flags&StreamOpenDelayIDFCUpdates != 0}
 	return s
 }
+
+// SetDelayIDFCUpdates makes a peer's stream return its stream-count credit
+// to the peer only when the application closes it, not when both
+// directions end (MsQuic's QUIC_STREAM_OPEN_FLAG_DELAY_ID_FC_UPDATES, set
+// in PEER_STREAM_STARTED). It must be called on the connection goroutine,
+// from that event.
+func (s *Stream) SetDelayIDFCUpdates() { s.delayIDFC = true }
 
 // setupParts initialises the send and receive parts of s on the
 // connection goroutine.
@@ -367,6 +377,9 @@ func (st *streamState) maybeFinish(c *Conn, s *Stream) {
 		if c.events != nil {
 			c.events.StreamShutdownComplete(s, StreamShutdownInfo{AppCloseInProgress: s.appClosed})
 		}
+	}
+	if s.delayIDFC && !s.appClosed {
+		return // the peer gets the stream's credit back at StreamClose
 	}
 	st.set.Remove(s.entry)
 	s.entry = nil
