@@ -488,7 +488,12 @@ const (
 	// sets the pacing rate itself; with PacingEnabled false it is not
 	// paced and sends its window in bursts, which its model does not
 	// expect. HyStartEnabled does not apply to it. A CE mark counts as
-	// the loss of a maximum-size datagram in its loss rate.
+	// the loss of a maximum-size datagram in its loss rate. One departure
+	// from the draft: loss rates are judged against the baseline loss the
+	// flow sees while not probing (random loss on radio links), so that
+	// random loss above the draft's 2% does not cap it far below the
+	// path's capacity; where losses come only from queue overflow the
+	// baseline is zero and the draft's rules apply unchanged.
 	CongestionControlBBR CongestionControlAlgorithm = 1
 )
 

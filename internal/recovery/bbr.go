@@ -33,6 +33,7 @@ const (
 	bbrProbeRTTInterval   = 5 * time.Second
 	bbrProbeRTTDuration   = 200 * time.Millisecond
 	bbrProbeWaitBase      = 2 * time.Second
+	bbrLossBaseGain       = 1.0 / 8 // EWMA gain of lossBase
 )
 
 // Infinite values of the model (the draft's "Infinity").
@@ -120,10 +121,12 @@ type bbr struct {
 	lossInRound        bool
 	lossRoundStart     bool
 	lossRoundDelivered int64
-	lossEvents         int   // discontiguous losses this loss round
-	lastLostSeq        int64 // to tell contiguous losses apart
-	roundLost0         int64 // C.lost at the start of the loss round
-	roundDelivered0    int64 // C.delivered at the start of the loss round
+	lossEvents         int     // discontiguous losses this loss round
+	lastLostSeq        int64   // to tell contiguous losses apart
+	roundLost0         int64   // C.lost at the start of the loss round
+	roundDelivered0    int64   // C.delivered at the start of the loss round
+	lossBase           float64 // loss rate the flow does not cause (learnLossBase)
+	lossBaseSet        bool
 
 	// Full-pipe estimation (Section 5.3.1.2).
 	fullBw        float64
@@ -330,17 +333,16 @@ func (b *bbr) checkStartupDone() {
 	}
 }
 
-// checkStartupHighLoss exits Startup when a whole round lost more than
-// LossThresh of its data in at least StartupFullLossCnt discontiguous
-// losses (Section 5.3.1.3). The safe inflight becomes max(bdp,
-// inflight_latest).
-func (b *bbr) checkStartupHighLoss() {
-	if b.mode != bbrStartup || b.fullBwReached {
+// checkStartupHighLoss exits Startup when the loss round that just ended
+// lost more than LossThresh of its data (beyond the baseline, see
+// isInflightTooHigh) in at least StartupFullLossCnt discontiguous losses
+// (Section 5.3.1.3); lost and total are the round's lost and sent bytes.
+// The safe inflight becomes max(bdp, inflight_latest).
+func (b *bbr) checkStartupHighLoss(lost, total int64) {
+	if b.mode != bbrStartup || b.fullBwReached || b.lossEvents < bbrStartupFullLossCnt {
 		return
 	}
-	lost := b.rate.lost - b.roundLost0
-	delivered := b.rate.delivered - b.roundDelivered0
-	if b.lossEvents < bbrStartupFullLossCnt || float64(lost) <= bbrLossThresh*float64(lost+delivered) {
+	if !b.isInflightTooHigh(&rateSample{lost: lost, txInFlight: int(total)}) {
 		return
 	}
 	b.fullBwReached = true

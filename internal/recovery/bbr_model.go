@@ -42,12 +42,45 @@ func (b *bbr) updateCongestionSignals(rs *rateSample) {
 	if !b.lossRoundStart {
 		return
 	}
-	b.checkStartupHighLoss()
-	b.adaptLowerBoundsFromCongestion()
+	lost := b.rate.lost - b.roundLost0
+	total := lost + b.rate.delivered - b.roundDelivered0
+	roundLoss := 0.0
+	if total > 0 {
+		roundLoss = float64(lost) / float64(total)
+	}
+	inStartup := b.mode == bbrStartup && !b.fullBwReached
+	b.checkStartupHighLoss(lost, total)
+	if (inStartup && !b.fullBwReached || b.mode == bbrProbeBWDown || b.mode == bbrProbeBWCruise) && total >= int64(bbrMinPipePackets*b.mds()) {
+		b.learnLossBase(roundLoss)
+	}
+	if roundLoss > b.lossBase {
+		b.adaptLowerBoundsFromCongestion()
+	}
 	b.lossInRound = false
 	b.lossEvents = 0
 	b.roundLost0 = b.rate.lost
 	b.roundDelivered0 = b.rate.delivered
+}
+
+// learnLossBase folds the loss rate of a round the flow did not push past
+// the path's capacity into lossBase: the rounds of Startup before it ends,
+// and of ProbeBW's DOWN and CRUISE.
+//
+// This is hquic's one departure from the draft's loss response. The draft
+// treats any loss rate above LossThresh (2%) as too much inflight, and
+// any loss outside probing as a reason to slow down; on a path that drops
+// packets at random (radio links), that caps inflight far below the BDP
+// as soon as the random loss rate passes 2%. lossBase is the loss the
+// flow sees without having caused it: the loss tests measure the excess
+// over it (isInflightTooHigh), and only rounds that lose more than it
+// lower the short-term model. Where losses come from queue overflow only,
+// lossBase stays near zero and the draft's behaviour is unchanged.
+func (b *bbr) learnLossBase(roundLoss float64) {
+	if !b.lossBaseSet {
+		b.lossBase, b.lossBaseSet = roundLoss, true
+		return
+	}
+	b.lossBase += (roundLoss - b.lossBase) * bbrLossBaseGain
 }
 
 // updateMaxBw is BBRUpdateMaxBw (Section 5.5.5): application-limited

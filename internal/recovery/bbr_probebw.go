@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"math"
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
@@ -219,9 +220,14 @@ func (b *bbr) adaptLongTermModel(now mono.Time, rs *rateSample) {
 }
 
 // isInflightTooHigh is IsInflightTooHigh: the loss rate since the sample's
-// packet was sent exceeds LossThresh.
+// packet was sent exceeds LossThresh. Losses are counted beyond the
+// baseline (lossBase, see learnLossBase) and beyond two standard
+// deviations of the baseline's binomial noise over the packets in flight;
+// with no baseline loss the test is the draft's.
 func (b *bbr) isInflightTooHigh(rs *rateSample) bool {
-	return float64(rs.lost) > float64(rs.txInFlight)*bbrLossThresh
+	n := float64(rs.txInFlight) / float64(b.mds())
+	allowed := n*(bbrLossThresh+b.lossBase) + 2*math.Sqrt(n*b.lossBase*(1-b.lossBase))
+	return float64(rs.lost)/float64(b.mds()) > allowed
 }
 
 // handleInflightTooHigh is BBRHandleInflightTooHigh: once per probe, cap
@@ -257,11 +263,12 @@ func (b *bbr) onLost(now mono.Time, p *Sent) {
 }
 
 // inflightAtLoss is BBRInflightAtLoss: the inflight, within the lost
-// packet, at which the loss rate crossed LossThresh.
+// packet, at which the loss rate crossed LossThresh (over the baseline).
 func (b *bbr) inflightAtLoss(rs *rateSample, size int) int {
 	inflightPrev := float64(rs.txInFlight - size)
 	lostPrev := float64(rs.lost) - float64(size)
-	lostPrefix := (bbrLossThresh*inflightPrev - lostPrev) / (1 - bbrLossThresh)
+	th := bbrLossThresh + b.lossBase
+	lostPrefix := (th*inflightPrev - lostPrev) / (1 - th)
 	return max(int(inflightPrev+lostPrefix), 0)
 }
 
