@@ -179,3 +179,28 @@ func testPair(t testing.TB, tn *testNet, conf *Config) (client, server *Conn) {
 	t.Cleanup(func() { r.c.Close() })
 	return client, r.c
 }
+
+// loopbackPair is testPair over the operating system's UDP on 127.0.0.1,
+// for measurements.
+func loopbackPair(t testing.TB) (client, server *Conn) {
+	t.Helper()
+	t.Cleanup(waitReleased)
+	l, err := Listen("127.0.0.1:0", serverTLS(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	accepted := make(chan *Conn, 1)
+	go func() {
+		c, _ := l.Accept(context.Background())
+		accepted <- c
+	}()
+	client, err = Dial(context.Background(), l.Addr().String(), clientTLS(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server = <-accepted
+	t.Cleanup(func() { server.Close() })
+	return client, server
+}

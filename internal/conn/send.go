@@ -138,6 +138,7 @@ func (c *Conn) flush(now mono.Time) {
 		b.StartDatagram(limit)
 		info := c.buildDatagram(now, b)
 		if info.size == 0 {
+			c.noteAppLimited(now)
 			break
 		}
 		c.path.onSent(info.size)
@@ -169,6 +170,18 @@ func (c *Conn) flush(now mono.Time) {
 		c.life.closeFrame = false
 		c.life.closeSent++
 	}
+}
+
+// noteAppLimited runs when a flush found nothing more to send: unless the
+// pacer held packets back, the sender is application-limited (or limited
+// by flow control), and the congestion window must not grow on what is
+// acknowledged until the window is full again (RFC 9002, Section 7.8).
+// recovery.State.OnAppLimited itself ignores a window with no room left.
+func (c *Conn) noteAppLimited(now mono.Time) {
+	if t := c.timers[timerPacing]; !t.IsZero() && t > now {
+		return
+	}
+	c.loss.OnAppLimited()
 }
 
 // minPacketRoom is the smallest datagram worth building.
