@@ -76,3 +76,22 @@ func TestDatagramsIn0RTTOnlyWhenAllowed(t *testing.T) {
 		t.Fatalf("server events %v: want the allowed datagram in 0-RTT and the other in 1-RTT", p.server.names())
 	}
 }
+
+func TestDatagramFrontGoesFirst(t *testing.T) {
+	p := newPair(t, withDatagrams())
+	p.serverSettings.DatagramReceive = true
+	p.handshake()
+	c := p.client.c
+	c.SendDatagram([][]byte{[]byte("second")}, 6, 2, 0)
+	c.SendDatagram([][]byte{[]byte("first")}, 5, 1, DatagramFront)
+	p.runUntil(time.Second, func() bool { return p.server.count("DatagramReceived") == 2 })
+	var got []string
+	for _, ev := range p.server.events {
+		if ev.name == "DatagramReceived" {
+			got = append(got, string(ev.data))
+		}
+	}
+	if len(got) != 2 || got[0] != "first" {
+		t.Fatalf("server received %q, want the front datagram first", got)
+	}
+}

@@ -101,3 +101,22 @@ func TestStreamWithoutCancelOnLossRetransmits(t *testing.T) {
 		t.Fatalf("client %v", p.client.names())
 	}
 }
+
+func TestPriorityWorkSendRunsAheadOfQueuedOperations(t *testing.T) {
+	p := newPair(t)
+	p.handshake()
+	c := p.client.c
+	s := c.NewStream(0)
+	c.StreamStart(s, 0, false)
+	p.runUntil(10*time.Millisecond, func() bool { return false })
+	// Both are queued before the connection runs; the priority one runs
+	// first, so its bytes come first on the stream.
+	c.StreamSend(s, [][]byte{[]byte("normal")}, SendFlagFIN, "n", false)
+	c.StreamSend(s, [][]byte{[]byte("urgent ")}, 0, "u", true)
+	if !p.runUntil(2*time.Second, func() bool { return p.server.has("PeerSendShutdown") }) {
+		t.Fatal("no data")
+	}
+	if got := string(p.server.received[s.ID()]); got != "urgent normal" {
+		t.Fatalf("server received %q, want the priority send first", got)
+	}
+}
