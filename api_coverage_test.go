@@ -131,8 +131,8 @@ var globalRows = map[string]func(*Library) bool{
 		_, always := retryLimit(&g)
 		return always
 	},
-	"LoadBalancingMode":     func(l *Library) bool { return l.cidLen() == lbCIDLen },
-	"FixedServerID":         func(l *Library) bool { return l.GlobalSettings().FixedServerID.Value == 7 },
+	"LoadBalancingMode": func(l *Library) bool { return l.cidLen() == lbCIDLen },
+	"FixedServerID":     func(l *Library) bool { return l.GlobalSettings().FixedServerID.Value == 7 },
 }
 
 func TestEveryGlobalSettingHasARow(t *testing.T) {
