@@ -131,8 +131,8 @@ type bulkPair struct {
 // newBulkPair handshakes a pair with the harness, then moves both
 // connections onto the in-memory network and starts a stream that the
 // client keeps full.
-func newBulkPair(tb testing.TB) *bulkPair {
-	p := newPair(tb)
+func newBulkPair(tb testing.TB, opts ...pairOption) *bulkPair {
+	p := newPair(tb, opts...)
 	p.serverSettings.ConnFlowControlWindow = 16 << 20
 	p.serverSettings.StreamRecvWindowBidiRemote = 1 << 20
 	p.handshake()
