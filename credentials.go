@@ -118,6 +118,8 @@ type CredentialConfig struct {
 	// so that packet captures can be decrypted; it is crypto/tls's
 	// Config.KeyLogWriter and must be safe for concurrent use. An hquic
 	// extension for debugging only: it defeats the connections' security.
+	// OpenKeyLog and KeyLogFromEnv (SSLKEYLOGFILE) open a suitable file;
+	// see KeyLog.
 	KeyLogWriter io.Writer
 }
 
