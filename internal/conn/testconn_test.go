@@ -1,0 +1,443 @@
+package conn
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
+	"github.com/hquic/quic/internal/protect"
+	"github.com/hquic/quic/internal/recovery"
+	"github.com/hquic/quic/internal/wire"
+)
+
+// The scripted-peer harness tests one connection against a peer that
+// exists only as the test's script, at the frame level: the test writes
+// the peer's frames (writeFrames), and reads and checks every frame the
+// connection sends (wantFrame, wantIdle). A pair handshakes first; then the
+// connection under test is cut off from the other side, whose Conn never
+// runs again and only lends the harness its 1-RTT keys and connection
+// IDs. Time is the harness's virtual clock: it moves only with advance
+// and advanceToTimer.
+
+// testConn is a connection under test and its scripted peer.
+type testConn struct {
+	t      *testing.T
+	p      *pair
+	side   *endpoint // the connection under test, with its recorded events
+	c      *Conn
+	peer   *endpoint // the other side of the handshake, no longer run
+	events int       // side.events consumed by wantEvent
+
+	// The peer's address as the connection sees it, and the connection ID
+	// the peer writes to.
+	peerAddr netip.AddrPort
+	dcid     []byte
+
+	// 1-RTT protection of the peer's packets.
+	writeKeys  *protect.Keys
+	writePhase bool
+	nextPN     int64
+	readKeys   *protect.Keys
+	readPhase  bool
+	received   []int64 // packet numbers received from the connection, in order
+
+	pending []sentFrame              // frames sent and not yet consumed
+	ignored map[reflect.Type]bool    // frame types wantFrame and wantIdle skip
+	lastTo  netip.AddrPort           // destination of the last datagram read
+	sizes   map[netip.AddrPort][]int // sizes of the datagrams sent, by destination
+}
+
+// sentFrame is one frame the connection sent.
+type sentFrame struct {
+	pt   wire.PacketType
+	f    wire.DebugFrame
+	to   netip.AddrPort
+	pn   int64
+	dcid []byte
+	// phase is the key phase bit of the packet that held the frame.
+	phase bool
+}
+
+func (f sentFrame) String() string { return fmt.Sprintf("%v pn %d to %v: %v", f.pt, f.pn, f.to, f.f) }
+
+// tcOption adjusts the pair before the handshake: the connection under
+// test's and the peer's settings, through the pair's options.
+type tcOption = pairOption
+
+// withSettings changes the settings of the connection under test (side)
+// or of its peer.
+func withSettings(side Side, f func(*Settings)) tcOption {
+	return func(p *pair, cc *Config, _ *tls.Config) {
+		if side == Client {
+			f(&cc.Settings)
+		} else {
+			f(&p.serverSettings)
+			f(&p.serverStart)
+		}
+	}
+}
+
+// newTestConn handshakes a pair and hands the connection of the given side
+// to the test, with its peer scripted from then on. Pacing is off, so that
+// the connection sends what it may as soon as it runs.
+func newTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
+	t.Helper()
+	opts = append([]tcOption{withSettings(Client, noPacing), withSettings(Server, noPacing)}, opts...)
+	p := newPair(t, opts...)
+	p.handshake()
+	// Let the handshake's last flights, acknowledgments and connection
+	// IDs settle, so that the connection starts with nothing in flight.
+	p.runUntil(time.Second, func() bool { return false })
+	p.wire = nil
+	tc := &testConn{t: t, p: p, ignored: map[reflect.Type]bool{}, sizes: map[netip.AddrPort][]int{}}
+	tc.side, tc.peer = p.server, p.client
+	if side == Client {
+		tc.side, tc.peer = p.client, p.server
+	}
+	tc.c = tc.side.c
+	tc.c.host = tc
+	tc.peerAddr = tc.peer.addr
+	pc := tc.peer.c
+	tc.dcid = bytes.Clone(pc.cids.dcid())
+	tc.writeKeys, tc.writePhase = pc.app.write, pc.app.phase
+	tc.readKeys, tc.readPhase = pc.app.readCur, pc.app.phase
+	tc.nextPN = pc.spaces[recovery.SpaceApp].nextPN
+	tc.ignoreFrame(wire.DebugPadding{})
+	return tc
+}
+
+func noPacing(s *Settings) { s.Pacing = false }
+
+// Host implementation: the connection's datagrams go to the script.
+
+func (tc *testConn) Send(b *OutBatch) {
+	seg := b.SegSize
+	if seg == 0 {
+		seg = len(b.Buf)
+	}
+	limit := tc.c.path.maxDatagramSize()
+	if m := &tc.c.mtu; m.inFlight {
+		limit = max(limit, m.probeSize)
+	}
+	for off := 0; off < len(b.Buf); off += seg {
+		d := bytes.Clone(b.Buf[off:min(off+seg, len(b.Buf))])
+		if len(d) > limit {
+			tc.t.Errorf("sent a %d-byte datagram; the limit is %d", len(d), limit)
+		}
+		tc.sizes[b.Addr] = append(tc.sizes[b.Addr], len(d))
+		tc.decode(d, b.Addr)
+	}
+}
+func (tc *testConn) AddCID(cid []byte)             { tc.side.AddCID(cid) }
+func (tc *testConn) RemoveCID(cid []byte)          { tc.side.RemoveCID(cid) }
+func (tc *testConn) AddResetToken(tok [16]byte)    {}
+func (tc *testConn) RemoveResetToken(tok [16]byte) {}
+func (tc *testConn) Closed()                       { tc.side.Closed() }
+
+// decode opens a datagram the connection sent and queues its frames.
+// After the handshake every packet is a 1-RTT packet; anything else fails
+// the test.
+func (tc *testConn) decode(d []byte, to netip.AddrPort) {
+	tc.t.Helper()
+	cidLen := len(tc.peer.c.cids.scid())
+	if len(d) == 0 || wire.IsLongHeader(d[0]) || len(d) < 1+cidLen+4+packet.TagLen {
+		tc.t.Errorf("sent a datagram that is not a 1-RTT packet: % x", d[:min(len(d), 16)])
+		return
+	}
+	largest := int64(-1)
+	if n := len(tc.received); n > 0 {
+		largest = tc.received[n-1]
+	}
+	pn, hdrLen, ok := packet.Unprotect(d, 1+cidLen, &tc.readKeys.HP, largest)
+	if !ok {
+		tc.t.Errorf("sent a 1-RTT packet whose header does not open")
+		return
+	}
+	phase := packet.KeyPhase(d[0])
+	keys := tc.readKeys
+	if phase != tc.readPhase {
+		next, err := tc.readKeys.Next()
+		if err != nil {
+			tc.t.Fatal(err)
+		}
+		keys = next
+	}
+	payload, err := packet.Open(d, hdrLen, pn, &keys.AEAD)
+	if err != nil {
+		tc.t.Errorf("packet %d (key phase %v) does not open: %v", pn, phase, err)
+		return
+	}
+	if keys != tc.readKeys {
+		tc.readKeys, tc.readPhase = keys, phase
+	}
+	if packet.ReservedBitsSet(d[0]) {
+		tc.t.Errorf("packet %d has reserved bits set", pn)
+	}
+	tc.received = append(tc.received, pn)
+	frames, err := wire.ParseDebugFrames(payload)
+	if err != nil {
+		tc.t.Errorf("packet %d: %v", pn, err)
+	}
+	for _, f := range frames {
+		tc.pending = append(tc.pending, sentFrame{pt: wire.Packet1RTT, f: f, to: to, pn: pn, dcid: bytes.Clone(d[1 : 1+cidLen]), phase: phase})
+	}
+}
+
+// run lets the connection process what it has been given and send.
+func (tc *testConn) run() {
+	for {
+		more, _ := tc.c.Run(tc.p.now)
+		if !more {
+			return
+		}
+	}
+}
+
+// advance moves the clock forward by d and runs the connection.
+func (tc *testConn) advance(d time.Duration) {
+	tc.p.now = tc.p.now.Add(d)
+	tc.run()
+}
+
+// advanceTo moves the clock to t, if it is later, and runs the connection.
+func (tc *testConn) advanceTo(t mono.Time) {
+	if t > tc.p.now {
+		tc.p.now = t
+	}
+	tc.run()
+}
+
+// advanceToTimer moves the clock to the connection's next deadline.
+func (tc *testConn) advanceToTimer() {
+	tc.t.Helper()
+	d := tc.c.deadline()
+	if d.IsZero() {
+		tc.t.Fatal("advanceToTimer: the connection has no timer")
+	}
+	tc.advanceTo(d)
+}
+
+// writeFrames sends the connection one 1-RTT packet holding frames, from
+// the peer's address, and runs the connection.
+func (tc *testConn) writeFrames(frames ...wire.DebugFrame) {
+	tc.t.Helper()
+	tc.writeFramesFrom(tc.peerAddr, frames...)
+}
+
+// writeFramesFrom is writeFrames from another address of the peer.
+func (tc *testConn) writeFramesFrom(from netip.AddrPort, frames ...wire.DebugFrame) {
+	tc.t.Helper()
+	tc.writeDatagram(from, tc.seal(frames...))
+}
+
+// seal protects frames as the peer's next 1-RTT packet.
+func (tc *testConn) seal(frames ...wire.DebugFrame) []byte {
+	tc.t.Helper()
+	var payload []byte
+	for _, f := range frames {
+		payload = f.Append(payload)
+	}
+	var b packet.Builder
+	b.Reset(make([]byte, 0, 1500))
+	b.StartDatagram(1500)
+	if !b.StartShort(tc.dcid, tc.nextPN, -1, tc.writePhase, false, true, tc.writeKeys) {
+		tc.t.Fatal("seal: no room for the packet")
+	}
+	b.Buf = append(b.Buf, payload...)
+	b.Finish()
+	_, n := b.EndDatagram(0)
+	tc.nextPN++
+	return bytes.Clone(b.Buf[:n])
+}
+
+// writeDatagram hands the connection a datagram from the given address.
+func (tc *testConn) writeDatagram(from netip.AddrPort, d []byte) {
+	tc.c.QueueDatagram(Datagram{Data: d, Peer: from, Local: tc.side.addr})
+	tc.run()
+}
+
+// updateWriteKeys makes the peer's next packets use the next key phase
+// (RFC 9001 §6.1).
+func (tc *testConn) updateWriteKeys() {
+	tc.t.Helper()
+	next, err := tc.writeKeys.Next()
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	tc.writeKeys, tc.writePhase = next, !tc.writePhase
+}
+
+// ackRanges returns the ranges of the packet numbers received from the
+// connection, highest first.
+func (tc *testConn) ackRanges() []wire.DebugAckRange {
+	seen := map[int64]bool{}
+	for _, pn := range tc.received {
+		seen[pn] = true
+	}
+	var rs []wire.DebugAckRange
+	for pn := tc.largestReceived(); pn >= 0; pn-- {
+		if !seen[pn] {
+			continue
+		}
+		if n := len(rs); n > 0 && rs[n-1].Smallest == pn+1 {
+			rs[n-1].Smallest = pn
+			continue
+		}
+		rs = append(rs, wire.DebugAckRange{Smallest: pn, Largest: pn})
+	}
+	return rs
+}
+
+func (tc *testConn) largestReceived() int64 {
+	l := int64(-1)
+	for _, pn := range tc.received {
+		l = max(l, pn)
+	}
+	return l
+}
+
+// writeAckForAll acknowledges every packet the connection has sent.
+func (tc *testConn) writeAckForAll() {
+	tc.t.Helper()
+	if rs := tc.ackRanges(); len(rs) > 0 {
+		tc.writeFrames(wire.DebugAck{Ranges: rs})
+	}
+}
+
+// ignoreFrame makes wantFrame and wantIdle skip frames of f's type.
+func (tc *testConn) ignoreFrame(f wire.DebugFrame) { tc.ignored[reflect.TypeOf(f)] = true }
+
+// acceptFrame undoes ignoreFrame.
+func (tc *testConn) acceptFrame(f wire.DebugFrame) { delete(tc.ignored, reflect.TypeOf(f)) }
+
+// readFrame returns the next frame the connection sent that is not
+// ignored.
+func (tc *testConn) readFrame() (sentFrame, bool) {
+	for len(tc.pending) > 0 {
+		f := tc.pending[0]
+		tc.pending = tc.pending[1:]
+		if !tc.ignored[reflect.TypeOf(f.f)] {
+			tc.lastTo = f.to
+			return f, true
+		}
+	}
+	return sentFrame{}, false
+}
+
+// wantFrame checks that the next frame the connection sent is want, in a
+// packet of type pt.
+func (tc *testConn) wantFrame(why string, pt wire.PacketType, want wire.DebugFrame) sentFrame {
+	tc.t.Helper()
+	got, ok := tc.readFrame()
+	if !ok {
+		tc.t.Fatalf("%s: sent no frame, want %v", why, want)
+	}
+	if got.pt != pt || !reflect.DeepEqual(normalize(got.f), normalize(want)) {
+		tc.t.Fatalf("%s:\ngot  %v %v\nwant %v %v", why, got.pt, got.f, pt, want)
+	}
+	return got
+}
+
+// wantFrameType checks that the next frame the connection sent has the
+// type of proto and returns it.
+func (tc *testConn) wantFrameType(why string, pt wire.PacketType, proto wire.DebugFrame) sentFrame {
+	tc.t.Helper()
+	got, ok := tc.readFrame()
+	if !ok {
+		tc.t.Fatalf("%s: sent no frame, want a %T", why, proto)
+	}
+	if got.pt != pt || reflect.TypeOf(got.f) != reflect.TypeOf(proto) {
+		tc.t.Fatalf("%s: got %v %v, want a %v %T", why, got.pt, got.f, pt, proto)
+	}
+	return got
+}
+
+// wantIdle checks that the connection sends nothing more (ignored frames
+// aside) now.
+func (tc *testConn) wantIdle(why string) {
+	tc.t.Helper()
+	tc.run()
+	if got, ok := tc.readFrame(); ok {
+		tc.t.Fatalf("%s: sent %v, want nothing", why, got)
+	}
+}
+
+// wantEvent checks that the next event the connection raised since the
+// last wantEvent is called name, and returns it.
+func (tc *testConn) wantEvent(why, name string) event {
+	tc.t.Helper()
+	evs := tc.side.events
+	if tc.events >= len(evs) {
+		tc.t.Fatalf("%s: no event, want %s", why, name)
+	}
+	ev := evs[tc.events]
+	tc.events++
+	if ev.name != name {
+		tc.t.Fatalf("%s: event %v, want %s (all: %v)", why, ev, name, evs[tc.events-1:])
+	}
+	return ev
+}
+
+// skipEvents consumes the events raised so far.
+func (tc *testConn) skipEvents() { tc.events = len(tc.side.events) }
+
+// normalize makes frames comparable: empty and nil byte slices are the
+// same.
+func normalize(f wire.DebugFrame) wire.DebugFrame {
+	switch f := f.(type) {
+	case wire.DebugStream:
+		if len(f.Data) == 0 {
+			f.Data = nil
+		}
+		return f
+	case wire.DebugCrypto:
+		if len(f.Data) == 0 {
+			f.Data = nil
+		}
+		return f
+	case wire.DebugDatagram:
+		if len(f.Data) == 0 {
+			f.Data = nil
+		}
+		return f
+	}
+	return f
+}
+
+// wantClose checks that the connection's next frame is a transport
+// CONNECTION_CLOSE with code, naming the frame type that caused it.
+func (tc *testConn) wantClose(why string, code wire.ErrorCode, frameType uint64) {
+	tc.t.Helper()
+	got := tc.wantFrameType(why, wire.Packet1RTT, wire.DebugConnectionClose{})
+	cc := got.f.(wire.DebugConnectionClose)
+	if cc.App || cc.Code != uint64(code) || cc.FrameType != frameType {
+		tc.t.Fatalf("%s: got %v, want a transport CONNECTION_CLOSE with code %#x for frame type %#x", why, cc, uint64(code), frameType)
+	}
+}
+
+// streamID returns the ID of the n-th stream (from 0) of a kind:
+// initiated by the client or the server, bidirectional or not.
+func streamID(initiator Side, uni bool, n uint64) uint64 {
+	id := n << 2
+	if initiator == Server {
+		id |= 1
+	}
+	if uni {
+		id |= 2
+	}
+	return id
+}
+
+// peerSide is the side the scripted peer plays.
+func (tc *testConn) peerSide() Side {
+	if tc.c.side == Client {
+		return Server
+	}
+	return Client
+}
