@@ -35,6 +35,12 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 		probing = probing && wire.IsProbing(typ)
 		n, err = c.handleFrame(now, sp, pt, typ, payload, dcid)
 		if err != nil {
+			// The CONNECTION_CLOSE names the type of the frame that
+			// caused the error (RFC 9000 §19.19), such as 0x0e for a
+			// STREAM frame with offset and length, not its family's.
+			if we, ok := err.(*wire.Error); ok {
+				we.FrameType = typ
+			}
 			return false, false, err
 		}
 		if n <= 0 {
