@@ -85,7 +85,8 @@ func withSettings(side Side, f func(*Settings)) tcOption {
 
 // newTestConn handshakes a pair and hands the connection of the given side
 // to the test, with its peer scripted from then on. Pacing is off, so that
-// the connection sends what it may as soon as it runs.
+// the connection sends what it may as soon as it runs, and so is path-MTU
+// discovery, whose probes would come between the frames under test.
 func newTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
 	t.Helper()
 	opts = append([]tcOption{withSettings(Client, noPacing), withSettings(Server, noPacing)}, opts...)
@@ -112,7 +113,10 @@ func newTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
 	return tc
 }
 
-func noPacing(s *Settings) { s.Pacing = false }
+func noPacing(s *Settings) {
+	s.Pacing = false
+	s.MaximumMTU = s.MinimumMTU
+}
 
 // Host implementation: the connection's datagrams go to the script.
 
@@ -441,3 +445,44 @@ func (tc *testConn) peerSide() Side {
 	}
 	return Client
 }
+
+// openStream opens, starts and writes data on a stream of the connection
+// under test, with FIN if fin, and runs the connection.
+func (tc *testConn) openStream(uni bool, data []byte, fin bool) *Stream {
+	var flags uint32
+	if uni {
+		flags = StreamOpenUnidirectional
+	}
+	s := tc.c.NewStream(flags)
+	tc.c.StreamStart(s, 0, false)
+	var sf uint32
+	if fin {
+		sf = SendFlagFIN
+	}
+	if len(data) > 0 || fin {
+		tc.c.StreamSend(s, [][]byte{data}, sf, nil, false)
+	}
+	tc.run()
+	return s
+}
+
+// wantStreamData reads the STREAM frames the connection sends on id until
+// they cover [off, end) and checks that they carry data[off:end] in order.
+func (tc *testConn) wantStreamData(why string, id uint64, data []byte, off, end int) {
+	tc.t.Helper()
+	for off < end {
+		got := tc.wantFrameType(why, wire.Packet1RTT, wire.DebugStream{})
+		f := got.f.(wire.DebugStream)
+		if f.ID != id || f.Off != uint64(off) || off+len(f.Data) > end || !bytes.Equal(f.Data, data[off:off+len(f.Data)]) || len(f.Data) == 0 && !f.Fin {
+			tc.t.Fatalf("%s: got STREAM id %d offset %d length %d fin %v; want id %d data from %d to %d", why, f.ID, f.Off, len(f.Data), f.Fin, id, off, end)
+		}
+		off += len(f.Data)
+	}
+}
+
+// rawFrame is frame bytes written as they are, for frames no DebugFrame
+// can express.
+type rawFrame []byte
+
+func (f rawFrame) String() string          { return fmt.Sprintf("raw % x", []byte(f)) }
+func (f rawFrame) Append(b []byte) []byte { return append(b, f...) }
