@@ -484,5 +484,5 @@ func (tc *testConn) wantStreamData(why string, id uint64, data []byte, off, end 
 // can express.
 type rawFrame []byte
 
-func (f rawFrame) String() string          { return fmt.Sprintf("raw % x", []byte(f)) }
+func (f rawFrame) String() string         { return fmt.Sprintf("raw % x", []byte(f)) }
 func (f rawFrame) Append(b []byte) []byte { return append(b, f...) }
