@@ -43,6 +43,9 @@ type testConn struct {
 	writeKeys  *protect.Keys
 	writePhase bool
 	nextPN     int64
+	// firstPN is the lowest of the peer's packet numbers the connection
+	// still reports in its ACK frames when the test begins.
+	firstPN int64
 	readKeys   *protect.Keys
 	readPhase  bool
 	received   []int64 // packet numbers received from the connection, in order
@@ -93,9 +96,22 @@ func newTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
 	p := newPair(t, opts...)
 	p.handshake()
 	// Let the handshake's last flights, acknowledgments and connection
-	// IDs settle, so that the connection starts with nothing in flight.
-	p.runUntil(time.Second, func() bool { return false })
-	p.wire = nil
+	// IDs settle, so that the connection starts with nothing in flight
+	// and nothing to acknowledge.
+	settled := p.now.Add(200 * time.Millisecond)
+	if !p.runUntil(10*time.Second, func() bool {
+		if p.now < settled || len(p.wire) > 0 {
+			return false
+		}
+		for _, e := range []*endpoint{p.client, p.server} {
+			if e.c.loss.BytesInFlight() > 0 || !e.c.spaces[recovery.SpaceApp].acks.AckDeadline().IsZero() {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatal("the handshake did not settle")
+	}
 	tc := &testConn{t: t, p: p, ignored: map[reflect.Type]bool{}, sizes: map[netip.AddrPort][]int{}}
 	tc.side, tc.peer = p.server, p.client
 	if side == Client {
@@ -109,6 +125,18 @@ func newTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
 	tc.writeKeys, tc.writePhase = pc.app.write, pc.app.phase
 	tc.readKeys, tc.readPhase = pc.app.readCur, pc.app.phase
 	tc.nextPN = pc.spaces[recovery.SpaceApp].nextPN
+	tc.firstPN = tc.nextPN
+	// The peer's acknowledgments cover what the real peer received, so
+	// that none of the connection's earlier packets looks lost.
+	pr := pc.spaces[recovery.SpaceApp].acks.Ranges()
+	for i := range pr.Len() {
+		for pn := pr.At(i).Start; pn < pr.At(i).End; pn++ {
+			tc.received = append(tc.received, pn)
+		}
+	}
+	if r := tc.c.spaces[recovery.SpaceApp].acks.Ranges(); !r.IsEmpty() {
+		tc.firstPN = r.At(0).Start
+	}
 	tc.ignoreFrame(wire.DebugPadding{})
 	return tc
 }
