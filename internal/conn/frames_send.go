@@ -22,6 +22,7 @@ type frameWriter struct {
 
 	ackEliciting bool
 	hasAck       bool
+	ackLen       int // payload bytes once the ACK frame was written
 	hasClose     bool
 	crypto       bool // CRYPTO data written
 	holdStreams  bool // write no STREAM frames (buildDatagram)
@@ -149,7 +150,7 @@ func (w *frameWriter) writeAck(again bool) {
 		return
 	}
 	w.hasAck = true
-	s.acks.OnAckSent(w.now)
+	w.ackLen = w.b.PayloadLen()
 	w.log = logEntry1(w.log, logAck, uint64(s.acks.Ranges().Max()-1))
 }
 

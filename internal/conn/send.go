@@ -347,13 +347,22 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	if !ok {
 		return false, false
 	}
+	ackDue := s.acks.ShouldSendAck(now)
 	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now, holdStreams: c.tx.holdStreams}
 	w.writeFrames()
 	c.tx.log = w.log
 	c.tx.crypto = w.crypto
-	if b.PayloadLen() == 0 {
+	// An application-space acknowledgment that is not yet due rides along
+	// with other frames but does not make a packet of its own: a lone
+	// ack-eliciting packet is acknowledged at max_ack_delay, every second
+	// one at once (RFC 9000 §13.2.1, §13.2.2). Initial and Handshake ACKs
+	// are always due, or repeated on purpose (writeAck).
+	if b.PayloadLen() == 0 || sp == recovery.SpaceApp && w.hasAck && !ackDue && b.PayloadLen() == w.ackLen {
 		b.Abandon()
 		return false, false
+	}
+	if w.hasAck {
+		s.acks.OnAckSent(now)
 	}
 	size := b.Finish()
 	s.nextPN++
