@@ -45,10 +45,10 @@ type testConn struct {
 	nextPN     int64
 	// firstPN is the lowest of the peer's packet numbers the connection
 	// still reports in its ACK frames when the test begins.
-	firstPN int64
-	readKeys   *protect.Keys
-	readPhase  bool
-	received   []int64 // packet numbers received from the connection, in order
+	firstPN   int64
+	readKeys  *protect.Keys
+	readPhase bool
+	received  []int64 // packet numbers received from the connection, in order
 
 	pending []sentFrame              // frames sent and not yet consumed
 	ignored map[reflect.Type]bool    // frame types wantFrame and wantIdle skip
