@@ -8,7 +8,7 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
-// Flow-control scenarios of issue 5: a sender blocked by a receiver that
+// Flow-control scenarios: a sender blocked by a receiver that
 // reads nothing reports it and resumes when the receiver reads again.
 
 // holdingReceiver makes the server read nothing while *hold is true (it

@@ -13,7 +13,7 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
-// Handshake scenarios of issue 4: loss of any datagram or flight,
+// Handshake scenarios: loss of any datagram or flight,
 // timeouts, anti-amplification, refusal and TLS failures.
 
 // withClientSettings edits the client's settings.

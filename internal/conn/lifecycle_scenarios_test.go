@@ -12,7 +12,7 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
-// Connection lifecycle scenarios of issue 4: graceful, silent and
+// Connection lifecycle scenarios: graceful, silent and
 // handshake-time shutdown, key update, connection IDs, the closing state
 // and stateless reset.
 

@@ -10,7 +10,7 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
-// Stream scenarios of issue 5: concurrency, every RESET_STREAM and
+// Stream scenarios: concurrency, every RESET_STREAM and
 // STOP_SENDING interaction, stream limits, and the RECEIVE contract.
 
 // payload returns n deterministic pseudo-random bytes.
