@@ -376,11 +376,3 @@ func (c *Conn) traceDatagram(sent bool, n int) {
 	}
 }
 
-// traceDropped returns how many trace events the connection could not
-// record (zero if it is not traced).
-func (c *Conn) traceDropped() uint64 {
-	if c.qlog == nil {
-		return 0
-	}
-	return c.qlog.Dropped()
-}

@@ -106,7 +106,6 @@ type Stream struct {
 	recv stream.RecvState
 
 	started        bool
-	startFlags     uint32
 	priority       uint16
 	announce       bool // send an empty STREAM frame (START_IMMEDIATE)
 	recvDisabled   bool // RECEIVE paused (partial consumption or SetReceiveEnabled(false))
@@ -163,7 +162,6 @@ type streamState struct {
 	recvReady []*Stream // streams with data or events to indicate
 	ctrl      []*Stream // streams with control frames to send
 
-	peerBidiLimit, peerUniLimit              uint64 // initial_max_stream_data_* for new streams
 	peerBidiLocal, peerBidiRemote, peerUniTP uint64
 
 	// idealBuf is the connection's ideal send buffer size, raised as the

@@ -105,18 +105,6 @@ func (l *lookup) byToken(t [16]byte) *conn.Conn {
 	return c
 }
 
-// size returns the number of routed connection IDs.
-func (l *lookup) size() int {
-	n := 0
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}
-
 // parseDCID extracts the destination connection ID of a datagram's first
 // packet.
 func parseDCID(b []byte, shortLen int) ([]byte, bool) {

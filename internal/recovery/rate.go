@@ -40,9 +40,8 @@ type rateSample struct {
 	// priorDelivered is RS.prior_delivered, the newest packet's
 	// P.delivered.
 	priorDelivered int64
-	// newlyAcked and newlyLost are RS.newly_acked and RS.newly_lost for
-	// the frame, in bytes.
-	newlyAcked, newlyLost int
+	// newlyAcked is RS.newly_acked for the frame, in bytes.
+	newlyAcked int
 	// txInFlight is RS.tx_in_flight: bytes in flight just after the
 	// newest acknowledged packet was sent.
 	txInFlight int
