@@ -9,10 +9,11 @@ import (
 	"testing"
 )
 
-// These tests run MsQuic's custom certificate validation pattern over UDP
-// on 127.0.0.1: validation off in the library, the certificate indicated,
-// the handler returning Pending and another goroutine checking the chain
-// against the application's own roots and completing the validation.
+// These tests run MsQuic's custom certificate validation pattern over
+// netsim in virtual time: validation off in the library, the certificate
+// indicated, the handler returning Pending and another goroutine checking
+// the chain against the application's own roots and completing the
+// validation.
 
 // customValidator is the application's asynchronous validator.
 func customValidator(roots *x509.CertPool, usage x509.ExtKeyUsage, name string) ConnectionHandler {
@@ -46,6 +47,7 @@ type outcome struct {
 	connected bool
 	certs     int
 	status    Status // of the shutdown initiated by the transport
+	err       error  // its description
 	info      HandshakeInfo
 	peer      []*x509.Certificate
 	alpn      string
@@ -68,7 +70,7 @@ func (o *outcome) handler(h ConnectionHandler) ConnectionHandler {
 		case *PeerCertificateReceivedEvent:
 			o.certs++
 		case *ShutdownInitiatedByTransportEvent:
-			o.status = ev.Status
+			o.status, o.err = ev.Status, ev.Err
 		case *ConnectionShutdownCompleteEvent:
 			c.Close()
 			close(o.done)
@@ -142,7 +144,7 @@ func loadCredential(t *testing.T, c *Configuration, flags CredentialFlags, cert 
 	}
 }
 
-func TestClientCustomValidationOverLoopback(t *testing.T) {
+func TestClientCustomValidation(t *testing.T) {
 	pki := pkiOnce()
 	for _, c := range []struct {
 		name   string
@@ -150,32 +152,34 @@ func TestClientCustomValidationOverLoopback(t *testing.T) {
 		accept bool
 	}{{"right CA", &pki.good, true}, {"wrong CA", &pki.wrongCA, false}} {
 		t.Run(c.name, func(t *testing.T) {
-			e := newE2E(t, "cert", nil)
-			loadCredential(t, e.srvCfg, 0, c.cert)
-			loadCredential(t, e.cliCfg, CredentialClient|CredentialNoCertificateValidation|
-				CredentialIndicateCertificateReceived|CredentialUsePortableCertificates, nil)
-			server := e.listenWith(t, nil)
-			got := e.dialWith(t, customValidator(pki.ca.pool(), x509.ExtKeyUsageServerAuth, "localhost"), true)
-			if got.certs != 1 || got.connected != c.accept {
-				t.Fatalf("client: %d certificate events, connected=%v; want 1, %v", got.certs, got.connected, c.accept)
-			}
-			if c.accept {
-				checkTLSInfo(t, "client", got, c.cert)
-				return
-			}
-			if got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
-				t.Fatalf("client status %v, want the unknown_ca alert it sent", got.status)
-			}
-			s := <-server
-			wait(t, s.done, "server shutdown")
-			if s.connected || s.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
-				t.Fatalf("server: connected=%v status %v; want the client's unknown_ca", s.connected, s.status)
-			}
+			simTest(t, func(t *testing.T) {
+				e := newE2E(t, "cert", nil)
+				loadCredential(t, e.srvCfg, 0, c.cert)
+				loadCredential(t, e.cliCfg, CredentialClient|CredentialNoCertificateValidation|
+					CredentialIndicateCertificateReceived|CredentialUsePortableCertificates, nil)
+				server := e.listenWith(t, nil)
+				got := e.dialWith(t, customValidator(pki.ca.pool(), x509.ExtKeyUsageServerAuth, "localhost"), true)
+				if got.certs != 1 || got.connected != c.accept {
+					t.Fatalf("client: %d certificate events, connected=%v; want 1, %v", got.certs, got.connected, c.accept)
+				}
+				if c.accept {
+					checkTLSInfo(t, "client", got, c.cert)
+					return
+				}
+				if got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
+					t.Fatalf("client status %v, want the unknown_ca alert it sent", got.status)
+				}
+				s := <-server
+				wait(t, s.done, "server shutdown")
+				if s.connected || s.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
+					t.Fatalf("server: connected=%v status %v; want the client's unknown_ca", s.connected, s.status)
+				}
+			})
 		})
 	}
 }
 
-func TestServerCustomValidationOverLoopback(t *testing.T) {
+func TestServerCustomValidation(t *testing.T) {
 	pki := pkiOnce()
 	for _, c := range []struct {
 		name   string
@@ -183,34 +187,36 @@ func TestServerCustomValidationOverLoopback(t *testing.T) {
 		accept bool
 	}{{"right CA", &pki.good, true}, {"wrong CA", &pki.wrongCA, false}} {
 		t.Run(c.name, func(t *testing.T) {
-			e := newE2E(t, "cert", nil)
-			loadCredential(t, e.srvCfg, CredentialRequireClientAuthentication|CredentialNoCertificateValidation|
-				CredentialIndicateCertificateReceived, &pki.good)
-			loadCredential(t, e.cliCfg, CredentialClient|CredentialNoCertificateValidation, c.cert)
-			// The server ends the connection once connected: TLS 1.3
-			// completes the client's handshake before the server has seen
-			// its certificate.
-			validate := customValidator(pki.ca.pool(), x509.ExtKeyUsageClientAuth, "")
-			server := e.listenWith(t, func(c *Connection, ev ConnectionEvent) error {
-				if _, ok := ev.(*ConnectedEvent); ok {
-					c.Shutdown(ConnectionShutdownNone, 0)
+			simTest(t, func(t *testing.T) {
+				e := newE2E(t, "cert", nil)
+				loadCredential(t, e.srvCfg, CredentialRequireClientAuthentication|CredentialNoCertificateValidation|
+					CredentialIndicateCertificateReceived, &pki.good)
+				loadCredential(t, e.cliCfg, CredentialClient|CredentialNoCertificateValidation, c.cert)
+				// The server ends the connection once connected: TLS 1.3
+				// completes the client's handshake before the server has seen
+				// its certificate.
+				validate := customValidator(pki.ca.pool(), x509.ExtKeyUsageClientAuth, "")
+				server := e.listenWith(t, func(c *Connection, ev ConnectionEvent) error {
+					if _, ok := ev.(*ConnectedEvent); ok {
+						c.Shutdown(ConnectionShutdownNone, 0)
+					}
+					return validate(c, ev)
+				})
+				got := e.dialWith(t, nil, false)
+				s := <-server
+				wait(t, s.done, "server shutdown")
+				if s.certs != 1 || s.connected != c.accept {
+					t.Fatalf("server: %d certificate events, connected=%v (status %v, client %v); want 1, %v", s.certs, s.connected, s.status, got.status, c.accept)
 				}
-				return validate(c, ev)
+				if c.accept {
+					checkTLSInfo(t, "server", s, &pki.good)
+					checkTLSInfo(t, "client", got, &pki.good)
+					return
+				}
+				if s.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) || got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
+					t.Fatalf("statuses: server %v, client %v; want unknown_ca on both", s.status, got.status)
+				}
 			})
-			got := e.dialWith(t, nil, false)
-			s := <-server
-			wait(t, s.done, "server shutdown")
-			if s.certs != 1 || s.connected != c.accept {
-				t.Fatalf("server: %d certificate events, connected=%v (status %v, client %v); want 1, %v", s.certs, s.connected, s.status, got.status, c.accept)
-			}
-			if c.accept {
-				checkTLSInfo(t, "server", s, &pki.good)
-				checkTLSInfo(t, "client", got, &pki.good)
-				return
-			}
-			if s.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) || got.status != TLSAlertStatus(uint8(TLSAlertUnknownCA)) {
-				t.Fatalf("statuses: server %v, client %v; want unknown_ca on both", s.status, got.status)
-			}
 		})
 	}
 }
