@@ -29,7 +29,7 @@ func flagRows(t *testing.T) map[string]flagRow {
 			return err
 		}}
 	}
-	matrix := work(".", "TestCertificateValidationMatrix")
+	matrix := work(".", "TestCertificateFlagCombinationsOverNetsim")
 	revocation := work(".", "TestRevocationScopes")
 	return map[string]flagRow{
 		"ConnectionShutdownFlags.Silent": work(conn, "TestSilentShutdownSendsNothingAndPeerTimesOut"),
@@ -70,7 +70,7 @@ func flagRows(t *testing.T) map[string]flagRow {
 		"AllowedCipherSuites.AES256GCMSHA384":        suite(CipherSuiteAES256GCMSHA384),
 		"AllowedCipherSuites.ChaCha20Poly1305SHA256": suite(CipherSuiteChaCha20Poly1305SHA256),
 
-		"CredentialFlags.Client":                             work(".", "TestClientCustomValidationOverLoopback"),
+		"CredentialFlags.Client":                             work(".", "TestClientCustomValidation"),
 		"CredentialFlags.LoadAsynchronous":                   work(".", "TestAsynchronousLoadTakesTheAsynchronousFlag"),
 		"CredentialFlags.NoCertificateValidation":            matrix,
 		"CredentialFlags.EnableOCSP":                         client(CredentialEnableOCSP),
