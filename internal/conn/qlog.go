@@ -375,4 +375,3 @@ func (c *Conn) traceDatagram(sent bool, n int) {
 		c.qlog.DatagramMoved(c.now, "transport", "application", n)
 	}
 }
-
