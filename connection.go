@@ -519,3 +519,38 @@ func closeBindings(bs []*endpoint.Binding) {
 		}()
 	}
 }
+
+// ConnectionShutdownFlags modify ConnectionShutdown and RegistrationShutdown
+// (QUIC_CONNECTION_SHUTDOWN_FLAGS).
+type ConnectionShutdownFlags uint32
+
+const (
+	// ConnectionShutdownNone closes gracefully: CONNECTION_CLOSE is sent and
+	// the closing period runs.
+	ConnectionShutdownNone ConnectionShutdownFlags = 0x0000
+	// ConnectionShutdownSilent drops the connection without telling the peer.
+	ConnectionShutdownSilent ConnectionShutdownFlags = 0x0001
+)
+
+// String returns the flag names.
+func (f ConnectionShutdownFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{{0x1, "Silent"}})
+}
+
+// AddressFamily selects the IP family for ConnectionStart
+// (QUIC_ADDRESS_FAMILY, Linux values).
+type AddressFamily uint16
+
+const (
+	// AddressFamilyUnspec lets the resolver pick (AF_UNSPEC).
+	AddressFamilyUnspec AddressFamily = 0
+	// AddressFamilyIPv4 is AF_INET.
+	AddressFamilyIPv4 AddressFamily = 2
+	// AddressFamilyIPv6 is AF_INET6 (Linux numbering).
+	AddressFamilyIPv6 AddressFamily = 10
+)
+
+// String returns the family name.
+func (f AddressFamily) String() string {
+	return enumString("AddressFamily", uint64(f), map[uint64]string{0: "Unspec", 2: "IPv4", 10: "IPv6"})
+}

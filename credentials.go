@@ -374,3 +374,152 @@ func (cr *credential) serverConfig() (*tls.Config, *peerCheck) {
 	t.VerifyConnection = pc.verifyConnection
 	return t, pc
 }
+
+// CredentialType selects where LoadCredential finds the certificate
+// (QUIC_CREDENTIAL_TYPE). The Windows certificate-store types are not
+// supported and have no constants.
+type CredentialType uint32
+
+const (
+	// CredentialNone: no certificate (clients without a client
+	// certificate).
+	CredentialNone CredentialType = 0
+	// CredentialCertificateFile: PEM certificate chain and PEM private key
+	// files (CertFile, KeyFile).
+	CredentialCertificateFile CredentialType = 4
+	// CredentialCertificateFileProtected: like CredentialCertificateFile
+	// with an encrypted key; not supported (ErrNotSupported).
+	CredentialCertificateFileProtected CredentialType = 5
+	// CredentialCertificatePKCS12: a PKCS#12 blob; not supported
+	// (ErrNotSupported).
+	CredentialCertificatePKCS12 CredentialType = 6
+	// CredentialTLSCertificate (hquic-specific) takes the certificates from
+	// CredentialConfig.Certificates, Go's native form.
+	CredentialTLSCertificate CredentialType = 0x100
+)
+
+// String returns the type name.
+func (t CredentialType) String() string {
+	return enumString("CredentialType", uint64(t), map[uint64]string{
+		0: "None", 4: "CertificateFile", 5: "CertificateFileProtected",
+		6: "CertificatePKCS12", 0x100: "TLSCertificate",
+	})
+}
+
+// CredentialFlags modify credential loading and certificate validation
+// (QUIC_CREDENTIAL_FLAGS). Each works as documented, describes what hquic
+// always does, or fails with ErrNotSupported at LoadCredential (see
+// CredentialConfig).
+type CredentialFlags uint32
+
+const (
+	// CredentialFlagNone: a server credential with default behaviour.
+	CredentialFlagNone CredentialFlags = 0x00000000
+	// CredentialClient: the configuration is for clients (absent: servers).
+	CredentialClient CredentialFlags = 0x00000001
+	// CredentialLoadAsynchronous: MsQuic's asynchronous load; in hquic use
+	// Configuration.LoadCredentialAsync (LoadCredential refuses the flag).
+	CredentialLoadAsynchronous CredentialFlags = 0x00000002
+	// CredentialNoCertificateValidation: do not validate the peer's
+	// certificate (testing, or with CredentialIndicateCertificateReceived to
+	// validate in the application).
+	CredentialNoCertificateValidation CredentialFlags = 0x00000004
+	// CredentialEnableOCSP: Schannel OCSP stapling; ErrNotSupported.
+	CredentialEnableOCSP CredentialFlags = 0x00000008
+	// CredentialIndicateCertificateReceived: deliver the peer's certificate
+	// to the application, which decides (PeerCertificateReceivedEvent).
+	CredentialIndicateCertificateReceived CredentialFlags = 0x00000010
+	// CredentialDeferCertificateValidation: run the built-in validation but
+	// hand its result to the application instead of failing the handshake.
+	// Requires CredentialIndicateCertificateReceived.
+	CredentialDeferCertificateValidation CredentialFlags = 0x00000020
+	// CredentialRequireClientAuthentication: a server demands a client
+	// certificate; a client credential refuses it.
+	CredentialRequireClientAuthentication CredentialFlags = 0x00000040
+	// CredentialUseTLSBuiltinCertificateValidation: always the case in
+	// hquic (crypto/tls and crypto/x509 validate); no effect.
+	CredentialUseTLSBuiltinCertificateValidation CredentialFlags = 0x00000080
+	// CredentialRevocationCheckEndCert: look the leaf up in
+	// CredentialConfig.CRLs.
+	CredentialRevocationCheckEndCert CredentialFlags = 0x00000100
+	// CredentialRevocationCheckChain: look every certificate of the chain
+	// up in CredentialConfig.CRLs.
+	CredentialRevocationCheckChain CredentialFlags = 0x00000200
+	// CredentialRevocationCheckChainExcludeRoot: like ...Chain, without
+	// the root.
+	CredentialRevocationCheckChainExcludeRoot CredentialFlags = 0x00000400
+	// CredentialIgnoreNoRevocationCheck: accept a certificate whose issuer
+	// has no CRL in CredentialConfig.CRLs.
+	CredentialIgnoreNoRevocationCheck CredentialFlags = 0x00000800
+	// CredentialIgnoreRevocationOffline: accept a certificate whose
+	// issuer's CRL is past its next update.
+	CredentialIgnoreRevocationOffline CredentialFlags = 0x00001000
+	// CredentialSetAllowedCipherSuites: honour
+	// CredentialConfig.AllowedCipherSuites.
+	CredentialSetAllowedCipherSuites CredentialFlags = 0x00002000
+	// CredentialUsePortableCertificates: certificates are always delivered
+	// in portable form (x509.Certificate with DER bytes); no effect.
+	CredentialUsePortableCertificates CredentialFlags = 0x00004000
+	// CredentialUseSuppliedCredentials: a client uses only the
+	// certificate it was given; always the case.
+	CredentialUseSuppliedCredentials CredentialFlags = 0x00008000
+	// CredentialUseSystemMapper: Schannel account mapping;
+	// ErrNotSupported.
+	CredentialUseSystemMapper CredentialFlags = 0x00010000
+	// CredentialCacheOnlyURLRetrieval: hquic retrieves nothing over the
+	// network; always the case.
+	CredentialCacheOnlyURLRetrieval CredentialFlags = 0x00020000
+	// CredentialRevocationCheckCacheOnly: revocation data come only from
+	// CredentialConfig.CRLs; always the case.
+	CredentialRevocationCheckCacheOnly CredentialFlags = 0x00040000
+	// CredentialInprocPeerCertificate: a Schannel detail;
+	// ErrNotSupported.
+	CredentialInprocPeerCertificate CredentialFlags = 0x00080000
+	// CredentialSetCACertificateFile: validate peers against the PEM CA
+	// certificates in CredentialConfig.CAFile.
+	CredentialSetCACertificateFile CredentialFlags = 0x00100000
+	// CredentialDisableAIA: hquic never fetches issuers (AIA); always the
+	// case.
+	CredentialDisableAIA CredentialFlags = 0x00200000
+)
+
+// String returns the flag names.
+func (f CredentialFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{
+		{0x1, "Client"}, {0x2, "LoadAsynchronous"}, {0x4, "NoCertificateValidation"},
+		{0x8, "EnableOCSP"}, {0x10, "IndicateCertificateReceived"},
+		{0x20, "DeferCertificateValidation"}, {0x40, "RequireClientAuthentication"},
+		{0x80, "UseTLSBuiltinCertificateValidation"}, {0x100, "RevocationCheckEndCert"},
+		{0x200, "RevocationCheckChain"}, {0x400, "RevocationCheckChainExcludeRoot"},
+		{0x800, "IgnoreNoRevocationCheck"}, {0x1000, "IgnoreRevocationOffline"},
+		{0x2000, "SetAllowedCipherSuites"}, {0x4000, "UsePortableCertificates"},
+		{0x8000, "UseSuppliedCredentials"}, {0x10000, "UseSystemMapper"},
+		{0x20000, "CacheOnlyURLRetrieval"}, {0x40000, "RevocationCheckCacheOnly"},
+		{0x80000, "InprocPeerCertificate"}, {0x100000, "SetCACertificateFile"},
+		{0x200000, "DisableAIA"},
+	})
+}
+
+// AllowedCipherSuites is a set of TLS 1.3 cipher suites
+// (QUIC_ALLOWED_CIPHER_SUITE_FLAGS).
+type AllowedCipherSuites uint32
+
+const (
+	// AllowedCipherSuitesNone is the empty set.
+	AllowedCipherSuitesNone AllowedCipherSuites = 0x0
+	// CipherSuiteAES128GCMSHA256 is TLS_AES_128_GCM_SHA256.
+	CipherSuiteAES128GCMSHA256 AllowedCipherSuites = 0x1
+	// CipherSuiteAES256GCMSHA384 is TLS_AES_256_GCM_SHA384.
+	CipherSuiteAES256GCMSHA384 AllowedCipherSuites = 0x2
+	// CipherSuiteChaCha20Poly1305SHA256 is TLS_CHACHA20_POLY1305_SHA256.
+	CipherSuiteChaCha20Poly1305SHA256 AllowedCipherSuites = 0x4
+
+	allCipherSuites = CipherSuiteAES128GCMSHA256 | CipherSuiteAES256GCMSHA384 | CipherSuiteChaCha20Poly1305SHA256
+)
+
+// String returns the suite names.
+func (s AllowedCipherSuites) String() string {
+	return formatFlags(uint64(s), "None", []flagName{
+		{0x1, "AES128GCMSHA256"}, {0x2, "AES256GCMSHA384"}, {0x4, "ChaCha20Poly1305SHA256"},
+	})
+}

@@ -65,3 +65,27 @@ func (l *Library) serverCIDPrefix(local netip.Addr) []byte {
 	first := byte(lbCIDLen - 1) // config ID 0, self-encoded length
 	return append([]byte{first}, id[:]...)
 }
+
+// LoadBalancingMode selects how a server encodes routing information into
+// the connection IDs it issues (QUIC_LOAD_BALANCING_MODE).
+type LoadBalancingMode uint16
+
+const (
+	// LoadBalancingDisabled: random connection IDs (default).
+	LoadBalancingDisabled LoadBalancingMode = 0
+	// LoadBalancingServerIDIP: the server ID is the IPv4 address the
+	// client reached (the last four bytes of an IPv6 address).
+	LoadBalancingServerIDIP LoadBalancingMode = 1
+	// LoadBalancingServerIDFixed: the server ID is
+	// GlobalSettings.FixedServerID, big endian.
+	LoadBalancingServerIDFixed LoadBalancingMode = 2
+
+	loadBalancingCount = 3
+)
+
+// String returns the mode name.
+func (m LoadBalancingMode) String() string {
+	return enumString("LoadBalancingMode", uint64(m), map[uint64]string{
+		0: "Disabled", 1: "ServerIDIP", 2: "ServerIDFixed",
+	})
+}

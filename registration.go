@@ -271,3 +271,29 @@ func (r *Registration) librarySettingsChanged(lib *Settings) {
 		c.inheritLibrarySettings(lib)
 	}
 }
+
+// ExecutionProfile selects a registration's worker model
+// (QUIC_EXECUTION_PROFILE); see Registration.
+type ExecutionProfile uint32
+
+const (
+	// ProfileLowLatency: one worker per CPU; datagrams are sent from the
+	// worker. The default.
+	ProfileLowLatency ExecutionProfile = 0
+	// ProfileMaxThroughput: one worker per CPU plus a sender goroutine per
+	// socket, fed by a bounded queue, so that building the next batch
+	// overlaps with sending the last.
+	ProfileMaxThroughput ExecutionProfile = 1
+	// ProfileScavenger: a single worker that yields between connections.
+	ProfileScavenger ExecutionProfile = 2
+	// ProfileRealTime: workers locked to OS threads that busy-poll briefly
+	// before sleeping.
+	ProfileRealTime ExecutionProfile = 3
+)
+
+// String returns the profile name.
+func (p ExecutionProfile) String() string {
+	return enumString("ExecutionProfile", uint64(p), map[uint64]string{
+		0: "LowLatency", 1: "MaxThroughput", 2: "Scavenger", 3: "RealTime",
+	})
+}

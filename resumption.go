@@ -107,3 +107,39 @@ func resumptionLevel(l ServerResumptionLevel) conn.ResumptionLevel {
 	}
 	return conn.ResumeNone
 }
+
+// ServerResumptionLevel controls session resumption on servers
+// (QUIC_SERVER_RESUMPTION_LEVEL).
+type ServerResumptionLevel uint8
+
+const (
+	// ServerNoResume issues no tickets.
+	ServerNoResume ServerResumptionLevel = 0
+	// ServerResumeOnly issues and accepts tickets, without 0-RTT.
+	ServerResumeOnly ServerResumptionLevel = 1
+	// ServerResumeAndZeroRTT issues tickets and accepts 0-RTT data.
+	ServerResumeAndZeroRTT ServerResumptionLevel = 2
+)
+
+// String returns the level name.
+func (l ServerResumptionLevel) String() string {
+	return enumString("ServerResumptionLevel", uint64(l), map[uint64]string{
+		0: "NoResume", 1: "ResumeOnly", 2: "ResumeAndZeroRTT",
+	})
+}
+
+// SendResumptionFlags modify SendResumptionTicket
+// (QUIC_SEND_RESUMPTION_FLAGS).
+type SendResumptionFlags uint32
+
+const (
+	// SendResumptionNone sends a ticket; more may follow.
+	SendResumptionNone SendResumptionFlags = 0x0000
+	// SendResumptionFinal marks the last ticket of the connection.
+	SendResumptionFinal SendResumptionFlags = 0x0001
+)
+
+// String returns the flag names.
+func (f SendResumptionFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{{0x1, "Final"}})
+}

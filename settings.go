@@ -379,3 +379,72 @@ type StatelessRetryConfig struct {
 	// AEADAES128GCM, 32 for AEADAES256GCM.
 	Secret []byte
 }
+
+// StreamSchedulingScheme orders sending among streams
+// (QUIC_STREAM_SCHEDULING_SCHEME).
+type StreamSchedulingScheme uint32
+
+const (
+	// SchedulingFIFO serves streams in the order they have data (default).
+	SchedulingFIFO StreamSchedulingScheme = 0x0000
+	// SchedulingRoundRobin interleaves streams.
+	SchedulingRoundRobin StreamSchedulingScheme = 0x0001
+)
+
+// String returns the scheme name.
+func (s StreamSchedulingScheme) String() string {
+	return enumString("StreamSchedulingScheme", uint64(s), map[uint64]string{0: "FIFO", 1: "RoundRobin"})
+}
+
+// CongestionControlAlgorithm selects the congestion controller
+// (QUIC_CONGESTION_CONTROL_ALGORITHM).
+type CongestionControlAlgorithm uint16
+
+const (
+	// CongestionControlCubic is CUBIC (RFC 9438), the default.
+	CongestionControlCubic CongestionControlAlgorithm = 0
+	// CongestionControlBBR is BBRv3 as draft-ietf-ccwg-bbr specifies it
+	// (a preview feature in MsQuic, whose BBR is an earlier version). It
+	// sets the pacing rate itself; with PacingEnabled false it is not
+	// paced and sends its window in bursts, which its model does not
+	// expect. HyStartEnabled does not apply to it. A CE mark counts as
+	// the loss of a maximum-size datagram in its loss rate. One departure
+	// from the draft: loss rates are judged against the baseline loss the
+	// flow sees while not probing (random loss on radio links), so that
+	// random loss above the draft's 2% does not cap it far below the
+	// path's capacity; where losses come only from queue overflow the
+	// baseline is zero and the draft's rules apply unchanged.
+	CongestionControlBBR CongestionControlAlgorithm = 1
+)
+
+// String returns the algorithm name.
+func (a CongestionControlAlgorithm) String() string {
+	return enumString("CongestionControlAlgorithm", uint64(a), map[uint64]string{0: "Cubic", 1: "BBR"})
+}
+
+// AEADAlgorithm selects the AEAD that protects Retry tokens
+// (QUIC_AEAD_ALGORITHM_TYPE).
+type AEADAlgorithm uint32
+
+const (
+	// AEADAES128GCM uses a 16-byte key.
+	AEADAES128GCM AEADAlgorithm = 0
+	// AEADAES256GCM uses a 32-byte key (MsQuic's default).
+	AEADAES256GCM AEADAlgorithm = 1
+)
+
+// keyLen returns the key length of a, or 0 if a is unknown.
+func (a AEADAlgorithm) keyLen() int {
+	switch a {
+	case AEADAES128GCM:
+		return 16
+	case AEADAES256GCM:
+		return 32
+	}
+	return 0
+}
+
+// String returns the algorithm name.
+func (a AEADAlgorithm) String() string {
+	return enumString("AEADAlgorithm", uint64(a), map[uint64]string{0: "AES128GCM", 1: "AES256GCM"})
+}

@@ -123,7 +123,7 @@ func (s *Stream) Start(flags StreamStartFlags) error {
 	if err := s.checkOpen(op); err != nil {
 		return err
 	}
-	c.eng.StreamStart(s.eng, uint32(flags), flags&StreamStartPriorityWork != 0)
+	c.eng.StreamStart(s.eng, uint32(flags))
 	return nil
 }
 
@@ -187,7 +187,7 @@ func (s *Stream) Send(bufs [][]byte, flags SendFlags, sendCtx any) error {
 	if err := s.checkOpen(op); err != nil {
 		return err
 	}
-	c.eng.StreamSend(s.eng, bufs, uint32(flags), sendCtx, flags&SendPriorityWork != 0)
+	c.eng.StreamSend(s.eng, bufs, uint32(flags), sendCtx)
 	return nil
 }
 
@@ -309,4 +309,141 @@ func (s *Stream) dispatch(ev StreamEvent) error {
 		return nil
 	}
 	return (*h)(s, ev)
+}
+
+// StreamOpenFlags modify StreamOpen (QUIC_STREAM_OPEN_FLAGS).
+type StreamOpenFlags uint32
+
+const (
+	// StreamOpenNone opens a bidirectional stream.
+	StreamOpenNone StreamOpenFlags = 0x0000
+	// StreamOpenUnidirectional opens a stream only the opener sends on.
+	StreamOpenUnidirectional StreamOpenFlags = conn.StreamOpenUnidirectional
+	// StreamOpen0RTT marks a peer stream opened by 0-RTT data; NewStream
+	// refuses it (local data goes in 0-RTT with SendAllow0RTT).
+	StreamOpen0RTT StreamOpenFlags = conn.StreamOpen0RTT
+	// StreamOpenDelayIDFCUpdates delays new stream-ID credit for the peer
+	// until the application closes the stream.
+	StreamOpenDelayIDFCUpdates StreamOpenFlags = conn.StreamOpenDelayIDFCUpdates
+	// StreamOpenAppOwnedBuffers makes the application provide receive
+	// buffers (MsQuic preview feature); not implemented: NewStream fails
+	// with ErrNotSupported.
+	StreamOpenAppOwnedBuffers StreamOpenFlags = 0x0008
+)
+
+// String returns the flag names.
+func (f StreamOpenFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{
+		{0x1, "Unidirectional"}, {0x2, "0RTT"}, {0x4, "DelayIDFCUpdates"}, {0x8, "AppOwnedBuffers"},
+	})
+}
+
+// StreamStartFlags modify StreamStart (QUIC_STREAM_START_FLAGS).
+type StreamStartFlags uint32
+
+const (
+	// StreamStartNone assigns the stream ID; the peer learns of the stream
+	// when data is sent.
+	StreamStartNone StreamStartFlags = 0x0000
+	// StreamStartImmediate announces the stream to the peer at once.
+	StreamStartImmediate StreamStartFlags = conn.StreamStartImmediate
+	// StreamStartFailBlocked fails the start with StatusStreamLimitReached
+	// instead of waiting for stream credit.
+	StreamStartFailBlocked StreamStartFlags = conn.StreamStartFailBlocked
+	// StreamStartShutdownOnFail shuts the stream down if the start fails.
+	StreamStartShutdownOnFail StreamStartFlags = conn.StreamStartShutdownOnFail
+	// StreamStartIndicatePeerAccept delivers a peer-accepted event later if
+	// the stream was not accepted at start.
+	StreamStartIndicatePeerAccept StreamStartFlags = conn.StreamStartIndicatePeerAccept
+	// StreamStartPriorityWork queues the start ahead of other work.
+	StreamStartPriorityWork StreamStartFlags = conn.StreamStartPriorityWork
+)
+
+// String returns the flag names.
+func (f StreamStartFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{
+		{0x1, "Immediate"}, {0x2, "FailBlocked"}, {0x4, "ShutdownOnFail"},
+		{0x8, "IndicatePeerAccept"}, {0x10, "PriorityWork"},
+	})
+}
+
+// StreamShutdownFlags modify StreamShutdown (QUIC_STREAM_SHUTDOWN_FLAGS).
+type StreamShutdownFlags uint32
+
+const (
+	// StreamShutdownNone is not a valid argument to StreamShutdown.
+	StreamShutdownNone StreamShutdownFlags = 0x0000
+	// StreamShutdownGraceful sends FIN after the queued data.
+	StreamShutdownGraceful StreamShutdownFlags = conn.StreamShutdownGraceful
+	// StreamShutdownAbortSend resets the send direction (RESET_STREAM).
+	StreamShutdownAbortSend StreamShutdownFlags = conn.StreamShutdownAbortSend
+	// StreamShutdownAbortReceive aborts the receive direction (STOP_SENDING).
+	StreamShutdownAbortReceive StreamShutdownFlags = conn.StreamShutdownAbortReceive
+	// StreamShutdownAbort aborts both directions.
+	StreamShutdownAbort StreamShutdownFlags = 0x0006
+	// StreamShutdownImmediate completes the shutdown without waiting for the
+	// peer's acknowledgement; only with StreamShutdownAbort.
+	StreamShutdownImmediate StreamShutdownFlags = conn.StreamShutdownImmediate
+	// StreamShutdownInline processes the shutdown synchronously when called
+	// from a callback.
+	StreamShutdownInline StreamShutdownFlags = 0x0010
+)
+
+// String returns the flag names.
+func (f StreamShutdownFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{
+		{0x1, "Graceful"}, {0x6, "Abort"}, {0x2, "AbortSend"}, {0x4, "AbortReceive"},
+		{0x8, "Immediate"}, {0x10, "Inline"},
+	})
+}
+
+// SendFlags modify StreamSend and DatagramSend (QUIC_SEND_FLAGS).
+type SendFlags uint32
+
+const (
+	// SendNone sends with no special behaviour.
+	SendNone SendFlags = 0x0000
+	// SendAllow0RTT allows the data to be sent with 0-RTT keys.
+	SendAllow0RTT SendFlags = conn.SendFlagAllow0RTT
+	// SendStart starts the stream as StreamStart(StreamStartNone) would.
+	SendStart SendFlags = conn.SendFlagStart
+	// SendFIN ends the send direction gracefully after this data.
+	SendFIN SendFlags = conn.SendFlagFIN
+	// SendDatagramPriority puts a datagram at the front of the queue.
+	SendDatagramPriority SendFlags = 0x0008
+	// SendDelay (streams) queues the data without a send pass of its own:
+	// it goes with the next pass that has another reason to run.
+	SendDelay SendFlags = conn.SendFlagDelay
+	// SendCancelOnLoss (streams) makes the stream cancel-on-loss,
+	// irreversibly: lost data aborts it (CancelOnLossEvent).
+	SendCancelOnLoss SendFlags = conn.SendFlagCancelOnLoss
+	// SendPriorityWork queues the send ahead of other work.
+	SendPriorityWork SendFlags = conn.SendFlagPriorityWork
+	// SendCancelOnBlocked drops a datagram that cannot be sent immediately.
+	SendCancelOnBlocked SendFlags = 0x0080
+)
+
+// String returns the flag names.
+func (f SendFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{
+		{0x1, "Allow0RTT"}, {0x2, "Start"}, {0x4, "FIN"}, {0x8, "DatagramPriority"},
+		{0x10, "Delay"}, {0x20, "CancelOnLoss"}, {0x40, "PriorityWork"}, {0x80, "CancelOnBlocked"},
+	})
+}
+
+// ReceiveFlags describe received data (QUIC_RECEIVE_FLAGS).
+type ReceiveFlags uint32
+
+const (
+	// ReceiveNone marks ordinary data.
+	ReceiveNone ReceiveFlags = 0x0000
+	// Receive0RTT marks data (partly) protected with 0-RTT keys.
+	Receive0RTT ReceiveFlags = 0x0001
+	// ReceiveFIN marks data that reaches the stream's final size.
+	ReceiveFIN ReceiveFlags = 0x0002
+)
+
+// String returns the flag names.
+func (f ReceiveFlags) String() string {
+	return formatFlags(uint64(f), "None", []flagName{{0x1, "0RTT"}, {0x2, "FIN"}})
 }

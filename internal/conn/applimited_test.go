@@ -17,7 +17,7 @@ func TestApplicationLimitedSenderDoesNotGrowItsWindow(t *testing.T) {
 	p.runUntil(time.Second, func() bool { return c.loss.BytesInFlight() == 0 })
 	before := c.loss.Stats().CongestionWindow
 	for range 300 {
-		c.StreamSend(s, [][]byte{make([]byte, 1000)}, 0, nil, false)
+		c.StreamSend(s, [][]byte{make([]byte, 1000)}, 0, nil)
 		if !p.runUntil(time.Second, func() bool { return c.loss.BytesInFlight() == 0 }) {
 			t.Fatal("a 1000-byte send was never acknowledged")
 		}

@@ -28,7 +28,7 @@ func (a *rrApp) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zeroRTT
 	n, r := a.bulkApp.StreamReceive(s, off, bufs, fin, zeroRTT)
 	if fin {
 		if a.server {
-			a.c.StreamSend(s, a.data, SendFlagFIN, nil, false)
+			a.c.StreamSend(s, a.data, SendFlagFIN, nil)
 		} else {
 			a.completed++
 			a.inFlight--
@@ -46,8 +46,8 @@ func (a *rrApp) StreamShutdownComplete(s *Stream, _ StreamShutdownInfo) {
 // request opens a stream and sends one request on it.
 func (a *rrApp) request() {
 	s := a.c.NewStream(0)
-	a.c.StreamStart(s, 0, false)
-	a.c.StreamSend(s, a.data, SendFlagFIN, nil, false)
+	a.c.StreamStart(s, 0)
+	a.c.StreamSend(s, a.data, SendFlagFIN, nil)
 	a.inFlight++
 }
 

@@ -114,7 +114,7 @@ func (a *bulkApp) StreamPeerAccepted(*Stream)                         {}
 // fill queues sends until window bytes are outstanding.
 func (a *bulkApp) fill() {
 	for a.queued < a.window {
-		a.c.StreamSend(a.s, a.bufs, 0, nil, false)
+		a.c.StreamSend(a.s, a.bufs, 0, nil)
 		a.queued += len(a.bufs[0])
 	}
 }
@@ -144,7 +144,7 @@ func newBulkPair(tb testing.TB, opts ...pairOption) *bulkPair {
 	bp.receiver = &bulkApp{c: bp.server}
 	bp.client.events, bp.server.events = bp.sender, bp.receiver
 	bp.sender.s = bp.client.NewStream(0)
-	bp.client.StreamStart(bp.sender.s, 0, false)
+	bp.client.StreamStart(bp.sender.s, 0)
 	bp.sender.fill()
 	return bp
 }

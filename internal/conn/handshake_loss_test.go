@@ -586,8 +586,8 @@ func TestApplicationProbesReachEveryOutstandingPacket(t *testing.T) {
 	msg := bytes.Repeat([]byte("response"), 250)
 	c := p.server.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
-	c.StreamSend(s, [][]byte{msg}, SendFlagFIN, "ctx", false)
+	c.StreamStart(s, 0)
+	c.StreamSend(s, [][]byte{msg}, SendFlagFIN, "ctx")
 	if !p.runUntil(20*time.Second, func() bool { return len(p.client.received[s.ID()]) == len(msg) }) {
 		t.Fatalf("the client got %d of %d bytes; server PTOs %d, data packets %d", len(p.client.received[s.ID()]), len(msg), c.loss.Stats().PTOCount, dataPackets)
 	}
@@ -626,8 +626,8 @@ func TestLostAckFrameIsReplacedAtOnce(t *testing.T) {
 	}
 	c := p.server.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
-	c.StreamSend(s, [][]byte{make([]byte, 30<<10)}, SendFlagFIN, "ctx", false)
+	c.StreamStart(s, 0)
+	c.StreamSend(s, [][]byte{make([]byte, 30<<10)}, SendFlagFIN, "ctx")
 	if !p.runUntil(5*time.Second, func() bool { return p.client.c.loss.BytesInFlight() == 0 }) {
 		t.Fatalf("the client's request was never acknowledged")
 	}

@@ -297,7 +297,7 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 	e.received[s.ID()] = append(e.received[s.ID()], all...)
 	e.record(event{name: "Receive", a: off, b: n, c: b2u(zeroRTT), s: s, fin: fin})
 	if e.echo && len(all) > 0 && !s.Unidirectional() {
-		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil, false)
+		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil)
 	}
 	if e.echo && fin && !s.Unidirectional() {
 		e.c.StreamShutdown(s, StreamShutdownGraceful, 0)

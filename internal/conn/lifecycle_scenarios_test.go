@@ -32,8 +32,8 @@ func TestAppShutdownDeliversCodeToPeerAndCompletesBothSides(t *testing.T) {
 			ini, peer := sides(p, clientFirst)
 			// A stream with unfinished data in flight on each side.
 			s := ini.c.NewStream(0)
-			ini.c.StreamStart(s, 0, false)
-			ini.c.StreamSend(s, [][]byte{make([]byte, 200<<10)}, 0, "pending", false)
+			ini.c.StreamStart(s, 0)
+			ini.c.StreamSend(s, [][]byte{make([]byte, 200<<10)}, 0, "pending")
 			if !p.runUntil(5*time.Second, func() bool { return peer.has("Receive") }) {
 				t.Fatal("stream never reached the peer")
 			}
@@ -104,8 +104,8 @@ func TestSilentShutdownSendsNothingAndPeerTimesOut(t *testing.T) {
 			}
 			// The peer keeps talking into the void.
 			s := peer.c.NewStream(0)
-			peer.c.StreamStart(s, 0, false)
-			peer.c.StreamSend(s, [][]byte{[]byte("anyone?")}, SendFlagFIN, nil, false)
+			peer.c.StreamStart(s, 0)
+			peer.c.StreamSend(s, [][]byte{[]byte("anyone?")}, SendFlagFIN, nil)
 			if !p.runUntil(time.Minute, func() bool { return peer.has("ShutdownComplete") }) {
 				t.Fatalf("peer never noticed: %v", peer.names())
 			}
@@ -323,8 +323,8 @@ func TestClosingEndpointRepeatsConnectionCloseWithBackoff(t *testing.T) {
 	// The server streams data; the client closes and its close is lost,
 	// so the server keeps sending into the closing client.
 	s := p.server.c.NewStream(0)
-	p.server.c.StreamStart(s, 0, false)
-	p.server.c.StreamSend(s, [][]byte{make([]byte, 1<<20)}, 0, nil, false)
+	p.server.c.StreamStart(s, 0)
+	p.server.c.StreamSend(s, [][]byte{make([]byte, 1<<20)}, 0, nil)
 	p.runUntil(5*time.Second, func() bool { return p.client.has("Receive") })
 	var closeAt int
 	closing := false
@@ -452,10 +452,10 @@ func TestOperationsQueuedBeforeShutdownReportBeforeShutdownComplete(t *testing.T
 			c := p.client.c
 			s := startStream(p, []byte("a"), false, "a")
 			p.runUntil(100*time.Millisecond, func() bool { return false })
-			c.StreamSend(s, [][]byte{[]byte("b")}, 0, "b", false)
+			c.StreamSend(s, [][]byte{[]byte("b")}, 0, "b")
 			s2 := c.NewStream(0)
-			c.StreamStart(s2, 0, false)
-			c.StreamSend(s2, [][]byte{[]byte("c")}, 0, "c", false)
+			c.StreamStart(s2, 0)
+			c.StreamSend(s2, [][]byte{[]byte("c")}, 0, "c")
 			switch how {
 			case "silent":
 				c.Shutdown(true, 1)
@@ -466,7 +466,7 @@ func TestOperationsQueuedBeforeShutdownReportBeforeShutdownComplete(t *testing.T
 			case "peerClose":
 				p.server.c.Shutdown(false, 1)
 				p.runUntil(10*time.Millisecond, func() bool { return false })
-				c.StreamSend(s, [][]byte{[]byte("d")}, 0, "d", false)
+				c.StreamSend(s, [][]byte{[]byte("d")}, 0, "d")
 				p.runUntil(0, func() bool { return false })
 			}
 			if !p.runUntil(10*time.Second, func() bool { return p.client.has("ShutdownComplete") }) {

@@ -100,7 +100,7 @@ func longPacketTypes(d []byte) []wire.PacketType {
 // (and a FIN) on it before the connection starts.
 func openEarlyStream(c *Conn, data []byte, flags uint32) *Stream {
 	s := c.NewStream(StreamOpenUnidirectional)
-	c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|flags, "early", false)
+	c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|flags, "early")
 	return s
 }
 
@@ -188,8 +188,8 @@ func TestZeroRTTAllowedPrefix(t *testing.T) {
 	p := newPair(t, withResumption(cfg, ResumeZeroRTT, ticket))
 	c := p.client.c
 	s := c.NewStream(StreamOpenUnidirectional)
-	c.StreamSend(s, [][]byte{[]byte("early.")}, SendFlagStart|SendFlagAllow0RTT, 1, false)
-	c.StreamSend(s, [][]byte{[]byte("late")}, SendFlagFIN, 2, false)
+	c.StreamSend(s, [][]byte{[]byte("early.")}, SendFlagStart|SendFlagAllow0RTT, 1)
+	c.StreamSend(s, [][]byte{[]byte("late")}, SendFlagFIN, 2)
 	p.handshake()
 	p.runUntil(time.Second, func() bool { return p.client.has("StreamShutdownComplete") })
 	if got := string(p.server.received[s.ID()]); got != "early.late" {
@@ -447,7 +447,7 @@ func zeroRTTEcho(t *testing.T, p *pair, data []byte) {
 	t.Helper()
 	p.server.echo = true
 	s := p.client.c.NewStream(0)
-	p.client.c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|SendFlagAllow0RTT, "early", false)
+	p.client.c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|SendFlagAllow0RTT, "early")
 	p.client.c.Start()
 	if !p.runUntil(10*time.Second, func() bool { return p.client.streamFinished(s) }) || p.client.has("ShutdownComplete") {
 		t.Fatalf("echo did not finish: client %v server %v", p.client.names(), p.server.names())
@@ -522,7 +522,7 @@ func TestRandomZeroRTTUnderLoss(t *testing.T) {
 		for i := range 1 + r.IntN(5) {
 			data := payload(seed<<4|uint64(i), r.IntN(40<<10))
 			s := p.client.c.NewStream(0)
-			p.client.c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|SendFlagAllow0RTT, i, false)
+			p.client.c.StreamSend(s, [][]byte{data}, SendFlagStart|SendFlagFIN|SendFlagAllow0RTT, i)
 			want[s] = data
 		}
 		p.client.c.Start()

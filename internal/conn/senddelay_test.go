@@ -14,14 +14,14 @@ func TestDelayedSendWaitsForAnotherReasonToSend(t *testing.T) {
 	frames := p.tap(p.client)
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
-	c.StreamSend(s, [][]byte{[]byte("held")}, SendFlagDelay, "d1", false)
+	c.StreamStart(s, 0)
+	c.StreamSend(s, [][]byte{[]byte("held")}, SendFlagDelay, "d1")
 	p.runUntil(time.Second, func() bool { return false })
 	if n := len(framesOf[wire.DebugStream](*frames)); n != 0 {
 		t.Fatalf("%d STREAM frames for a delayed send with nothing else to do", n)
 	}
 	// The next send without the flag takes the held data along.
-	c.StreamSend(s, [][]byte{[]byte(" and more")}, SendFlagFIN, "d2", false)
+	c.StreamSend(s, [][]byte{[]byte(" and more")}, SendFlagFIN, "d2")
 	if !p.runUntil(time.Second, func() bool { return p.server.has("PeerSendShutdown") }) {
 		t.Fatal("data not sent after a normal send")
 	}
@@ -40,8 +40,8 @@ func TestDelayedSendGoesWithTheNextReceivedPacket(t *testing.T) {
 	p.runUntil(time.Second, func() bool { return false })
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
-	c.StreamSend(s, [][]byte{[]byte("held")}, SendFlagDelay|SendFlagFIN, "d", false)
+	c.StreamStart(s, 0)
+	c.StreamSend(s, [][]byte{[]byte("held")}, SendFlagDelay|SendFlagFIN, "d")
 	p.runUntil(100*time.Millisecond, func() bool { return false })
 	if p.server.has("PeerStreamStarted") {
 		t.Fatal("delayed data sent at once")
@@ -49,7 +49,7 @@ func TestDelayedSendGoesWithTheNextReceivedPacket(t *testing.T) {
 	// The server sends something; the client's receipt of it flushes.
 	sc := p.server.c
 	us := sc.NewStream(StreamOpenUnidirectional)
-	sc.StreamSend(us, [][]byte{[]byte("ping")}, SendFlagStart|SendFlagFIN, "u", false)
+	sc.StreamSend(us, [][]byte{[]byte("ping")}, SendFlagStart|SendFlagFIN, "u")
 	if !p.runUntil(time.Second, func() bool { return p.server.has("PeerSendShutdown") }) {
 		t.Fatal("delayed data not sent with the next pass")
 	}
@@ -61,7 +61,7 @@ func TestCancelOnLossAbortsTheStreamWithTheApplicationsCode(t *testing.T) {
 	p.client.cancelOnLossCode = 77
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
+	c.StreamStart(s, 0)
 	dropped := false
 	p.drop = func(from *endpoint, _ int, data []byte) bool {
 		if from == p.client && !dropped && len(data) > 1000 {
@@ -70,7 +70,7 @@ func TestCancelOnLossAbortsTheStreamWithTheApplicationsCode(t *testing.T) {
 		}
 		return false
 	}
-	c.StreamSend(s, [][]byte{payload(3, 20000)}, SendFlagCancelOnLoss, "x", false)
+	c.StreamSend(s, [][]byte{payload(3, 20000)}, SendFlagCancelOnLoss, "x")
 	if !p.runUntil(5*time.Second, func() bool { return p.server.has("PeerSendAborted") }) {
 		t.Fatalf("no abort after a loss: client %v, server %v", p.client.names(), p.server.names())
 	}
@@ -107,12 +107,12 @@ func TestPriorityWorkSendRunsAheadOfQueuedOperations(t *testing.T) {
 	p.handshake()
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
+	c.StreamStart(s, 0)
 	p.runUntil(10*time.Millisecond, func() bool { return false })
 	// Both are queued before the connection runs; the priority one runs
 	// first, so its bytes come first on the stream.
-	c.StreamSend(s, [][]byte{[]byte("normal")}, SendFlagFIN, "n", false)
-	c.StreamSend(s, [][]byte{[]byte("urgent ")}, 0, "u", true)
+	c.StreamSend(s, [][]byte{[]byte("normal")}, SendFlagFIN, "n")
+	c.StreamSend(s, [][]byte{[]byte("urgent ")}, SendFlagPriorityWork, "u")
 	if !p.runUntil(2*time.Second, func() bool { return p.server.has("PeerSendShutdown") }) {
 		t.Fatal("no data")
 	}

@@ -77,7 +77,7 @@ func TestLiveStreamCountUnblocksAWaitingStream(t *testing.T) {
 		if i == 1 {
 			flags |= StreamStartIndicatePeerAccept
 		}
-		c.StreamStart(s, flags, false)
+		c.StreamStart(s, flags)
 	}
 	p.server.handler = func(ev event) {
 		if ev.name == "PeerNeedsStreams" {
@@ -98,7 +98,7 @@ func TestImmediateStartBeyondThePeerLimitWaits(t *testing.T) {
 	p.handshake()
 	c := p.client.c
 	for range 2 {
-		c.StreamStart(c.NewStream(0), StreamStartImmediate, false)
+		c.StreamStart(c.NewStream(0), StreamStartImmediate)
 	}
 	p.runUntil(3*time.Second, func() bool { return false })
 	if p.server.has("ShutdownByTransport") || p.server.count("PeerStreamStarted") != 1 {
@@ -124,7 +124,7 @@ func TestDelayedStreamCreditReturnsAtClose(t *testing.T) {
 		t.Fatal("first stream did not finish")
 	}
 	second := c.NewStream(0)
-	c.StreamStart(second, StreamStartImmediate|StreamStartIndicatePeerAccept, false)
+	c.StreamStart(second, StreamStartImmediate|StreamStartIndicatePeerAccept)
 	p.runUntil(2*time.Second, func() bool { return false })
 	if p.client.has("PeerAccepted") {
 		t.Fatal("the peer got its stream credit back before the stream was closed")

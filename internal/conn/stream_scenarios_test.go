@@ -85,12 +85,12 @@ func (e *endpoint) sendCompletes() map[any]int {
 func startStream(p *pair, data []byte, fin bool, ctx any) *Stream {
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
+	c.StreamStart(s, 0)
 	var flags uint32
 	if fin {
 		flags = SendFlagFIN
 	}
-	c.StreamSend(s, [][]byte{data}, flags, ctx, false)
+	c.StreamSend(s, [][]byte{data}, flags, ctx)
 	return s
 }
 
@@ -211,7 +211,7 @@ func TestAbortReceiveSendsStopSendingAndPeerSendsAreCanceled(t *testing.T) {
 	p := newPair(t)
 	p.server.handler = func(ev event) {
 		if ev.name == "PeerStreamStarted" {
-			p.server.c.StreamSend(ev.s, [][]byte{make([]byte, 500<<10)}, 0, "reply", false)
+			p.server.c.StreamSend(ev.s, [][]byte{make([]byte, 500<<10)}, 0, "reply")
 		}
 	}
 	p.handshake()
@@ -255,7 +255,7 @@ func TestAbortBothDirectionsDeliversBothCodesAndFinishesStreams(t *testing.T) {
 	p.handshake()
 	s := startStream(p, make([]byte, 100<<10), false, "x")
 	ss := waitPeerStream(t, p, s)
-	p.server.c.StreamSend(ss, [][]byte{make([]byte, 100<<10)}, 0, "y", false)
+	p.server.c.StreamSend(ss, [][]byte{make([]byte, 100<<10)}, 0, "y")
 	p.runUntil(20*time.Millisecond, func() bool { return false })
 	p.client.c.StreamShutdown(s, StreamShutdownAbortSend|StreamShutdownAbortReceive, 0x33)
 	if !p.runUntil(10*time.Second, func() bool { return p.client.streamFinished(s) && p.server.streamFinished(ss) }) {
@@ -372,10 +372,10 @@ func TestStreamLimitFailBlockedAndPeerAcceptedAfterMaxStreams(t *testing.T) {
 	s1 := startStream(p, []byte("one"), false, 1)
 	s2 := startStream(p, []byte("two"), false, 2)
 	s3 := c.NewStream(0)
-	c.StreamStart(s3, StreamStartFailBlocked, false)
+	c.StreamStart(s3, StreamStartFailBlocked)
 	s4 := c.NewStream(0)
-	c.StreamStart(s4, StreamStartIndicatePeerAccept, false)
-	c.StreamSend(s4, [][]byte{[]byte("four")}, SendFlagFIN, 4, false)
+	c.StreamStart(s4, StreamStartIndicatePeerAccept)
+	c.StreamSend(s4, [][]byte{[]byte("four")}, SendFlagFIN, 4)
 	p.runUntil(time.Second, func() bool { return false })
 
 	if ev, ok := p.client.streamEvent(s3, "StartComplete"); !ok || StartStatus(ev.a) != StartStreamLimitReached {
@@ -541,7 +541,7 @@ func TestSendCompleteExactlyOncePerSendOnEveryPath(t *testing.T) {
 			p.handshake()
 			c := p.client.c
 			s := c.NewStream(0)
-			c.StreamStart(s, 0, false)
+			c.StreamStart(s, 0)
 			var ctxs []string
 			for i := 0; i < 5; i++ {
 				ctx := fmt.Sprintf("send%d", i)
@@ -550,11 +550,11 @@ func TestSendCompleteExactlyOncePerSendOnEveryPath(t *testing.T) {
 				if i == 4 && path != "streamClose" && path != "abortSend" && path != "peerStopSending" {
 					flags = SendFlagFIN
 				}
-				c.StreamSend(s, [][]byte{make([]byte, 40<<10)}, flags, ctx, false)
+				c.StreamSend(s, [][]byte{make([]byte, 40<<10)}, flags, ctx)
 			}
 			if path == "afterFIN" {
 				ctxs = append(ctxs, "late")
-				c.StreamSend(s, [][]byte{[]byte("late")}, 0, "late", false)
+				c.StreamSend(s, [][]byte{[]byte("late")}, 0, "late")
 			}
 			ss := waitPeerStream(t, p, s)
 			switch path {
@@ -633,7 +633,7 @@ func TestFailBlockedStartWithShutdownOnFailDeliversShutdownComplete(t *testing.T
 	p.handshake()
 	startStream(p, []byte("one"), false, 1)
 	s := p.client.c.NewStream(0)
-	p.client.c.StreamStart(s, StreamStartFailBlocked|StreamStartShutdownOnFail, false)
+	p.client.c.StreamStart(s, StreamStartFailBlocked|StreamStartShutdownOnFail)
 	p.runUntil(time.Second, func() bool { return false })
 	if got := p.client.streamEvents(s); len(got) != 2 || got[0] != "StartComplete" || got[1] != "StreamShutdownComplete" {
 		t.Errorf("events %v, want StartComplete then StreamShutdownComplete", got)
@@ -648,14 +648,14 @@ func TestFINOnlyStreamAndUnidirectionalStreamsBothWays(t *testing.T) {
 	p.handshake()
 	c := p.client.c
 	empty := c.NewStream(0)
-	c.StreamStart(empty, 0, false)
-	c.StreamSend(empty, nil, SendFlagFIN, "fin", false)
+	c.StreamStart(empty, 0)
+	c.StreamSend(empty, nil, SendFlagFIN, "fin")
 	cu := c.NewStream(StreamOpenUnidirectional)
-	c.StreamStart(cu, 0, false)
-	c.StreamSend(cu, [][]byte{[]byte("client uni")}, SendFlagFIN, "cu", false)
+	c.StreamStart(cu, 0)
+	c.StreamSend(cu, [][]byte{[]byte("client uni")}, SendFlagFIN, "cu")
 	su := p.server.c.NewStream(StreamOpenUnidirectional)
-	p.server.c.StreamStart(su, 0, false)
-	p.server.c.StreamSend(su, [][]byte{[]byte("server uni")}, SendFlagFIN, "su", false)
+	p.server.c.StreamStart(su, 0)
+	p.server.c.StreamSend(su, [][]byte{[]byte("server uni")}, SendFlagFIN, "su")
 	p.runUntil(5*time.Second, func() bool {
 		return p.client.streamFinished(cu) && p.server.streamFinished(su)
 	})
@@ -695,7 +695,7 @@ func TestReceiveDisabledHoldsLaterDataUntilEnabled(t *testing.T) {
 	p.server.c.StreamSetReceiveEnabled(ss, false)
 	p.runUntil(0, func() bool { return false })
 	n := p.server.count("Receive")
-	p.client.c.StreamSend(s, [][]byte{[]byte("second")}, SendFlagFIN, "2", false)
+	p.client.c.StreamSend(s, [][]byte{[]byte("second")}, SendFlagFIN, "2")
 	p.runUntil(time.Second, func() bool { return false })
 	if got := p.server.count("Receive"); got != n {
 		t.Errorf("%d RECEIVE events while disabled", got-n)

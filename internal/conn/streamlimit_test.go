@@ -20,9 +20,9 @@ func TestStreamBeyondPeerLimitSendsNoFrameUntilAccepted(t *testing.T) {
 	c := p.client.c
 	s1 := startStream(p, []byte("one"), false, 1)
 	aborted := c.NewStream(0)
-	c.StreamStart(aborted, StreamStartIndicatePeerAccept, false)
+	c.StreamStart(aborted, StreamStartIndicatePeerAccept)
 	announced := c.NewStream(0)
-	c.StreamStart(announced, StreamStartImmediate|StreamStartIndicatePeerAccept, false)
+	c.StreamStart(announced, StreamStartImmediate|StreamStartIndicatePeerAccept)
 	c.StreamShutdown(aborted, StreamShutdownAbortSend|StreamShutdownAbortReceive, 5)
 	p.runUntil(time.Second, func() bool { return false })
 

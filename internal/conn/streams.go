@@ -9,7 +9,8 @@ import (
 	"github.com/hquic/quic/internal/wire"
 )
 
-// Stream flag values, equal to MsQuic's.
+// Stream flag values, equal to MsQuic's; the public package defines its
+// typed flags from these.
 const (
 	StreamOpenUnidirectional   = 0x1
 	StreamOpen0RTT             = 0x2
@@ -19,6 +20,7 @@ const (
 	StreamStartFailBlocked        = 0x2
 	StreamStartShutdownOnFail     = 0x4
 	StreamStartIndicatePeerAccept = 0x8
+	StreamStartPriorityWork       = 0x10
 
 	StreamShutdownGraceful     = 0x1
 	StreamShutdownAbortSend    = 0x2
@@ -30,6 +32,7 @@ const (
 	SendFlagFIN          = 0x4
 	SendFlagDelay        = 0x10
 	SendFlagCancelOnLoss = 0x20
+	SendFlagPriorityWork = 0x40
 )
 
 // StartStatus is the outcome reported in START_COMPLETE.

@@ -9,15 +9,16 @@ import (
 // public package validates arguments and documents the errors.
 
 // StreamStart starts s (MsQuic StreamStart); START_COMPLETE reports the
-// outcome.
-func (c *Conn) StreamStart(s *Stream, flags uint32, priority bool) {
-	c.enqueue(lane(priority), op{kind: opStreamStart, s: s, flags: flags})
+// outcome. StreamStartPriorityWork queues it ahead of normal operations.
+func (c *Conn) StreamStart(s *Stream, flags uint32) {
+	c.enqueue(lane(flags&StreamStartPriorityWork != 0), op{kind: opStreamStart, s: s, flags: flags})
 }
 
 // StreamSend queues bufs (and a FIN) on s; SEND_COMPLETE returns ctx.
-func (c *Conn) StreamSend(s *Stream, bufs [][]byte, flags uint32, ctx any, priority bool) {
+// SendFlagPriorityWork queues it ahead of normal operations.
+func (c *Conn) StreamSend(s *Stream, bufs [][]byte, flags uint32, ctx any) {
 	s.queuedSends.Add(1)
-	c.enqueue(lane(priority), op{kind: opStreamSend, s: s, bufs: bufs, flags: flags, ctx: ctx})
+	c.enqueue(lane(flags&SendFlagPriorityWork != 0), op{kind: opStreamSend, s: s, bufs: bufs, flags: flags, ctx: ctx})
 }
 
 // StreamShutdown shuts down one or both directions of s.

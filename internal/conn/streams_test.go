@@ -12,12 +12,12 @@ import (
 func openSend(p *pair, data []byte, fin bool) *Stream {
 	c := p.client.c
 	s := c.NewStream(0)
-	c.StreamStart(s, 0, false)
+	c.StreamStart(s, 0)
 	flags := uint32(0)
 	if fin {
 		flags = SendFlagFIN
 	}
-	c.StreamSend(s, [][]byte{data}, flags, "ctx", false)
+	c.StreamSend(s, [][]byte{data}, flags, "ctx")
 	return s
 }
 

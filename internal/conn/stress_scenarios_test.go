@@ -73,9 +73,9 @@ func TestRandomAbortsUnderLossFinishEveryStreamAndCompleteEverySend(t *testing.T
 	for i := 0; i < 60; i++ {
 		c := p.client.c
 		s := c.NewStream(0)
-		c.StreamStart(s, 0, false)
+		c.StreamStart(s, 0)
 		for j := 0; j < 3; j++ {
-			c.StreamSend(s, [][]byte{payload(uint64(i*3+j), r.IntN(30<<10))}, 0, fmt.Sprint(i, "/", j), false)
+			c.StreamSend(s, [][]byte{payload(uint64(i*3+j), r.IntN(30<<10))}, 0, fmt.Sprint(i, "/", j))
 			sends++
 		}
 		flags := []uint32{
@@ -147,12 +147,12 @@ func TestStreamLimitCyclesThroughManyStreamsWithPeerAccepted(t *testing.T) {
 	var bidi, uni []*Stream
 	for i := 0; i < 100; i++ {
 		s := p.client.c.NewStream(0)
-		p.client.c.StreamStart(s, StreamStartIndicatePeerAccept, false)
-		p.client.c.StreamSend(s, [][]byte{payload(uint64(i), 500)}, SendFlagFIN, i, false)
+		p.client.c.StreamStart(s, StreamStartIndicatePeerAccept)
+		p.client.c.StreamSend(s, [][]byte{payload(uint64(i), 500)}, SendFlagFIN, i)
 		bidi = append(bidi, s)
 		u := p.client.c.NewStream(StreamOpenUnidirectional)
-		p.client.c.StreamStart(u, StreamStartIndicatePeerAccept, false)
-		p.client.c.StreamSend(u, [][]byte{payload(uint64(1000+i), 300)}, SendFlagFIN, 1000+i, false)
+		p.client.c.StreamStart(u, StreamStartIndicatePeerAccept)
+		p.client.c.StreamSend(u, [][]byte{payload(uint64(1000+i), 300)}, SendFlagFIN, 1000+i)
 		uni = append(uni, u)
 	}
 	if !p.runUntil(10*time.Minute, func() bool { return p.client.count("StreamShutdownComplete") == 200 }) {

@@ -482,13 +482,13 @@ func (tc *testConn) openStream(uni bool, data []byte, fin bool) *Stream {
 		flags = StreamOpenUnidirectional
 	}
 	s := tc.c.NewStream(flags)
-	tc.c.StreamStart(s, 0, false)
+	tc.c.StreamStart(s, 0)
 	var sf uint32
 	if fin {
 		sf = SendFlagFIN
 	}
 	if len(data) > 0 || fin {
-		tc.c.StreamSend(s, [][]byte{data}, sf, nil, false)
+		tc.c.StreamSend(s, [][]byte{data}, sf, nil)
 	}
 	tc.run()
 	return s

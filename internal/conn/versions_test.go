@@ -170,7 +170,7 @@ func TestFixedBitClearedDropped(t *testing.T) {
 		return false
 	}
 	c := p.client.c
-	c.StreamSend(c.NewStream(0), [][]byte{[]byte("x")}, SendFlagStart, nil, false)
+	c.StreamSend(c.NewStream(0), [][]byte{[]byte("x")}, SendFlagStart, nil)
 	p.runUntil(100*time.Millisecond, func() bool { return false })
 	if flipped == 0 {
 		t.Fatal("no packet was sent")
