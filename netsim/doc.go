@@ -1,6 +1,6 @@
 // Package netsim is an in-memory IP network for tests: hosts exchange UDP
 // datagrams over links with latency, jitter, reordering, bandwidth and a
-// bottleneck queue, random loss and duplication, an MTU, and NAT
+// bottleneck queue, random and bursty loss and duplication, an MTU, and NAT
 // rebinding. Its sockets are net.PacketConns, so anything that speaks UDP
 // through that interface can run over it; a Host also plugs straight into
 // hquic (quic.Library.SetPacketNetwork), which then runs its listeners and
@@ -19,15 +19,20 @@
 // hung test. Create the Network, and everything that uses it, inside one
 // bubble. Outside a bubble the network works on the real clock.
 //
-// Goroutines of a bubble still run in parallel and in no fixed order, so
-// which datagram a random loss hits differs from run to run even with a
-// fixed Seed; tests should assert outcomes that hold for every order.
+// Each link draws its randomness from a generator of its own, seeded from
+// Config.Seed and the link's addresses: with a fixed Seed, the nth datagram
+// sent on a link meets the same fate in every run. Goroutines of a bubble
+// still run in parallel and in no fixed order, so when the order or the
+// number of datagrams on a link depends on scheduling, which datagram a
+// random loss hits can still differ from run to run; tests should assert
+// outcomes that hold for every order.
 //
 // # Model
 //
 // Each datagram sent from address A to address B takes the link A→B (set
 // with SetLink, else the network's default link). The link drops it with
-// probability Loss and when it exceeds the MTU (as with the don't-fragment
+// probability Loss, independently or in bursts of LossBurst datagrams on
+// average, and when it exceeds the MTU (as with the don't-fragment
 // bit set), queues it behind the datagrams still being serialised at its
 // Bandwidth (dropping it when the queue holds more than QueueBytes), then
 // delivers it Latency plus a random Jitter later, possibly a second time

@@ -142,6 +142,93 @@ func TestLossIsSeededAndCounted(t *testing.T) {
 	}
 }
 
+func TestLossBurstKeepsTheRateAndGroupsTheLosses(t *testing.T) {
+	// The fate of each of 20,000 datagrams, by the first byte of the
+	// ones that arrive.
+	pattern := func(l Link) []bool {
+		const count = 20000
+		lost := make([]bool, count)
+		synctest.Test(t, func(t *testing.T) {
+			n := New(Config{Seed: 7, Link: l})
+			a, b := pair(t, n)
+			for i := range lost {
+				lost[i] = true
+				send(t, a, b.LocalAddrPort(), byte(i>>8), byte(i))
+			}
+			time.Sleep(time.Millisecond)
+			buf := make([]byte, 16)
+			for range n.Stats().Delivered {
+				if _, _, err := b.ReadFromUDPAddrPort(buf); err != nil {
+					t.Fatal(err)
+				}
+				lost[int(buf[0])<<8|int(buf[1])] = false
+			}
+		})
+		return lost
+	}
+	// rate returns the loss rate and the mean length of a run of losses.
+	rate := func(lost []bool) (float64, float64) {
+		var n, runs int
+		for i, l := range lost {
+			if l {
+				n++
+				if i == 0 || !lost[i-1] {
+					runs++
+				}
+			}
+		}
+		return float64(n) / float64(len(lost)), float64(n) / float64(max(runs, 1))
+	}
+	indep, indepRun := rate(pattern(Link{Loss: 0.3}))
+	burst := pattern(Link{Loss: 0.3, LossBurst: 4})
+	bursty, burstRun := rate(burst)
+	if indep < 0.28 || indep > 0.32 || bursty < 0.27 || bursty > 0.33 {
+		t.Errorf("loss rates %.3f (independent) and %.3f (bursty), want 0.3", indep, bursty)
+	}
+	// Independent losses at 30% come in runs of 1/(1-0.3) = 1.43 on
+	// average; the bursts average 4.
+	if indepRun > 1.6 || burstRun < 3.5 || burstRun > 4.5 {
+		t.Errorf("mean loss runs %.2f (independent) and %.2f (bursts of 4)", indepRun, burstRun)
+	}
+	again := pattern(Link{Loss: 0.3, LossBurst: 4})
+	for i := range burst {
+		if burst[i] != again[i] {
+			t.Fatalf("datagram %d: the same seed gave a different fate", i)
+		}
+	}
+}
+
+func TestLinksDrawIndependently(t *testing.T) {
+	// The datagrams lost on A→B are the same whether or not B→A carries
+	// traffic between them.
+	arrivedAB := func(reverse bool) []byte {
+		var got []byte
+		synctest.Test(t, func(t *testing.T) {
+			n := New(Config{Seed: 3, Link: Link{Loss: 0.5}})
+			a, b := pair(t, n)
+			for i := range 200 {
+				send(t, a, b.LocalAddrPort(), byte(i))
+				if reverse {
+					send(t, b, a.LocalAddrPort(), byte(i))
+				}
+			}
+			b.SetReadDeadline(time.Now().Add(time.Millisecond))
+			buf := make([]byte, 4)
+			for {
+				if _, _, err := b.ReadFromUDPAddrPort(buf); err != nil {
+					break
+				}
+				got = append(got, buf[0])
+			}
+		})
+		return got
+	}
+	alone, mixed := arrivedAB(false), arrivedAB(true)
+	if len(alone) < 60 || len(alone) > 140 || string(alone) != string(mixed) {
+		t.Errorf("A→B delivered %v alone and %v with traffic back", alone, mixed)
+	}
+}
+
 func TestReorderLetsLaterDatagramsOvertake(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := New(Config{Seed: 1, Link: Link{Latency: 10 * time.Millisecond, Reorder: 0.5, ReorderDelay: 5 * time.Millisecond}})

@@ -25,8 +25,16 @@ type Link struct {
 	// datagrams sent after it overtake it.
 	Reorder      float64
 	ReorderDelay time.Duration
-	// Loss is the probability that a datagram is dropped.
+	// Loss is the probability that a datagram is dropped: the long-run
+	// fraction of datagrams lost.
 	Loss float64
+	// LossBurst, when above 1, makes the losses of Loss come in bursts
+	// of LossBurst consecutive datagrams on average, as on a radio link
+	// that fades (a two-state Gilbert model: in the bad state every
+	// datagram is lost, and the state lasts a geometrically distributed
+	// number of datagrams). The loss rate stays Loss. Zero or 1 means
+	// independent losses.
+	LossBurst float64
 	// Duplicate is the probability that a datagram is delivered twice, the
 	// copy with a delay of its own.
 	Duplicate float64
@@ -57,6 +65,9 @@ type Datagram struct {
 // Config configures a Network.
 type Config struct {
 	// Seed seeds the random loss, jitter, reordering and duplication.
+	// Each link draws from a generator of its own, seeded from Seed and
+	// the link's two addresses, so the fate of the nth datagram on a link
+	// does not depend on the traffic of other links.
 	Seed uint64
 	// Link is the default link, used between every pair of addresses that
 	// SetLink did not configure.
@@ -85,8 +96,10 @@ type Stats struct {
 type Network struct {
 	recvBuffer int
 
+	seed uint64
+
 	mu     sync.Mutex
-	rng    *rand.Rand
+	rng    *rand.Rand // port choice
 	def    Link
 	links  map[linkKey]*linkState
 	bound  map[netip.AddrPort]*Conn // by the address the socket was bound to
@@ -107,6 +120,8 @@ type linkState struct {
 	custom    bool // set by SetLink; otherwise the default link applies
 	cfg       Link
 	busyUntil time.Time // when the datagrams queued so far are serialised
+	rng       *rand.Rand
+	fading    bool // in the bad state of the LossBurst model
 }
 
 // New returns a network with no sockets.
@@ -117,6 +132,7 @@ func New(cfg Config) *Network {
 	}
 	return &Network{
 		recvBuffer: rb,
+		seed:       cfg.Seed,
 		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		def:        cfg.Link,
 		links:      make(map[linkKey]*linkState),
@@ -156,10 +172,46 @@ func (n *Network) link(from, to netip.Addr) *linkState {
 	k := linkKey{from, to}
 	s := n.links[k]
 	if s == nil {
-		s = &linkState{}
+		seed := linkSeed(n.seed, from, to)
+		s = &linkState{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 		n.links[k] = s
 	}
 	return s
+}
+
+// linkSeed derives the seed of the link from→to from the network's
+// (FNV-1a over both addresses).
+func linkSeed(seed uint64, from, to netip.Addr) uint64 {
+	h := uint64(14695981039346656037) ^ seed
+	f, t := from.As16(), to.As16()
+	for _, b := range append(f[:], t[:]...) {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return h
+}
+
+// lose decides whether the link drops the next datagram at random
+// (Loss, LossBurst); n.mu is held.
+func (s *linkState) lose(l *Link) bool {
+	if l.Loss <= 0 {
+		return false
+	}
+	if l.LossBurst <= 1 {
+		return s.rng.Float64() < l.Loss
+	}
+	if l.Loss >= 1 {
+		return true
+	}
+	// A bad state lasts 1/r datagrams on average; entering it with
+	// probability p from the good state makes it last a fraction
+	// p/(p+r) = Loss of the time.
+	r := 1 / l.LossBurst
+	if s.fading {
+		s.fading = s.rng.Float64() >= r
+	} else {
+		s.fading = s.rng.Float64() < l.Loss*r/(1-l.Loss)
+	}
+	return s.fading
 }
 
 // headerBytes is the IP and UDP header size of a datagram to a.
@@ -207,7 +259,7 @@ func (n *Network) send(c *Conn, data []byte, to netip.AddrPort) error {
 		n.stats.TooBig++
 		return nil
 	}
-	if l.Loss > 0 && n.rng.Float64() < l.Loss {
+	if s.lose(&l) {
 		n.stats.Lost++
 		return nil
 	}
@@ -227,22 +279,22 @@ func (n *Network) send(c *Conn, data []byte, to netip.AddrPort) error {
 		s.busyUntil = depart
 	}
 	b := append([]byte(nil), data...)
-	n.schedule(n.arrival(depart, &l), from, to, b)
-	if l.Duplicate > 0 && n.rng.Float64() < l.Duplicate {
+	n.schedule(n.arrival(s.rng, depart, &l), from, to, b)
+	if l.Duplicate > 0 && s.rng.Float64() < l.Duplicate {
 		n.stats.Duplicated++
-		n.schedule(n.arrival(depart, &l), from, to, b)
+		n.schedule(n.arrival(s.rng, depart, &l), from, to, b)
 	}
 	return nil
 }
 
-// arrival draws the arrival time of a datagram that left at depart; n.mu
-// is held.
-func (n *Network) arrival(depart time.Time, l *Link) time.Time {
+// arrival draws the arrival time of a datagram that left at depart from
+// its link's generator; n.mu is held.
+func (n *Network) arrival(rng *rand.Rand, depart time.Time, l *Link) time.Time {
 	at := depart.Add(l.Latency)
 	if l.Jitter > 0 {
-		at = at.Add(time.Duration(n.rng.Int64N(int64(l.Jitter))))
+		at = at.Add(time.Duration(rng.Int64N(int64(l.Jitter))))
 	}
-	if l.Reorder > 0 && n.rng.Float64() < l.Reorder {
+	if l.Reorder > 0 && rng.Float64() < l.Reorder {
 		n.stats.Reordered++
 		d := l.ReorderDelay
 		if d <= 0 {
