@@ -271,6 +271,16 @@ func (tc *testConn) writeFramesFrom(from netip.AddrPort, frames ...wire.DebugFra
 // seal protects frames as the peer's next 1-RTT packet.
 func (tc *testConn) seal(frames ...wire.DebugFrame) []byte {
 	tc.t.Helper()
+	d := tc.sealWith(tc.dcid, tc.nextPN, tc.writePhase, tc.writeKeys, frames...)
+	tc.nextPN++
+	return d
+}
+
+// sealWith protects frames as a 1-RTT packet of the peer's to dcid with
+// the given packet number, key phase bit and keys; it does not advance
+// nextPN.
+func (tc *testConn) sealWith(dcid []byte, pn int64, phase bool, keys *protect.Keys, frames ...wire.DebugFrame) []byte {
+	tc.t.Helper()
 	var payload []byte
 	for _, f := range frames {
 		payload = f.Append(payload)
@@ -278,14 +288,21 @@ func (tc *testConn) seal(frames ...wire.DebugFrame) []byte {
 	var b packet.Builder
 	b.Reset(make([]byte, 0, 1500))
 	b.StartDatagram(1500)
-	if !b.StartShort(tc.dcid, tc.nextPN, -1, tc.writePhase, false, true, tc.writeKeys) {
+	if !b.StartShort(dcid, pn, -1, phase, false, true, keys) {
 		tc.t.Fatal("seal: no room for the packet")
 	}
 	b.Buf = append(b.Buf, payload...)
 	b.Finish()
 	_, n := b.EndDatagram(0)
-	tc.nextPN++
 	return bytes.Clone(b.Buf[:n])
+}
+
+// writeFramesTo sends frames in the peer's next 1-RTT packet addressed to
+// one of the connection's connection IDs, dcid.
+func (tc *testConn) writeFramesTo(dcid []byte, frames ...wire.DebugFrame) {
+	tc.t.Helper()
+	tc.writeDatagram(tc.peerAddr, tc.sealWith(dcid, tc.nextPN, tc.writePhase, tc.writeKeys, frames...))
+	tc.nextPN++
 }
 
 // writeDatagram hands the connection a datagram from the given address.
