@@ -17,6 +17,11 @@ const maxRemoteCIDs = 4
 // maxLocalCIDs bounds how many connection IDs we keep issued at once.
 const maxLocalCIDs = 4
 
+// maxRetiring bounds the peer's connection IDs retired without an
+// acknowledged RETIRE_CONNECTION_ID: twice the active_connection_id_limit
+// we advertise, as RFC 9000 §5.1.2 recommends at least.
+const maxRetiring = 2 * maxRemoteCIDs
+
 // connID is a connection ID held by value.
 type connID struct {
 	b [wire.MaxCIDLen]byte
@@ -40,6 +45,13 @@ type localCID struct {
 
 func (l *localCID) id() []byte { return l.cid.b[:l.cid.n] }
 
+// retiring is a RETIRE_CONNECTION_ID owed to the peer; unsent while a copy
+// of the frame must (still or again) be sent.
+type retiring struct {
+	seq    uint64
+	unsent bool
+}
+
 // remoteCID is a connection ID the peer issued.
 type remoteCID struct {
 	seq      uint64
@@ -56,7 +68,10 @@ type cidState struct {
 
 	remote        []remoteCID // active remote IDs; remote[0] is in use
 	retirePriorTo uint64
-	retireQueue   []uint64 // sequence numbers to send RETIRE_CONNECTION_ID for
+	// retiring are the peer's IDs we retired whose RETIRE_CONNECTION_ID
+	// is not acknowledged yet, at most maxRetiring plus one frame's
+	// worth.
+	retiring []retiring
 
 	// Handshake IDs for transport-parameter authentication (RFC 9000 §7.3).
 	originalDCID    []byte // the client's first Destination Connection ID
@@ -171,7 +186,7 @@ func (c *Conn) onNewConnectionID(seq, retirePriorTo uint64, cid []byte, token [1
 	if seq < s.retirePriorTo {
 		// Already retired by an earlier retire_prior_to (§5.1.2).
 		s.queueRetire(c, seq)
-		return nil
+		return s.checkRetiring()
 	}
 	if retirePriorTo > s.retirePriorTo {
 		s.retirePriorTo = retirePriorTo
@@ -187,7 +202,10 @@ func (c *Conn) onNewConnectionID(seq, retirePriorTo uint64, cid []byte, token [1
 	}
 	if seq < s.retirePriorTo {
 		s.queueRetire(c, seq)
-		return nil
+		return s.checkRetiring()
+	}
+	if err := s.checkRetiring(); err != nil {
+		return err
 	}
 	if len(s.remote) >= maxRemoteCIDs {
 		return &wire.Error{Code: wire.ConnectionIDLimitError, FrameType: wire.FrameNewConnectionID,
@@ -208,9 +226,52 @@ func (s *cidState) dropRemote(c *Conn, r remoteCID) {
 	s.queueRetire(c, r.seq)
 }
 
+// queueRetire retires the peer's ID seq: a RETIRE_CONNECTION_ID is due,
+// unless one for seq is already owed (RFC 9000 §5.1.2: a repeated
+// announcement of an ID retired already is not retired again).
 func (s *cidState) queueRetire(c *Conn, seq uint64) {
-	s.retireQueue = append(s.retireQueue, seq)
+	for i := range s.retiring {
+		if s.retiring[i].seq == seq {
+			return
+		}
+	}
+	if s.retiring == nil {
+		s.retiring = make([]retiring, 0, maxRetiring+maxRemoteCIDs)
+	}
+	s.retiring = append(s.retiring, retiring{seq: seq, unsent: true})
 	c.flags |= flagRetireCID
+}
+
+// checkRetiring fails the connection when the peer made it retire more IDs
+// than maxRetiring without acknowledging the retirements: they cannot be
+// forgotten unretired (RFC 9000 §5.1.2).
+func (s *cidState) checkRetiring() error {
+	if len(s.retiring) > maxRetiring {
+		return &wire.Error{Code: wire.ConnectionIDLimitError, FrameType: wire.FrameNewConnectionID,
+			Reason: "too many connection IDs retired without acknowledgment"}
+	}
+	return nil
+}
+
+// onRetireLost makes the RETIRE_CONNECTION_ID for seq due again, if it is
+// not acknowledged yet (RFC 9000 §13.3).
+func (s *cidState) onRetireLost(c *Conn, seq uint64) {
+	for i := range s.retiring {
+		if s.retiring[i].seq == seq {
+			s.retiring[i].unsent = true
+			c.flags |= flagRetireCID
+		}
+	}
+}
+
+// onRetireAcked forgets the retirement of seq.
+func (s *cidState) onRetireAcked(seq uint64) {
+	for i := range s.retiring {
+		if s.retiring[i].seq == seq {
+			s.retiring = append(s.retiring[:i], s.retiring[i+1:]...)
+			return
+		}
+	}
 }
 
 // onRetireConnectionID handles a RETIRE_CONNECTION_ID frame

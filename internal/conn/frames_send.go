@@ -211,15 +211,22 @@ func (w *frameWriter) writeConnectionControl() {
 		}
 	}
 	if c.flags&flagRetireCID != 0 {
-		q := c.cids.retireQueue
-		for len(q) > 0 && w.fits(1+wire.SizeVarint(q[0])) {
-			w.b.Buf = wire.AppendRetireConnectionID(w.b.Buf, q[0])
+		all := true
+		for i := range c.cids.retiring {
+			r := &c.cids.retiring[i]
+			if !r.unsent {
+				continue
+			}
+			if !w.fits(1 + wire.SizeVarint(r.seq)) {
+				all = false
+				break
+			}
+			w.b.Buf = wire.AppendRetireConnectionID(w.b.Buf, r.seq)
 			w.ackEliciting = true
-			w.log = logEntry1(w.log, logRetireCID, q[0])
-			q = q[1:]
+			w.log = logEntry1(w.log, logRetireCID, r.seq)
+			r.unsent = false
 		}
-		c.cids.retireQueue = append(c.cids.retireQueue[:0], q...)
-		if len(q) == 0 {
+		if all {
 			c.flags &^= flagRetireCID
 		}
 	}

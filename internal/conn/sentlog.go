@@ -115,7 +115,7 @@ func (c *Conn) OnPacketAcked(p *recovery.Sent) {
 		case logNewCID:
 			c.cids.onNewCIDAcked(r.varint())
 		case logRetireCID:
-			r.varint()
+			c.cids.onRetireAcked(r.varint())
 		case logHandshakeDone:
 			c.flags &^= flagHandshakeDone
 			c.life.handshakeDoneAcked = true
@@ -186,7 +186,7 @@ func (c *Conn) replayLost(p *recovery.Sent, probe bool) {
 		case logNewCID:
 			c.cids.onNewCIDLost(c, r.varint())
 		case logRetireCID:
-			c.cids.queueRetire(c, r.varint())
+			c.cids.onRetireLost(c, r.varint())
 		case logHandshakeDone:
 			// Another copy may have been acknowledged already.
 			if !c.life.closing() && !c.life.handshakeDoneAcked {
