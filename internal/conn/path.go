@@ -122,6 +122,7 @@ func (p *path) writeResponses(w *frameWriter, peer, local netip.AddrPort) {
 		if r.peer == peer && sameLocal(r.local, local) && w.fits(9) {
 			w.b.Buf = wire.AppendPathResponse(w.b.Buf, r.data)
 			w.ackEliciting = true
+			w.c.tx.pathResponse = true
 			continue
 		}
 		p.responses[kept] = r

@@ -39,8 +39,10 @@ type sendScratch struct {
 	log []byte         // frame log of the packet being built (sentlog.go)
 	ecn wire.ECNCounts // ECN counts of the ACK frame being built
 	// crypto is set when the last packet built carried CRYPTO data;
-	// holdStreams keeps STREAM frames out of the packet being built.
-	crypto, holdStreams bool
+	// holdStreams keeps STREAM frames out of the packet being built;
+	// pathResponse is set when the datagram being built holds a
+	// PATH_RESPONSE.
+	crypto, holdStreams, pathResponse bool
 }
 
 // sendScratches lends send scratch for the duration of one flush, so an
@@ -212,6 +214,7 @@ func (c *Conn) ecnMark() uint8 {
 func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 	var info datagramInfo
 	pad, sealed := false, false
+	c.tx.pathResponse = false
 	for sp := recovery.SpaceInitial; sp < recovery.NumSpaces; sp++ {
 		before := len(b.Buf)
 		sent, ackEliciting := c.buildPacket(now, b, sp)
@@ -247,6 +250,12 @@ func (c *Conn) buildDatagram(now mono.Time, b *packet.Builder) datagramInfo {
 		if sealed && b.DatagramLen() < padTo {
 			c.buildPaddingPacket(now, b)
 		}
+	}
+	if c.tx.pathResponse {
+		// RFC 9000 §8.2.2: a datagram with PATH_RESPONSE is expanded
+		// to 1200 bytes, as far as the anti-amplification limit (the
+		// datagram's limit) allows. The 1-RTT packet is the last.
+		padTo = max(padTo, minChallengeDatagram)
 	}
 	padded, size := b.EndDatagram(padTo)
 	if c.lastSent != nil {
