@@ -144,7 +144,7 @@ func (c *Conn) handleFrame(now mono.Time, sp recovery.Space, pt wire.PacketType,
 	case typ == wire.FramePathChallenge:
 		data, n := wire.ConsumePathChallenge(b)
 		if n > 0 {
-			c.path.onChallenge(c, data, c.rxd.Peer, c.rxd.Local)
+			c.path.onChallenge(c, data, c.rxd.Peer, c.rxd.Local, len(c.rxd.Data))
 		}
 		return n, nil
 	case typ == wire.FramePathResponse:

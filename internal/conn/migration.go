@@ -238,7 +238,13 @@ func (c *Conn) flushProbes(now mono.Time) {
 		if c.path.is(r.peer, r.local) {
 			return // goes in the regular flush
 		}
+		n := len(c.path.responses)
 		c.sendProbe(now, r.peer, r.local, false)
+		if len(c.path.responses) == n {
+			// No room under the path's limit: the challenge goes
+			// unanswered rather than keeping the loop here.
+			c.path.responses = c.path.responses[:copy(c.path.responses, c.path.responses[1:])]
+		}
 	}
 }
 
@@ -248,9 +254,15 @@ func (c *Conn) flushProbes(now mono.Time) {
 func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bool) {
 	pr := c.path.probe
 	size := minChallengeDatagram
-	if c.side == Server && pr != nil && pr.peer == peer {
+	switch {
+	case c.side == Server && pr != nil && pr.peer == peer:
 		budget := amplificationFactor*pr.recvd - min(pr.sent, amplificationFactor*pr.recvd)
 		size = int(min(uint64(size), budget))
+	case peer != c.path.peer && (pr == nil || pr.peer != peer):
+		// Responses to an address that is neither validated nor being
+		// validated: at most three times the datagrams that carried
+		// their challenges (RFC 9000 §8.2.2, §9.3).
+		size = min(size, amplificationFactor*c.path.responseBytes(peer, local))
 	}
 	if size < minPacketRoom {
 		return

@@ -32,10 +32,11 @@ type path struct {
 }
 
 // pathResponse is a PATH_RESPONSE to send on the path its challenge came
-// from.
+// from; recvd is the size of the datagram that carried the challenge.
 type pathResponse struct {
 	data        [8]byte
 	peer, local netip.AddrPort
+	recvd       int
 }
 
 // maxPathResponses bounds queued PATH_RESPONSE frames; a peer flooding
@@ -74,15 +75,15 @@ func (p *path) onReceived(n int) { p.bytesRecv += uint64(n) }
 func (p *path) onSent(n int)     { p.bytesSent += uint64(n) }
 
 // onChallenge queues the PATH_RESPONSE for a PATH_CHALLENGE that arrived
-// from peer on our local address.
-func (p *path) onChallenge(c *Conn, data [8]byte, peer, local netip.AddrPort) {
+// from peer on our local address in a datagram of recvd bytes.
+func (p *path) onChallenge(c *Conn, data [8]byte, peer, local netip.AddrPort, recvd int) {
 	if len(p.responses) == maxPathResponses {
 		p.responses = p.responses[:copy(p.responses, p.responses[1:])]
 	}
 	if p.responses == nil {
 		p.responses = make([]pathResponse, 0, maxPathResponses)
 	}
-	p.responses = append(p.responses, pathResponse{data: data, peer: peer, local: local})
+	p.responses = append(p.responses, pathResponse{data: data, peer: peer, local: local, recvd: recvd})
 	c.flags |= flagPathResponse
 }
 
@@ -112,6 +113,18 @@ func (p *path) appendFrames(w *frameWriter) {
 	if len(p.responses) == 0 {
 		w.c.flags &^= flagPathResponse
 	}
+}
+
+// responseBytes returns the size of the datagrams that carried the
+// challenges queued for the path (peer, local).
+func (p *path) responseBytes(peer, local netip.AddrPort) int {
+	n := 0
+	for _, r := range p.responses {
+		if r.peer == peer && sameLocal(r.local, local) {
+			n += r.recvd
+		}
+	}
+	return n
 }
 
 // writeResponses writes the PATH_RESPONSE frames for the path (peer,
