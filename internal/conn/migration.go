@@ -34,13 +34,41 @@ import (
 // probeState is a path under validation; path.probe is nil when none is.
 type probeState struct {
 	peer, local netip.AddrPort
-	challenge   [8]byte
+	// challenges are the data of the PATH_CHALLENGE frames sent, the
+	// latest maxChallenges of them; each frame has new data (RFC 9000
+	// §8.2.1, §13.3) and a response to any of them validates the path.
+	challenges  [maxChallenges][8]byte
+	nChallenges int
 	client      bool   // we move our local socket (active migration)
 	dcidSeq     uint64 // client: the peer's connection ID used on the new path
 	attempts    int
 	next        mono.Time // next PATH_CHALLENGE
 	deadline    mono.Time // validation fails after this
 	recvd, sent uint64    // anti-amplification accounting on the new path
+}
+
+// maxChallenges is how many of a probe's latest PATH_CHALLENGE payloads a
+// PATH_RESPONSE may answer; a validation sends about five in its time.
+const maxChallenges = 8
+
+// newChallenge returns fresh unpredictable data for the next PATH_CHALLENGE
+// and remembers it.
+func (pr *probeState) newChallenge() [8]byte {
+	d := &pr.challenges[pr.nChallenges%maxChallenges]
+	rand.Read(d[:])
+	pr.nChallenges++
+	return *d
+}
+
+// answers reports whether data is the payload of one of the challenges
+// sent.
+func (pr *probeState) answers(data [8]byte) bool {
+	for i := range min(pr.nChallenges, maxChallenges) {
+		if pr.challenges[i] == data {
+			return true
+		}
+	}
+	return false
 }
 
 // minChallengeDatagram is the size a datagram carrying PATH_CHALLENGE is
@@ -79,7 +107,6 @@ func (c *Conn) onPeerPath(now mono.Time, d *Datagram, pn int64, probing bool) {
 // validation under way.
 func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) *probeState {
 	pr := &probeState{peer: peer, local: local, next: now, deadline: now.Add(c.validationTimeout())}
-	rand.Read(pr.challenge[:])
 	c.path.probe = pr
 	c.armPathTimer()
 	return pr
@@ -131,7 +158,7 @@ func (c *Conn) publishIfMigratable() {
 // onPathResponse handles PATH_RESPONSE: a match validates the probed path,
 // whichever path the response arrived on (RFC 9000 §8.2.3).
 func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {
-	if pr := c.path.probe; pr == nil || data != pr.challenge {
+	if pr := c.path.probe; pr == nil || !pr.answers(data) {
 		return
 	}
 	c.migrate(now)
@@ -283,7 +310,7 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	}
 	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}
 	if challenge {
-		w.b.Buf = wire.AppendPathChallenge(w.b.Buf, pr.challenge)
+		w.b.Buf = wire.AppendPathChallenge(w.b.Buf, pr.newChallenge())
 		w.ackEliciting = true
 	}
 	c.path.writeResponses(&w, peer, local)
