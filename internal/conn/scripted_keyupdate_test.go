@@ -74,8 +74,7 @@ func TestScriptedNoSecondKeyUpdateBeforeAck(t *testing.T) {
 	if tc.c.forceKeyUpdate(tc.p.now) {
 		t.Fatal("a second update started before anything of phase 1 was acknowledged")
 	}
-	tc.c.StreamSend(s, [][]byte{[]byte("two")}, 0, nil, false)
-	tc.run()
+	tc.send(s, []byte("two"))
 	if f := tc.wantFrame("still phase 1", wire.Packet1RTT, wire.DebugStream{ID: 0, Off: 3, Data: []byte("two")}); f.phase == old {
 		t.Fatal("the phase went back")
 	}
@@ -85,8 +84,7 @@ func TestScriptedNoSecondKeyUpdateBeforeAck(t *testing.T) {
 	if !tc.c.forceKeyUpdate(tc.p.now) {
 		t.Fatal("the update after the acknowledgment was refused")
 	}
-	tc.c.StreamSend(s, [][]byte{[]byte("three")}, 0, nil, false)
-	tc.run()
+	tc.send(s, []byte("three"))
 	if f := tc.wantFrame("phase 2", wire.Packet1RTT, wire.DebugStream{ID: 0, Off: 6, Data: []byte("three")}); f.phase != old {
 		t.Fatal("no second update")
 	}
@@ -163,13 +161,11 @@ func TestScriptedKeyUpdateAfterMaxBytesPerKey(t *testing.T) {
 		}
 	}
 	tc.writeAckForAll()
-	tc.c.StreamSend(s, [][]byte{[]byte("more")}, 0, nil, false)
-	tc.run()
+	tc.send(s, []byte("more"))
 	if f := tc.wantFrame("the data after the acknowledgment", wire.Packet1RTT, wire.DebugStream{ID: 0, Off: 4000, Data: []byte("more")}); f.phase == old {
 		t.Fatal("no key update after 4000 bytes with MaxBytesPerKey 3000")
 	}
-	tc.c.StreamSend(s, [][]byte{data}, 0, nil, false)
-	tc.run()
+	tc.send(s, data)
 	for {
 		f, ok := tc.readFrame()
 		if !ok {

@@ -511,6 +511,12 @@ func (tc *testConn) openStream(uni bool, data []byte, fin bool) *Stream {
 	return s
 }
 
+// send writes data on s and runs the connection.
+func (tc *testConn) send(s *Stream, data []byte) {
+	tc.c.StreamSend(s, [][]byte{data}, 0, nil)
+	tc.run()
+}
+
 // wantStreamData reads the STREAM frames the connection sends on id until
 // they cover [off, end) and checks that they carry data[off:end] in order.
 func (tc *testConn) wantStreamData(why string, id uint64, data []byte, off, end int) {
