@@ -122,26 +122,33 @@ func (c *Conn) statistics() Stats {
 	return s
 }
 
-// onReadKeys records handshake timings and the sizes of the flights TLS
-// read when it installs read keys for level (MsQuic's Timing and
-// Handshake statistics).
-func (c *Conn) onReadKeys(level handshake.Level) {
+// onHandshakeKeys records the end of the Initial flight and, on a server,
+// the size of the client's first flight when TLS installs Handshake read
+// keys (MsQuic's Timing and Handshake statistics).
+func (c *Conn) onHandshakeKeys() {
 	k := &c.stats
 	if k.initialFlightEnd.IsZero() {
 		k.initialFlightEnd = c.now
 	}
+	if c.side == Server {
+		k.clientFlight1 = uint32(c.hs.Received(handshake.StreamInitial))
+	}
+}
+
+// onHandshakeFlightsRead records the end of the handshake flight and the
+// size of the peer's last flight when the handshake completes, before
+// CONNECTED is reported. crypto/tls installs the 1-RTT read keys only
+// after it reports completion (RFC 9001 §5.7), so they come too late for
+// a getter called from the CONNECTED handler.
+func (c *Conn) onHandshakeFlightsRead() {
+	k := &c.stats
 	init, hs := uint32(c.hs.Received(handshake.StreamInitial)), uint32(c.hs.Received(handshake.StreamHandshake))
-	switch {
-	case level == handshake.LevelHandshake && c.side == Server:
-		k.clientFlight1 = init
-	case level == handshake.LevelApp && c.side == Server:
+	if c.side == Server {
 		k.clientFlight2 = hs
-	case level == handshake.LevelApp:
+	} else {
 		k.serverFlight1 = init + hs
 	}
-	if level == handshake.LevelApp {
-		k.handshakeFlightEnd = c.now
-	}
+	k.handshakeFlightEnd = c.now
 }
 
 // onWriteKeys records the sizes of the flights TLS wrote when it installs

@@ -27,14 +27,13 @@ func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte)
 		c.replayBufferedPackets() // 0-RTT packets that came before TLS ran
 	case handshake.LevelHandshake:
 		c.spaces[recovery.SpaceHandshake].read = k
-		c.onReadKeys(level)
+		c.onHandshakeKeys()
 		// Handshake packets that came before the keys (the server's
 		// Initial was lost) were buffered: they are read now, so the
 		// server need not send them again.
 		c.replayBufferedPackets()
 	case handshake.LevelApp:
 		c.app.installRead(k)
-		c.onReadKeys(level)
 		c.replayBufferedPackets()
 	}
 	return nil
@@ -137,6 +136,7 @@ func (c *Conn) HandshakeComplete() {
 		c.confirmHandshake()
 	}
 	c.cids.issueUpTo(c)
+	c.onHandshakeFlightsRead()
 	c.onConnected()
 }
 
