@@ -285,10 +285,10 @@ func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.Initi
 	var attach func(*conn.Conn)
 	var pref conn.PreferredAddress
 	if prefSock != nil {
-		mh := &multiHost{onClosed: qc.onTerminated}
-		mh.add(b)
-		mh.add(prefSock)
-		host, attach = mh, func(e *conn.Conn) { mh.attach(e, info.DCID) }
+		mh := &endpoint.MultiHost{OnClosed: qc.onTerminated}
+		mh.Add(b)
+		mh.Add(prefSock)
+		host, attach = mh, func(e *conn.Conn) { mh.Attach(e, info.DCID) }
 		if a := prefSock.LocalAddr(); a.Addr().Is4() {
 			pref.IPv4 = a
 		} else {

@@ -58,8 +58,8 @@ type Connection struct {
 	mu        sync.Mutex
 	state     connState
 	task      *exec.Handle
-	client    *multiHost     // a client's own sockets
-	binding   *sharedBinding // a server connection's listener socket
+	client    *endpoint.MultiHost // a client's own sockets
+	binding   *sharedBinding      // a server connection's listener socket
 	cidPrefix []byte
 	settings  Settings
 	// resolved are the settings the engine runs with, once resolvedSet
@@ -233,8 +233,8 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	if tlsName == "" {
 		tlsName = remote.Addr().String()
 	}
-	host := &multiHost{onClosed: c.onTerminated}
-	host.add(b)
+	host := &endpoint.MultiHost{OnClosed: c.onTerminated}
+	host.Add(b)
 	cache := c.lib.tokenCache()
 	first, offered := clientVersions(cfg, c.lib)
 	if ticketVersion != 0 && slices.Contains(offered, ticketVersion) {
@@ -263,7 +263,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	// the application queued before Start runs first, in order.
 	eng := c.eng
 	eng.InitClient(ecfg, host, (*connEvents)(c))
-	host.attach(eng)
+	host.Attach(eng)
 	task := c.reg.pool.Register(eng, uint32(remote.Port()))
 	c.mu.Lock()
 	c.task, c.client = task, host
@@ -446,7 +446,7 @@ func (c *Connection) release() {
 		task.Unregister()
 	}
 	if ch != nil {
-		closeBindings(ch.bindings())
+		closeBindings(ch.Bindings())
 	}
 	if sb != nil {
 		sb.releaseConn(c)

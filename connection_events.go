@@ -79,7 +79,7 @@ func (e *connEvents) LocalAddressChanged(addr netip.AddrPort) {
 	ch := c.client
 	c.mu.Unlock()
 	if ch != nil {
-		closeBindings(ch.keepOnly(addr)) // the old sockets are no longer used
+		closeBindings(ch.KeepOnly(addr)) // the old sockets are no longer used
 	}
 	ev := &e.ev.localAddr
 	*ev = LocalAddressChangedEvent{Addr: addr}

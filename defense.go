@@ -57,7 +57,7 @@ func statelessLimits(s *Settings) endpoint.StatelessLimits {
 // allow (RetryMemoryLimit/65535 of the system's memory, MsQuic semantics)
 // and whether every new client must be validated (StatelessRetryEnabled).
 func retryLimit(g *GlobalSettings) (int64, bool) {
-	return int64(uint64(g.RetryMemoryLimit.Value) * systemMemory() / 65535), g.StatelessRetryEnabled.Value
+	return int64(uint64(g.RetryMemoryLimit.Value) * endpoint.SystemMemory() / 65535), g.StatelessRetryEnabled.Value
 }
 
 // defenseSettingsChanged applies new library settings to the defenses. Called

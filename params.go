@@ -210,7 +210,7 @@ func (c *Connection) SetLocalAddr(a netip.AddrPort) error {
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}
-	ch.add(b)
+	ch.Add(b)
 	eng.MigrateTo(b.LocalAddr())
 	return nil
 }

@@ -76,7 +76,7 @@ func TestMaxThroughputEchoUsesSenderGoroutines(t *testing.T) {
 			c, connected, closed := connectEcho(t, e)
 			wait(t, connected, "CONNECTED")
 			c.mu.Lock()
-			bs := c.client.bindings()
+			bs := c.client.Bindings()
 			c.mu.Unlock()
 			socks = append(socks, bs...)
 			if len(bs) != 1 || bs[0].SendQueued() != tc.queued {

@@ -3,9 +3,6 @@ package quic
 import (
 	"crypto/rand"
 	"net/netip"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,32 +59,6 @@ func (l *Library) tokenSealer() *token.Sealer {
 		t.period = period
 	}
 	return t.sealer
-}
-
-// systemMemoryOnce caches the machine's memory size.
-var systemMemoryOnce = sync.OnceValue(readSystemMemory)
-
-func systemMemory() uint64 { return systemMemoryOnce() }
-
-// readSystemMemory reads MemTotal from /proc/meminfo; elsewhere it assumes
-// 8 GiB.
-func readSystemMemory() uint64 {
-	const fallback = 8 << 30
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return fallback
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				if kb, err := strconv.ParseUint(f[0], 10, 64); err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	return fallback
 }
 
 // tokenCache returns the client-side NEW_TOKEN store.

@@ -1,29 +1,29 @@
-package quic
+package endpoint
 
 import (
 	"net/netip"
 	"sync"
 
 	"github.com/hquic/quic/internal/conn"
-	"github.com/hquic/quic/internal/endpoint"
 )
 
-// multiHost is the conn.Host of a connection with several sockets: a
+// MultiHost is the conn.Host of a connection with several sockets: a
 // client's, one per local address it has used (a migration adds one), or a
 // server connection's listener socket plus the socket of its preferred
 // address. Writes go out on the socket of the packet's local address;
 // connection IDs and reset tokens are routed on every socket, so the
 // connection hears the peer on any of them.
-type multiHost struct {
-	onClosed func()
+type MultiHost struct {
+	// OnClosed, if set, runs when the connection releases its host.
+	OnClosed func()
 
 	mu    sync.Mutex
 	eng   *conn.Conn
-	hosts []*endpoint.Host
+	hosts []*Host
 }
 
-// add starts using the binding b.
-func (h *multiHost) add(b *endpoint.Binding) *endpoint.Host {
+// Add starts using the binding b.
+func (h *MultiHost) Add(b *Binding) *Host {
 	eh := b.NewHost()
 	h.mu.Lock()
 	h.hosts = append(h.hosts, eh)
@@ -39,11 +39,11 @@ func (h *multiHost) add(b *endpoint.Binding) *endpoint.Host {
 	return eh
 }
 
-// attach binds the hosts to the connection and routes cids on each.
-func (h *multiHost) attach(eng *conn.Conn, cids ...[]byte) {
+// Attach binds the hosts to the connection and routes cids on each.
+func (h *MultiHost) Attach(eng *conn.Conn, cids ...[]byte) {
 	h.mu.Lock()
 	h.eng = eng
-	hosts := append([]*endpoint.Host(nil), h.hosts...)
+	hosts := append([]*Host(nil), h.hosts...)
 	h.mu.Unlock()
 	for _, eh := range hosts {
 		eh.Attach(eng, cids...)
@@ -51,9 +51,9 @@ func (h *multiHost) attach(eng *conn.Conn, cids ...[]byte) {
 }
 
 // each runs f on every host.
-func (h *multiHost) each(f func(*endpoint.Host)) {
+func (h *MultiHost) each(f func(*Host)) {
 	h.mu.Lock()
-	hosts := append([]*endpoint.Host(nil), h.hosts...)
+	hosts := append([]*Host(nil), h.hosts...)
 	h.mu.Unlock()
 	for _, eh := range hosts {
 		f(eh)
@@ -62,9 +62,9 @@ func (h *multiHost) each(f func(*endpoint.Host)) {
 
 // Send implements conn.Host: it writes on the socket bound to the
 // packet's local address.
-func (h *multiHost) Send(o *conn.OutBatch) {
+func (h *MultiHost) Send(o *conn.OutBatch) {
 	h.mu.Lock()
-	var target *endpoint.Host
+	var target *Host
 	for _, eh := range h.hosts {
 		la := eh.LocalAddr()
 		if la == o.Local || target == nil && la.Port() == o.Local.Port() {
@@ -81,46 +81,46 @@ func (h *multiHost) Send(o *conn.OutBatch) {
 }
 
 // AddCID implements conn.Host.
-func (h *multiHost) AddCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.AddCID(cid) }) }
+func (h *MultiHost) AddCID(cid []byte) { h.each(func(eh *Host) { eh.AddCID(cid) }) }
 
 // RemoveCID implements conn.Host.
-func (h *multiHost) RemoveCID(cid []byte) { h.each(func(eh *endpoint.Host) { eh.RemoveCID(cid) }) }
+func (h *MultiHost) RemoveCID(cid []byte) { h.each(func(eh *Host) { eh.RemoveCID(cid) }) }
 
 // AddResetToken implements conn.Host.
-func (h *multiHost) AddResetToken(t [16]byte) {
-	h.each(func(eh *endpoint.Host) { eh.AddResetToken(t) })
+func (h *MultiHost) AddResetToken(t [16]byte) {
+	h.each(func(eh *Host) { eh.AddResetToken(t) })
 }
 
 // RemoveResetToken implements conn.Host.
-func (h *multiHost) RemoveResetToken(t [16]byte) {
-	h.each(func(eh *endpoint.Host) { eh.RemoveResetToken(t) })
+func (h *MultiHost) RemoveResetToken(t [16]byte) {
+	h.each(func(eh *Host) { eh.RemoveResetToken(t) })
 }
 
 // Closed implements conn.Host.
-func (h *multiHost) Closed() {
-	if h.onClosed != nil {
-		h.onClosed()
+func (h *MultiHost) Closed() {
+	if h.OnClosed != nil {
+		h.OnClosed()
 	}
 }
 
-// bindings returns the sockets in use.
-func (h *multiHost) bindings() []*endpoint.Binding {
+// Bindings returns the sockets in use.
+func (h *MultiHost) Bindings() []*Binding {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	bs := make([]*endpoint.Binding, len(h.hosts))
+	bs := make([]*Binding, len(h.hosts))
 	for i, eh := range h.hosts {
 		bs[i] = eh.Binding()
 	}
 	return bs
 }
 
-// keepOnly stops using every socket but the one bound to local and
+// KeepOnly stops using every socket but the one bound to local and
 // returns the others for closing.
-func (h *multiHost) keepOnly(local netip.AddrPort) []*endpoint.Binding {
+func (h *MultiHost) KeepOnly(local netip.AddrPort) []*Binding {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var kept []*endpoint.Host
-	var drop []*endpoint.Binding
+	var kept []*Host
+	var drop []*Binding
 	for _, eh := range h.hosts {
 		if eh.LocalAddr() == local || eh.LocalAddr().Port() == local.Port() {
 			kept = append(kept, eh)
