@@ -7,18 +7,34 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hquic/quic/interop/internal/relay"
 )
 
-// fairPairs are the flows that share a bottleneck in the fairness runs.
-var fairPairs = [][2]string{
-	{"hquic-bbr", "hquic-bbr"},
-	{"hquic-cubic", "hquic-cubic"},
-	{"hquic-bbr", "quic-go"},
-	{"hquic-cubic", "quic-go"},
+// defaultFairPairs are the flows that share a bottleneck in the fairness
+// runs unless -pairs names others.
+const defaultFairPairs = "hquic-bbr+hquic-bbr,hquic-cubic+hquic-cubic,hquic-bbr+quic-go,hquic-cubic+quic-go"
+
+// parsePairs parses -pairs: a+b pairs of the Go stacks, comma-separated.
+func parsePairs(s string) ([][2]string, error) {
+	var out [][2]string
+	for _, f := range split(s) {
+		a, b, ok := strings.Cut(f, "+")
+		if !ok {
+			return nil, fmt.Errorf("-pairs: %q is not a+b", f)
+		}
+		for _, name := range []string{a, b} {
+			i := slices.IndexFunc(allStacks, func(st stack) bool { return st.name == name })
+			if i < 0 || allStacks[i].impl == "msquic" {
+				return nil, fmt.Errorf("-pairs: %q is not one of the Go stacks", name)
+			}
+		}
+		out = append(out, [2]string{a, b})
+	}
+	return out, nil
 }
 
 // fairDuration is about how long both flows together would take at the
@@ -47,7 +63,7 @@ func runFairness(b *bins, o options) {
 		for _, d := range o.delays {
 			l := link{rate: r, delay: time.Duration(d) * time.Millisecond}
 			size := int64(float64(r) * 1e6 / 8 * fairDuration.Seconds() / 2)
-			for _, pair := range fairPairs {
+			for _, pair := range o.pairs {
 				var jains, as, bs, us []float64
 				for run := range o.runs {
 					a, bb, u, err := fairRun(b, l, pair, addr, size, run)

@@ -20,7 +20,7 @@
 //	                     [-extra bursty,blackhole] [-stacks ...] [-runs 3]
 //	                     [-sizes 10M,100M] [-out goodput.jsonl]
 //	go run ./cmd/goodput -report -out goodput.jsonl
-//	go run ./cmd/goodput -fairness [-rates 10] [-delays 50]
+//	go run ./cmd/goodput -fairness [-rates 10] [-delays 50] [-pairs hquic-bbr+quic-go,...]
 //
 // Results are appended to -out as JSON lines, so that a matrix can be
 // measured in chunks; -report prints the tables of everything in -out.
@@ -53,6 +53,7 @@ type options struct {
 	sizes         []int64
 	maxIdeal      time.Duration // larger sizes are skipped where the ideal time exceeds this
 	out           string
+	pairs         [][2]string // fairness flows
 }
 
 func main() {
@@ -68,6 +69,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "goodput.jsonl", "results file (JSON lines, appended)")
 	report := flag.Bool("report", false, "print the tables of -out and exit")
 	fairness := flag.Bool("fairness", false, "run the fairness cases instead of the matrix")
+	pairs := flag.String("pairs", defaultFairPairs, "fairness: the flows sharing the bottleneck, a+b pairs of hquic-cubic, hquic-bbr, quic-go")
 	hquicBin := flag.String("hquic", "", "quicperf binary (default: build ../examples/quicperf)")
 	goBin := flag.String("quicgo", "", "quicgoperf binary (default: build ./cmd/quicgoperf)")
 	flag.Parse()
@@ -94,6 +96,9 @@ func main() {
 		o.losses = append(o.losses, v)
 	}
 	o.extra = split(*extra)
+	if o.pairs, err = parsePairs(*pairs); err != nil {
+		fatal(err)
+	}
 	for _, f := range split(*sizes) {
 		v, err := parseSize(f)
 		if err != nil {
