@@ -364,9 +364,17 @@ func (b *bbr) checkDrainDone(now mono.Time, inflight int) {
 	}
 }
 
-// checkProbeRTT is BBRCheckProbeRTT (Section 5.3.4.3).
+// checkProbeRTT is BBRCheckProbeRTT (Section 5.3.4.3), entered only once
+// the pipe has been filled. The draft lets ProbeRTT interrupt Startup,
+// whose queue keeps every RTT sample above the first round's: on a path
+// of several hundred milliseconds Startup takes more than
+// ProbeRTTInterval, and ProbeRTT then halves inflight in the middle of
+// the ramp-up (a 600 ms path took a second longer to move 10 MB). Startup
+// does not need it: its first round measured min_rtt before any queue
+// formed, and the expired interval restarts with a current sample
+// (updateMinRTT).
 func (b *bbr) checkProbeRTT(now mono.Time, rs *rateSample, inflight int) {
-	if b.mode != bbrProbeRTT && b.probeRTTExpired && !b.idleRestart {
+	if b.mode != bbrProbeRTT && b.fullBwReached && b.probeRTTExpired && !b.idleRestart {
 		b.enterProbeRTT()
 		b.saveCwnd()
 		b.probeRTTDoneStamp = 0

@@ -254,6 +254,47 @@ func TestBBRProbeRTT(t *testing.T) {
 	}
 }
 
+func TestBBRLongStartupDoesNotProbeRTT(t *testing.T) {
+	// At 10 Mbit/s and 600 ms, with a BDP of queue, Startup lasts more
+	// than the 5 s ProbeRTT interval (its last rounds take 1.2 s with the
+	// queue full). It goes straight on to Drain and ProbeBW, and 10 MB
+	// arrive about as soon as with CUBIC's slow start.
+	timeTo := func(cfg Config, tr **modeTrace) time.Duration {
+		s := newPathSim(t, cfg, 10e6, 600*time.Millisecond, 0)
+		s.queue = s.bdpPackets()
+		if tr != nil {
+			*tr = traceModes(s)
+		}
+		acked, took := 0, time.Duration(0)
+		prev := s.onAck
+		s.onAck = func() {
+			if prev != nil {
+				prev()
+			}
+			if acked += s.size; acked >= 10e6 && took == 0 {
+				took = s.now.Sub(t0)
+			}
+		}
+		for took == 0 && s.now.Sub(t0) < time.Minute {
+			s.run(10 * time.Millisecond)
+		}
+		return took
+	}
+	var tr *modeTrace
+	bbrTime := timeTo(bbrConfig(), &tr)
+	cubicTime := timeTo(Config{Algorithm: Cubic, Pacing: true, HyStart: true}, nil)
+	drain := tr.first(bbrDrain, 0)
+	if drain < 5*time.Second {
+		t.Fatalf("Drain at %v: Startup should outlast the ProbeRTT interval here (%v)", drain, tr)
+	}
+	if p := tr.first(bbrProbeRTT, 0); p >= 0 && p < drain {
+		t.Errorf("ProbeRTT at %v, before the pipe was full (%v)", p, tr)
+	}
+	if bbrTime > cubicTime*105/100 {
+		t.Errorf("10 MB took %v with BBR, %v with CUBIC", bbrTime, cubicTime)
+	}
+}
+
 func TestBBRLossInProbeUpCapsInflight(t *testing.T) {
 	// A shallow buffer (a quarter of the BDP): probing at 1.25 x bw
 	// overflows it. The first round whose loss exceeds 2% ends UP at once
