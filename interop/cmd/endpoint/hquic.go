@@ -11,7 +11,7 @@ import (
 // openLibrary opens hquic with the library-wide settings env's test case
 // needs: the endpoint's timeouts (a server connection runs on them until
 // its ClientHello is complete and it gets its configuration), Retry for
-// every new client (retry), and on a server QUIC v2 offered and preferred
+// every new client (retry), and on a server QUIC v2 accepted and preferred
 // in compatible version negotiation (RFC 9368), as MsQuic's and quic-go's
 // endpoints do: a client that offers v2 in its version_information gets
 // it, a client that does not stays in v1.
@@ -33,9 +33,20 @@ func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 		}
 	}
 	if env.Role == "server" {
-		both := []uint32{quic.Version2, quic.Version1}
+		// Version Negotiation lists v1 first (AcceptableVersions); v2 stays
+		// the preferred version a compatible client is switched to
+		// (FullyDeployedVersions). A client that answers Version
+		// Negotiation with the first version it supports, as MsQuic's
+		// does, thus starts over in v1. MsQuic 2.7 derives the v2 Retry
+		// integrity key from a draft secret (0x3425c20c…; the key is
+		// 0xba858dc7…, not RFC 9369 Section 3.3.3's 0x8fb4b01b…), so its
+		// client drops every v2 Retry a correct server sends and, put in
+		// v2 by Version Negotiation, never connects to a server that
+		// forces Retry.
 		if err := lib.SetVersionSettings(&quic.VersionSettings{
-			AcceptableVersions: both, OfferedVersions: both, FullyDeployedVersions: both,
+			AcceptableVersions:    []uint32{quic.Version1, quic.Version2},
+			OfferedVersions:       []uint32{quic.Version1, quic.Version2},
+			FullyDeployedVersions: []uint32{quic.Version2, quic.Version1},
 		}); err != nil {
 			return fail(err)
 		}
