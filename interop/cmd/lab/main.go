@@ -13,7 +13,10 @@
 // hquic-hquic, hquic-quic-go, quic-go-hquic, hquic-msquic, msquic-hquic,
 // hquic-quiche, quiche-hquic; default all), -dir (keep the
 // runs' files there instead of a temporary directory), -v (endpoint
-// output). The exit status is 1 if any case failed.
+// output), -features (run MsQuic's feature checker, quicinterop, against
+// hquic's server with and without forced Retry; default: with the full
+// matrix, skipped when MsQuic is not installed). The exit status is 1 if
+// any case failed or the checker missed a letter it can exercise.
 package main
 
 import (
@@ -32,11 +35,17 @@ func main() {
 	pairingsFlag := flag.String("pairings", "", "comma-separated pairings client-server (default: all)")
 	dir := flag.String("dir", "", "keep each run's files in this directory")
 	verbose := flag.Bool("v", false, "print the endpoints' output")
+	features := flag.Bool("features", false, "run MsQuic's feature checker against hquic's server (default: with the full matrix)")
 	flag.Parse()
-	os.Exit(run(*casesFlag, *pairingsFlag, *dir, *verbose))
+	featuresSet := false
+	flag.Visit(func(f *flag.Flag) { featuresSet = featuresSet || f.Name == "features" })
+	if !featuresSet {
+		*features = *casesFlag == "" && *pairingsFlag == ""
+	}
+	os.Exit(run(*casesFlag, *pairingsFlag, *dir, *verbose, *features))
 }
 
-func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
+func run(casesFlag, pairingsFlag, dir string, verbose, features bool) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cases := lab.Cases
@@ -96,6 +105,14 @@ func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
 	if verbose {
 		opt.Log = os.Stderr
 	}
+	var scores []lab.FeatureScore
+	if features {
+		for _, retry := range []bool{false, true} {
+			f := lab.RunFeatureChecker(ctx, hq, retry, opt)
+			fmt.Fprintln(os.Stderr, f)
+			scores = append(scores, f)
+		}
+	}
 	results := lab.RunAll(ctx, cases, pairings, opt, func(r lab.Result) {
 		line := fmt.Sprintf("%-20s %-18s %-11s %6.1fs", r.Case, r.Pairing, r.Status, r.Duration.Seconds())
 		if r.Detail != "" {
@@ -109,10 +126,19 @@ func run(casesFlag, pairingsFlag, dir string, verbose bool) int {
 	if d := lab.Details(results); d != "" {
 		fmt.Println(d)
 	}
-	for _, r := range results {
-		if r.Status == lab.Failed {
-			return 1
+	failed := false
+	if len(scores) > 0 {
+		fmt.Println("MsQuic's feature checker (" + lab.FeatureCodes + "):")
+		for _, f := range scores {
+			fmt.Println("  " + f.String())
+			failed = failed || f.Status == lab.Failed
 		}
+	}
+	for _, r := range results {
+		failed = failed || r.Status == lab.Failed
+	}
+	if failed {
+		return 1
 	}
 	return 0
 }

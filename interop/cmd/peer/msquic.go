@@ -17,9 +17,7 @@ import (
 // which downloads files with -urls. The translation of test cases follows
 // MsQuic's scripts/run_endpoint.sh.
 
-func msquicBin(peers, name string) string {
-	return filepath.Join(peers, "msquic", "build", "bin", "Release", name)
-}
+func msquicBin(peers, name string) string { return runner.MsQuicTool(peers, name) }
 
 func msquicInstalled(peers string) string {
 	for _, b := range []string{"quicinteropserver", "quicinterop"} {

@@ -83,3 +83,31 @@ func TestCasesComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestFeatureScore(t *testing.T) {
+	out := "\n      TARGET  VHDCRZSQUMBGA2E    VERSION   ALPN\n ============================================\n   127.0.0.1  VHDCRZ-QUMBGA2-  0x00000001  hq-interop\n\nTotal execution time: 11.997s\n"
+	score, ok := parseFeatureScore(out, "127.0.0.1")
+	if !ok || score != "VHDCRZ-QUMBGA2-" {
+		t.Fatalf("parseFeatureScore = %q, %v", score, ok)
+	}
+	if _, ok := parseFeatureScore("   127.0.0.1  ---------------\n", "::1"); ok {
+		t.Error("found another target's row")
+	}
+	for _, tc := range []struct {
+		score  string
+		retry  bool
+		status Status
+		detail string
+	}{
+		{"VHDCRZ-QUMBGA2-", false, Passed, "not exercised: S: "},
+		{"VHDCRZSQUMBGA2-", true, Passed, "not exercised: E: "},
+		{"VHDCRZ-QUMBGA2-", true, Failed, "missing S"},
+		{"VH-C---QUMB-A--", false, Failed, "missing DRZG2"},
+		{"---------------", false, Failed, "missing VHDCRZQUMBGA2"},
+	} {
+		status, detail := featureVerdict(tc.score, tc.retry)
+		if status != tc.status || !strings.Contains(detail, tc.detail) {
+			t.Errorf("featureVerdict(%q, retry=%v) = %v %q, want %v containing %q", tc.score, tc.retry, status, detail, tc.status, tc.detail)
+		}
+	}
+}

@@ -288,3 +288,10 @@ func PeersDir() string {
 		}
 	}
 }
+
+// MsQuicTool is the path of one of MsQuic's tools (quicinterop,
+// quicinteropserver, secnetperf, quicsample) in the peers directory, where
+// shared/peers/build-msquic.sh builds them.
+func MsQuicTool(peers, name string) string {
+	return filepath.Join(peers, "msquic", "build", "bin", "Release", name)
+}
