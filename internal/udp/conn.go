@@ -55,6 +55,8 @@ type conn struct {
 	gso, ecn     atomic.Bool // may turn off at run time (see sendFailed)
 	gro, pktinfo bool
 	rbuf, sbuf   int
+	refused      Refusals
+	notify       func(netip.AddrPort, Notice)
 
 	icmpErrors, truncated      atomic.Uint64
 	gsoFallbacks, ecnFallbacks atomic.Uint64
@@ -80,8 +82,9 @@ func newConn(uc *net.UDPConn, opts Options) (*conn, error) {
 		uc:    uc,
 		rc:    rc,
 		batch: opts.BatchSize,
-		roob:  make([]byte, oobSize),
-		woob:  make([]byte, 0, oobSize),
+		roob:   make([]byte, oobSize),
+		woob:   make([]byte, 0, oobSize),
+		notify: opts.Notify,
 	}
 	if c.batch <= 0 {
 		c.batch = defaultBatch
@@ -119,6 +122,7 @@ func (c *conn) Capabilities() Capabilities {
 		MaxSegments: 1,
 		RecvBuffer:  c.rbuf,
 		SendBuffer:  c.sbuf,
+		Refused:     c.refused,
 	}
 	if cp.GSO {
 		cp.MaxSegments = maxGSOSegments
@@ -136,6 +140,23 @@ func (c *conn) Stats() Stats {
 }
 
 func (c *conn) Close() error { return c.uc.Close() }
+
+// count adds one to the counter of notice n and tells Options.Notify.
+func (c *conn) count(n Notice) {
+	switch n {
+	case NoticeICMPError:
+		c.icmpErrors.Add(1)
+	case NoticeTruncated:
+		c.truncated.Add(1)
+	case NoticeGSOFallback:
+		c.gsoFallbacks.Add(1)
+	case NoticeECNFallback:
+		c.ecnFallbacks.Add(1)
+	}
+	if c.notify != nil {
+		c.notify(c.local, n)
+	}
+}
 
 // closedErr turns the error of an operation on a closed socket into
 // net.ErrClosed itself.
@@ -214,7 +235,7 @@ func (c *conn) ecnMark(m *Msg) uint8 {
 // GRO batch, only its incomplete trailing segment).
 func (c *conn) finishRead(m *Msg, truncated bool) {
 	if truncated {
-		c.truncated.Add(1)
+		c.count(NoticeTruncated)
 		if m.SegSize > 0 {
 			m.Buf = m.Buf[:len(m.Buf)/m.SegSize*m.SegSize]
 		} else {
@@ -250,7 +271,7 @@ func (c *conn) sendFailed(f *fallback, e syscall.Errno, seg int, ecn uint8) bool
 		// The error belongs to an earlier datagram; reporting it cleared
 		// it, and this datagram was not sent.
 		f.icmp++
-		c.icmpErrors.Add(1)
+		c.count(NoticeICMPError)
 		return true
 	}
 	c.restore(f)
@@ -286,9 +307,9 @@ func (c *conn) restore(f *fallback) {
 func (c *conn) sendSucceeded(f *fallback) {
 	switch f.probing {
 	case featGSO:
-		c.gsoFallbacks.Add(1)
+		c.count(NoticeGSOFallback)
 	case featECN:
-		c.ecnFallbacks.Add(1)
+		c.count(NoticeECNFallback)
 	}
 	*f = fallback{}
 }

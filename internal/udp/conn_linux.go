@@ -84,6 +84,8 @@ func (c *conn) setsockopts(fd int, opts Options) error {
 	c.v6 = dom == unix.AF_INET6
 	c.rbuf = setBuffer(fd, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, opts.RecvBuffer)
 	c.sbuf = setBuffer(fd, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, opts.SendBuffer)
+	c.refused.RecvBuffer = bufferRefused(c.rbuf, opts.RecvBuffer)
+	c.refused.SendBuffer = bufferRefused(c.sbuf, opts.SendBuffer)
 
 	// Options of the socket's family must take; the IPv4 ones on an IPv6
 	// socket serve the IPv4 peers of a dual-stack socket and may fail.
@@ -127,12 +129,14 @@ func (c *conn) setsockopts(fd int, opts Options) error {
 			ecn, _ = set(unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, 1, false)
 		}
 		c.ecn.Store(ecn)
+		c.refused.ECN = !ecn
 	}
 
 	if !opts.DisableGSO {
 		// Kernels with UDP_SEGMENT (4.18+) answer this getsockopt.
 		_, err := unix.GetsockoptInt(fd, unix.SOL_UDP, unix.UDP_SEGMENT)
 		c.gso.Store(err == nil)
+		c.refused.GSO = err != nil
 	}
 	// Set UDP_GRO either way, so a socket handed over with GRO on cannot
 	// deliver batches the caller did not ask for.
@@ -142,8 +146,14 @@ func (c *conn) setsockopts(fd int, opts Options) error {
 	}
 	ok, _ := set(unix.SOL_UDP, unix.UDP_GRO, gro, false)
 	c.gro = ok && gro == 1
+	c.refused.GRO = !ok && gro == 1
 	return nil
 }
+
+// bufferRefused reports whether a socket buffer the kernel reports as
+// reported bytes is smaller than the asked size: Linux grants at most its
+// limit and reports twice what it granted.
+func bufferRefused(reported, asked int) bool { return reported/2 < asked }
 
 // setBuffer asks for a socket buffer of size bytes, past the system limit
 // if the process may (SO_RCVBUFFORCE/SO_SNDBUFFORCE need CAP_NET_ADMIN), and

@@ -22,7 +22,8 @@ var pathSets = []struct {
 func TestRuntimeGSOFallbackLosesNothing(t *testing.T) {
 	for _, o := range pathSets {
 		t.Run(o.name, func(t *testing.T) {
-			a := listen(t, "udp4", "127.0.0.1:0", o.opts)
+			var seen notices
+			a := listen(t, "udp4", "127.0.0.1:0", seen.opts(o.opts))
 			b := listen(t, "udp4", "127.0.0.1:0", Options{DisableGRO: true})
 			if !a.Capabilities().GSO {
 				t.Skip("kernel without UDP_SEGMENT")
@@ -50,6 +51,7 @@ func TestRuntimeGSOFallbackLosesNothing(t *testing.T) {
 			if s := a.Stats(); s.GSOFallbacks != 1 {
 				t.Errorf("GSOFallbacks = %d, want 1", s.GSOFallbacks)
 			}
+			seen.want(t, a, NoticeGSOFallback)
 		})
 	}
 }
@@ -57,7 +59,8 @@ func TestRuntimeGSOFallbackLosesNothing(t *testing.T) {
 func TestRuntimeECNFallbackLosesNothing(t *testing.T) {
 	for _, o := range pathSets {
 		t.Run(o.name, func(t *testing.T) {
-			a := listen(t, "udp6", "[::1]:0", o.opts)
+			var seen notices
+			a := listen(t, "udp6", "[::1]:0", seen.opts(o.opts))
 			b := listen(t, "udp6", "[::1]:0", Options{})
 			if !a.Capabilities().ECN {
 				t.Skip("no ECN")
@@ -87,6 +90,7 @@ func TestRuntimeECNFallbackLosesNothing(t *testing.T) {
 			if s := a.Stats(); s.ECNFallbacks != 1 || s.GSOFallbacks != 0 {
 				t.Errorf("Stats = %+v, want one ECN fallback only", s)
 			}
+			seen.want(t, a, NoticeECNFallback)
 		})
 	}
 }
@@ -161,7 +165,8 @@ func TestReadSkipsICMPError(t *testing.T) {
 			if _, err := uc.Write([]byte("to nobody")); err != nil {
 				t.Fatal(err)
 			}
-			c, err := NewConn(uc, o.opts)
+			var seen notices
+			c, err := NewConn(uc, seen.opts(o.opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,6 +180,7 @@ func TestReadSkipsICMPError(t *testing.T) {
 			if s := c.Stats(); s.ICMPErrors != 1 {
 				t.Errorf("ICMPErrors = %d, want 1", s.ICMPErrors)
 			}
+			seen.want(t, c, NoticeICMPError)
 		})
 	}
 }
@@ -306,5 +312,43 @@ func TestIPv6ZoneRoundTrip(t *testing.T) {
 	}
 	if got := getSockaddr(&sa); got != netip.AddrPortFrom(netip.MustParseAddr("fe80::1%1"), 443) {
 		t.Fatalf("named zone %v came back as %v", named, got)
+	}
+}
+
+func TestBufferRefusedWhenTheKernelGrantsLess(t *testing.T) {
+	// Linux reports twice the size it granted.
+	for _, tc := range []struct {
+		reported, asked int
+		refused         bool
+	}{
+		{8 << 20, 4 << 20, false},
+		{425984, 4 << 20, true}, // capped at a 208 KiB rmem_max
+		{0, 4 << 20, true},      // setting it failed
+		{(4 << 20) * 2, 4 << 20, false},
+		{(4<<20)*2 - 2, 4 << 20, true},
+	} {
+		if got := bufferRefused(tc.reported, tc.asked); got != tc.refused {
+			t.Errorf("bufferRefused(%d, %d) = %v, want %v", tc.reported, tc.asked, got, tc.refused)
+		}
+	}
+}
+
+func TestRefusalsOfAnOrdinarySocket(t *testing.T) {
+	// 64 KiB is below every default limit, and features turned off are
+	// not asked for, so nothing is refused.
+	c := listen(t, "udp4", "127.0.0.1:0", Options{RecvBuffer: 64 << 10, SendBuffer: 64 << 10,
+		DisableGSO: true, DisableGRO: true, DisableECN: true})
+	if r := c.Capabilities().Refused; r.Any() {
+		t.Errorf("Refused = %+v, want nothing", r)
+	}
+	// What is asked for and absent is refused, and only that.
+	d := listen(t, "udp4", "127.0.0.1:0", Options{})
+	caps := d.Capabilities()
+	want := Refusals{
+		RecvBuffer: caps.RecvBuffer/2 < defaultBuffer, SendBuffer: caps.SendBuffer/2 < defaultBuffer,
+		GSO: !caps.GSO, GRO: !caps.GRO, ECN: !caps.ECN,
+	}
+	if caps.Refused != want {
+		t.Errorf("Refused = %+v with Capabilities %+v", caps.Refused, caps)
 	}
 }

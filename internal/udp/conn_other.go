@@ -50,9 +50,13 @@ func (c *conn) setup(opts Options) error {
 	c.v6 = c.local.Addr().Is6()
 	if c.uc.SetReadBuffer(opts.RecvBuffer) == nil {
 		c.rbuf = opts.RecvBuffer
+	} else {
+		c.refused.RecvBuffer = true
 	}
 	if c.uc.SetWriteBuffer(opts.SendBuffer) == nil {
 		c.sbuf = opts.SendBuffer
+	} else {
+		c.refused.SendBuffer = true
 	}
 	c.setupControl(opts)
 	return nil

@@ -323,8 +323,9 @@ func TestCapabilitiesFollowOptions(t *testing.T) {
 func TestTruncatedDatagramIsDroppedAndCounted(t *testing.T) {
 	for _, o := range optionSets {
 		t.Run(o.name, func(t *testing.T) {
+			var seen notices
 			a := listen(t, "udp4", "127.0.0.1:0", Options{})
-			b := listen(t, "udp4", "127.0.0.1:0", o.opts)
+			b := listen(t, "udp4", "127.0.0.1:0", seen.opts(o.opts))
 			sendAll(t, a, []Msg{
 				{Buf: payload(0, 3000), Addr: target(b, lo4)},
 				{Buf: payload(1, 100), Addr: target(b, lo4)},
@@ -347,6 +348,7 @@ func TestTruncatedDatagramIsDroppedAndCounted(t *testing.T) {
 			if s := b.Stats(); s.Truncated != 1 {
 				t.Fatalf("Stats.Truncated = %d, want 1", s.Truncated)
 			}
+			seen.want(t, b, NoticeTruncated)
 		})
 	}
 }

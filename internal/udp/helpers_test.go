@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,6 +142,39 @@ func wantData(t testing.TB, got []dgram, want [][]byte) {
 	for i := range got {
 		if !bytes.Equal(got[i].data, want[i]) {
 			t.Fatalf("datagram %d: got %v, want %d bytes %q...", i, got[i], len(want[i]), want[i][:min(8, len(want[i]))])
+		}
+	}
+}
+
+// notices records what a Conn tells Options.Notify.
+type notices struct {
+	mu    sync.Mutex
+	local []netip.AddrPort
+	got   []Notice
+}
+
+// opts returns o with Notify recording into n.
+func (n *notices) opts(o Options) Options {
+	o.Notify = func(local netip.AddrPort, k Notice) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.local = append(n.local, local)
+		n.got = append(n.got, k)
+	}
+	return o
+}
+
+// want fails t unless the notices were exactly want, each from c.
+func (n *notices) want(t testing.TB, c Conn, want ...Notice) {
+	t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !slices.Equal(n.got, want) {
+		t.Errorf("notices %v, want %v", n.got, want)
+	}
+	for _, l := range n.local {
+		if l != c.LocalAddr() {
+			t.Errorf("notice from %v, the Conn is %v", l, c.LocalAddr())
 		}
 	}
 }

@@ -60,7 +60,7 @@ func (c *conn) doRead(fd uintptr) bool {
 		case e == unix.EAGAIN:
 			return false
 		case isICMPErrno(e):
-			c.icmpErrors.Add(1)
+			c.count(NoticeICMPError)
 		default:
 			c.rn, c.rerr = 0, e
 			return true

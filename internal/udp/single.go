@@ -22,11 +22,11 @@ func (c *conn) readSingle(msgs []Msg) (int, error) {
 		n, oobn, flags, addr, err := c.uc.ReadMsgUDPAddrPort(buf, c.roob)
 		if err != nil {
 			if isICMPErrno(errnoOf(err)) {
-				c.icmpErrors.Add(1)
+				c.count(NoticeICMPError)
 				continue
 			}
 			if isTruncErr(err) {
-				c.truncated.Add(1)
+				c.count(NoticeTruncated)
 				continue
 			}
 			return 0, closedErr(err)

@@ -91,7 +91,29 @@ type Capabilities struct {
 	// half being its bookkeeping allowance), or the requested size where the
 	// platform cannot report it; 0 if setting it failed.
 	RecvBuffer, SendBuffer int
+
+	// Refused lists what the Conn was asked for when it was opened and did
+	// not get from the system.
+	Refused Refusals
 }
+
+// Refusals are the features a Conn asked the system for when it was
+// opened, and did not get. A feature turned off in Options is not asked
+// for, so it is never refused.
+type Refusals struct {
+	// RecvBuffer and SendBuffer: the system granted a smaller socket
+	// buffer than Options asked for (its limit, net.core.rmem_max and
+	// wmem_max on Linux, without the privilege to exceed it), or none.
+	RecvBuffer, SendBuffer bool
+	// GSO: the kernel has no UDP_SEGMENT; GRO: it refused UDP_GRO; ECN: it
+	// refused to report received ECN codepoints (IP_RECVTOS or
+	// IPV6_RECVTCLASS). These are judged on Linux only: elsewhere the
+	// offloads do not exist and ECN is what the platform supports.
+	GSO, GRO, ECN bool
+}
+
+// Any reports whether anything was refused.
+func (r Refusals) Any() bool { return r != Refusals{} }
 
 // Options tunes a Conn. The zero value enables everything the platform
 // supports.
@@ -110,6 +132,47 @@ type Options struct {
 	// BatchSize is the number of datagrams per system call (default 64,
 	// at most 1024, the kernel's limit).
 	BatchSize int
+
+	// Notify, if set, is told of every event Stats counts, as it happens,
+	// with the Conn's local address, on the goroutine of the ReadBatch or
+	// WriteBatch call that absorbed it. It must return quickly and must
+	// not call the Conn.
+	Notify func(local netip.AddrPort, n Notice)
+}
+
+// Notice is an event a Conn absorbed instead of failing; each counts in
+// one field of Stats.
+type Notice uint8
+
+// The notices.
+const (
+	// NoticeICMPError: an error caused by an ICMP message was skipped
+	// (Stats.ICMPErrors).
+	NoticeICMPError Notice = iota + 1
+	// NoticeTruncated: a datagram, or the trailing part of a GRO batch,
+	// did not fit the receive buffer and was dropped (Stats.Truncated).
+	NoticeTruncated
+	// NoticeGSOFallback: GSO was turned off because a send carrying it
+	// failed and succeeded without it (Stats.GSOFallbacks).
+	NoticeGSOFallback
+	// NoticeECNFallback: ECN marking was turned off because a marked send
+	// failed and succeeded unmarked (Stats.ECNFallbacks).
+	NoticeECNFallback
+)
+
+// String names the notice.
+func (n Notice) String() string {
+	switch n {
+	case NoticeICMPError:
+		return "icmp_error"
+	case NoticeTruncated:
+		return "truncated"
+	case NoticeGSOFallback:
+		return "gso_fallback"
+	case NoticeECNFallback:
+		return "ecn_fallback"
+	}
+	return "unknown"
 }
 
 // Stats counts events a Conn absorbed instead of failing.
