@@ -79,9 +79,9 @@ func newConn(uc *net.UDPConn, opts Options) (*conn, error) {
 		return nil, err
 	}
 	c := &conn{
-		uc:    uc,
-		rc:    rc,
-		batch: opts.BatchSize,
+		uc:     uc,
+		rc:     rc,
+		batch:  opts.BatchSize,
 		roob:   make([]byte, oobSize),
 		woob:   make([]byte, 0, oobSize),
 		notify: opts.Notify,
