@@ -247,7 +247,7 @@ func (w *statelessWorker) answer(ops []statelessOp) {
 func (b *Binding) writeAnswers(msgs []udp.Msg, kinds []answerKind) {
 	n, err := b.sock.WriteBatch(msgs)
 	if err != nil {
-		b.WriteErr.Add(1)
+		b.writeFailed(err)
 	}
 	for _, k := range kinds[:max(n, 0)] {
 		switch k {

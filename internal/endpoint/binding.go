@@ -92,6 +92,15 @@ type Config struct {
 	// the queue is full. Zero writes on the connection's goroutine
 	// (LowLatency).
 	SendQueue int
+	// OnDrop, if set, is told of every datagram the binding drops, with
+	// the reason it counts the drop under (Binding.Drops), on the goroutine
+	// that dropped it: the reader's, or a stateless worker's. It must
+	// return quickly.
+	OnDrop func(local netip.AddrPort, r DropReason)
+	// OnWriteError, if set, is told of every failed socket write
+	// (Binding.WriteErr), on the goroutine that wrote. It must return
+	// quickly.
+	OnWriteError func(local netip.AddrPort, err error)
 }
 
 // DefaultStatelessLimits are the library's defaults for
@@ -170,10 +179,18 @@ func newBinding(s udp.Conn, cfg Config) *Binding {
 	if cfg.SendQueue > 0 {
 		b.sendSmall = udp.NewPool(udp.MTUClass)
 		b.sendLarge = udp.NewPool(udp.GSOClass)
-		b.sender = udp.NewSender(s, cfg.SendQueue, func(error) { b.WriteErr.Add(1) })
+		b.sender = udp.NewSender(s, cfg.SendQueue, b.writeFailed)
 	}
 	go b.readLoop()
 	return b
+}
+
+// writeFailed counts a failed socket write and reports it.
+func (b *Binding) writeFailed(err error) {
+	b.WriteErr.Add(1)
+	if b.cfg.OnWriteError != nil {
+		b.cfg.OnWriteError(b.local, err)
+	}
 }
 
 // LocalAddr returns the socket's address.

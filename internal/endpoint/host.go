@@ -68,7 +68,7 @@ func (h *Host) Send(o *conn.OutBatch) {
 	}
 	h.msg[0] = m
 	if _, err := h.b.sock.WriteBatch(h.msg[:]); err != nil {
-		h.b.WriteErr.Add(1)
+		h.b.writeFailed(err)
 	}
 	h.msg[0].Buf = nil
 }

@@ -1,6 +1,14 @@
 package endpoint
 
-import "github.com/hquic/quic/internal/udp"
+import (
+	"errors"
+	"net"
+
+	"github.com/hquic/quic/internal/udp"
+)
+
+// errTooLarge is the write error of a datagram larger than UDP carries.
+var errTooLarge = errors.New("endpoint: datagram larger than UDP carries")
 
 // queueSend hands m to the sender goroutine in pooled copies: one buffer
 // of the smallest class that holds it, or, for a GSO batch larger than the
@@ -13,7 +21,7 @@ func (b *Binding) queueSend(m udp.Msg) {
 		n := len(rest)
 		if n > b.sendLarge.Size() {
 			if m.SegSize <= 0 || m.SegSize > b.sendLarge.Size() {
-				b.WriteErr.Add(1)
+				b.writeFailed(errTooLarge)
 				return
 			}
 			n = b.sendLarge.Size() / m.SegSize * m.SegSize
@@ -27,7 +35,7 @@ func (b *Binding) queueSend(m udp.Msg) {
 		part := m
 		part.Buf = buf.B
 		if !b.sender.Send(part, buf) {
-			b.WriteErr.Add(1)
+			b.writeFailed(net.ErrClosed)
 			return
 		}
 		rest = rest[n:]

@@ -125,9 +125,19 @@ func TestSendQueueSplitsOversizeBatch(t *testing.T) {
 			t.Fatalf("datagram %d: got %q", i, d[:8])
 		}
 	}
+	var told []error
+	b.cfg.OnWriteError = func(local netip.AddrPort, err error) {
+		if local != b.LocalAddr() {
+			t.Errorf("write error reported for %v, the binding is on %v", local, b.LocalAddr())
+		}
+		told = append(told, err)
+	}
 	b.NewHost().Send(&conn.OutBatch{Buf: make([]byte, udp.GSOClass+1), Addr: to})
 	if b.WriteErr.Load() != 1 {
 		t.Fatalf("%d write errors after a datagram larger than UDP allows, want 1", b.WriteErr.Load())
+	}
+	if len(told) != 1 || told[0] != errTooLarge {
+		t.Fatalf("OnWriteError told %v, want the oversize datagram", told)
 	}
 }
 

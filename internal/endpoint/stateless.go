@@ -107,6 +107,9 @@ func (r DropReason) String() string {
 func (b *Binding) drop(r DropReason) {
 	b.Dropped.Add(1)
 	b.Drops[r].Add(1)
+	if b.cfg.OnDrop != nil {
+		b.cfg.OnDrop(b.local, r)
+	}
 }
 
 // handleUnknown deals with a datagram that no connection owns. It takes

@@ -2,6 +2,8 @@ package endpoint
 
 import (
 	"net/netip"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -192,6 +194,19 @@ func TestDropReasons(t *testing.T) {
 			OriginalDCID: testDCID, RetrySCID: []byte{5, 5, 5, 5, 5, 5, 5, 5}, IssuedAt: time.Now().Add(-time.Hour)})
 		overloaded := false
 		tb.b.cfg.Overloaded = func(netip.AddrPort) bool { return overloaded }
+		var (
+			toldMu sync.Mutex
+			told   []DropReason
+		)
+		tb.b.cfg.OnDrop = func(local netip.AddrPort, r DropReason) {
+			toldMu.Lock()
+			defer toldMu.Unlock()
+			if local != tb.b.LocalAddr() {
+				t.Errorf("%v reported for %v, the binding is on %v", r, local, tb.b.LocalAddr())
+			}
+			told = append(told, r)
+		}
+		var want []DropReason
 		for _, c := range []struct {
 			why  DropReason
 			pkt  []byte
@@ -215,7 +230,13 @@ func TestDropReasons(t *testing.T) {
 			if tb.b.Drops[c.why].Load() != before+1 {
 				t.Errorf("%v: not counted", c.why)
 			}
+			want = append(want, c.why)
 		}
+		toldMu.Lock()
+		if !slices.Equal(told, want) {
+			t.Errorf("OnDrop told %v, want %v", told, want)
+		}
+		toldMu.Unlock()
 		var total uint64
 		for i := range NumDropReasons {
 			total += tb.b.Drops[i].Load()
