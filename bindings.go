@@ -61,7 +61,8 @@ func (l *Library) resetTokens() *token.ResetKey {
 
 // udpOptions returns the socket options from the environment.
 func (l *Library) udpOptions() udp.Options {
-	return udp.Options{DisableGSO: l.env.disableGSO, DisableGRO: l.env.disableGRO, DisableECN: l.env.disableECN}
+	return udp.Options{DisableGSO: l.env.disableGSO, DisableGRO: l.env.disableGRO, DisableECN: l.env.disableECN,
+		Notify: l.socketNotice}
 }
 
 // endpointConfig returns the configuration of a binding opened by
@@ -83,6 +84,9 @@ func (l *Library) endpointConfig(sb *sharedBinding, r *Registration) endpoint.Co
 		UDP:       l.udpOptions(),
 		SendQueue: r.sendQueue(),
 		Stateless: l.defense.stateless,
+		// Problems are counted and traced (sockets.go).
+		OnDrop:       l.socketDrop,
+		OnWriteError: l.socketWriteError,
 	}
 	if sb != nil {
 		cfg.Handler = sb

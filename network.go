@@ -68,6 +68,16 @@ func (l *Library) packetNetwork() PacketNetwork {
 
 // listen opens a binding on laddr through the library's network.
 func (l *Library) listen(network string, laddr netip.AddrPort, cfg endpoint.Config) (*endpoint.Binding, error) {
+	b, err := l.listenOn(network, laddr, cfg)
+	if err == nil {
+		l.socketOpened(b.LocalAddr(), b.Capabilities())
+	}
+	return b, err
+}
+
+// listenOn opens the binding on the operating system's UDP or the network
+// set with SetPacketNetwork.
+func (l *Library) listenOn(network string, laddr netip.AddrPort, cfg endpoint.Config) (*endpoint.Binding, error) {
 	pn := l.packetNetwork()
 	if pn == nil {
 		return endpoint.Listen(network, laddr, cfg)

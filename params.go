@@ -63,6 +63,12 @@ type Statistics struct {
 	// hquic extensions.
 	PathChanges            uint32 // moves to a new validated path (migration)
 	PathValidationFailures uint32 // paths that failed validation
+	// ECNValidationFailures counts the paths on which ECN validation
+	// failed (RFC 9000 §13.4.2.2): the path or the peer cleared or
+	// miscounted the marks, and packets on it went unmarked from then on.
+	// The connection's trace shows each as quic:ecn_state_updated to
+	// "failed".
+	ECNValidationFailures uint32
 	// TraceEventsDropped counts trace events (qlog, Tracer) that were
 	// not recorded: the trace's buffer was full or its file could not be
 	// written.
@@ -122,6 +128,7 @@ func (c *Connection) Statistics() (Statistics, error) {
 		KeyUpdateCount:                s.KeyUpdateCount,
 		PathChanges:                   s.PathChanges,
 		PathValidationFailures:        s.PathValidationFailures,
+		ECNValidationFailures:         s.ECNFailures,
 		TraceEventsDropped:            c.traceDropped(),
 	}, nil
 }

@@ -86,6 +86,7 @@ type Library struct {
 	tokens   tokenState   // Retry and NEW_TOKEN tokens (tokens.go)
 	defense  defenseState // flood defenses (defense.go)
 	trace    traceCounters
+	sockets  socketCounters // problems of the UDP sockets (sockets.go)
 }
 
 // envOptions are the datapath switches read from the environment in Open.
@@ -129,6 +130,9 @@ func (l *Library) Close() error {
 	if n := len(l.registrations); n > 0 {
 		return opError("Library.Close", StatusInvalidState, "%d registrations still open", n)
 	}
+	if !l.closed {
+		l.closeSocketTrace()
+	}
 	l.closed = true
 	return nil
 }
@@ -160,6 +164,7 @@ func (l *Library) SetSettings(s *Settings) error {
 		r.librarySettingsChanged(&l.settings)
 	}
 	l.defenseSettingsChanged()
+	l.setSocketTracer()
 	return nil
 }
 

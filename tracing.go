@@ -53,7 +53,9 @@ type Tracer interface {
 // TraceEvent is one qlog event of a connection.
 type TraceEvent struct {
 	// Connection is the connection's original Destination Connection ID
-	// in hex: the qlog trace's group_id and file name.
+	// in hex: the qlog trace's group_id and file name. It is empty for the
+	// events of the library's sockets, which the library-wide Tracer
+	// receives (sockets.go).
 	Connection string
 	// Server is set for a server connection's events.
 	Server bool

@@ -49,6 +49,7 @@ type Stats struct {
 	DestCIDUpdateCount     uint32 // switches to another destination connection ID
 	PathChanges            uint32 // migrations to a new validated path
 	PathValidationFailures uint32 // paths that failed validation
+	ECNFailures            uint32 // paths on which ECN validation failed
 	ECNCapable             bool   // ECN validated on the path (RFC 9000 §13.4.2)
 	StatelessRetry         bool
 	VersionNegotiation     bool
@@ -119,6 +120,7 @@ func (c *Conn) statistics() Stats {
 	s.SendBytesInFlight = uint64(ls.BytesInFlight)
 	s.KeyUpdateCount = c.app.updates
 	s.ECNCapable = c.loss.ECNValidated()
+	s.ECNFailures = ls.ECNFailures
 	return s
 }
 

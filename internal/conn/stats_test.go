@@ -89,7 +89,8 @@ func TestSendPathMTUIsTheIPMTU(t *testing.T) {
 
 func TestECNCapableMeansValidated(t *testing.T) {
 	for _, bleach := range []bool{false, true} {
-		p := newPair(t, withClientSettings(func(s *Settings) { s.ECN = true }))
+		var tr traces
+		p := newPair(t, withClientSettings(func(s *Settings) { s.ECN = true }), withTraces(&tr))
 		if bleach {
 			prev := p.drop
 			p.drop = func(from *endpoint, n int, data []byte) bool {
@@ -107,6 +108,25 @@ func TestECNCapableMeansValidated(t *testing.T) {
 		p.runUntil(time.Second, func() bool { return false })
 		if got := c.statistics().ECNCapable; got == bleach {
 			t.Fatalf("bleached=%v: ECNCapable=%v (state %s)", bleach, got, c.loss.ECNState())
+		}
+		// A path that clears the marks is counted, and the trace shows
+		// where ECN was given up.
+		failures := uint32(0)
+		if bleach {
+			failures = 1
+		}
+		if got := c.statistics().ECNFailures; got != failures {
+			t.Errorf("bleached=%v: ECNFailures=%d, want %d", bleach, got, failures)
+		}
+		closePair(t, p)
+		failed := 0
+		for _, ev := range tr.checked(t, false).Events {
+			if ev.Name == "quic:ecn_state_updated" && ev.Data["new"] == "failed" {
+				failed++
+			}
+		}
+		if failed != int(failures) {
+			t.Errorf("bleached=%v: %d ecn_state_updated to failed in the client's trace, want %d", bleach, failed, failures)
 		}
 	}
 }

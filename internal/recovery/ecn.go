@@ -26,10 +26,17 @@ const ecnTestingPackets = 10
 // 13.4.1).
 type ecnValidator struct {
 	state    ecnState
+	failures uint32               // validations that failed, one per path at most
 	testSent int                  // marked packets sent while testing
 	testLost int                  // marked packets sent while testing and declared lost
 	sent     [NumSpaces]uint64    // ECT(0) packets sent per space
 	peer     [NumSpaces]ECNCounts // highest counts reported per space
+}
+
+// fail ends validation on this path: its packets go unmarked.
+func (v *ecnValidator) fail() {
+	v.state = ecnFailed
+	v.failures++
 }
 
 func (v *ecnValidator) marking() bool {
@@ -66,7 +73,7 @@ func (v *ecnValidator) onLost(p *Sent) {
 	}
 	v.testLost++
 	if v.state == ecnUnknown && v.testLost >= v.testSent {
-		v.state = ecnFailed
+		v.fail()
 	}
 }
 
@@ -91,7 +98,7 @@ func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c 
 		// Newly acknowledged marked packets without counts: a path or
 		// peer that clears or ignores marks.
 		if newlyECT > 0 {
-			v.state = ecnFailed
+			v.fail()
 		}
 		return 0
 	}
@@ -101,14 +108,14 @@ func (v *ecnValidator) onAck(s Space, newlyECT uint64, largestIncreased bool, c 
 		switch {
 		case c.ECT0 < prev.ECT0 || c.ECT1 < prev.ECT1 || c.CE < prev.CE:
 			// Cumulative counters never decrease.
-			v.state = ecnFailed
+			v.fail()
 		case (c.ECT0-prev.ECT0)+(c.CE-prev.CE) < newlyECT:
 			// Marks were removed or ECT(0) remarked (increase of ECT(0)
 			// and CE below the newly acknowledged ECT(0) packets).
-			v.state = ecnFailed
+			v.fail()
 		case c.ECT0 > v.sent[s] || c.ECT1 > 0:
 			// More ECT(0) reported than sent, or ECT(1) we never use.
-			v.state = ecnFailed
+			v.fail()
 		}
 		if v.state == ecnFailed {
 			return 0

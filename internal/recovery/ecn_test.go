@@ -77,6 +77,11 @@ func TestECNValidation(t *testing.T) {
 			}
 			wantVar(t, "ECNCapable", tt.l.Stats().ECNCapable, tc.ok)
 			wantVar(t, "ECNMarking", tt.l.ECNMarking(), tc.ok)
+			failures := uint32(0)
+			if !tc.ok {
+				failures = 1
+			}
+			wantVar(t, "ECNFailures", tt.l.Stats().ECNFailures, failures)
 			tt.sendMarked(10)
 			if !tc.ok {
 				wantVar(t, "marking stays off", tt.l.ECNMarking(), false)

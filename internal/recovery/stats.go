@@ -37,6 +37,10 @@ type Stats struct {
 	// ECNCongestionEvents counts reductions caused by ECN-CE
 	// (SendEcnCongestionCount).
 	ECNCongestionEvents uint64
+	// ECNFailures counts the paths on which ECN validation failed (RFC
+	// 9000 §13.4.2.2): marks were cleared or miscounted, and the path's
+	// packets went unmarked from then on.
+	ECNFailures uint32
 	// PTOCount counts probe timeouts over the connection's lifetime.
 	PTOCount uint64
 	// IdleRestarts counts window restarts after SendIdleTimeout.
@@ -58,6 +62,7 @@ func (l *State) Stats() Stats {
 	s.RTTVariance = l.rtt.Var
 	s.LatestRTT = l.rtt.Latest
 	s.ECNCapable = l.ecn.state == ecnCapable
+	s.ECNFailures = l.ecn.failures
 	return s
 }
 
