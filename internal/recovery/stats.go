@@ -37,10 +37,6 @@ type Stats struct {
 	// ECNCongestionEvents counts reductions caused by ECN-CE
 	// (SendEcnCongestionCount).
 	ECNCongestionEvents uint64
-	// ECNFailures counts the paths on which ECN validation failed (RFC
-	// 9000 §13.4.2.2): marks were cleared or miscounted, and the path's
-	// packets went unmarked from then on.
-	ECNFailures uint32
 	// PTOCount counts probe timeouts over the connection's lifetime.
 	PTOCount uint64
 	// IdleRestarts counts window restarts after SendIdleTimeout.
@@ -48,6 +44,10 @@ type Stats struct {
 	// ECNCapable reports that ECN validation succeeded on the path
 	// (EcnCapable).
 	ECNCapable bool
+	// ECNFailures counts the paths on which ECN validation failed (RFC
+	// 9000 §13.4.2.2): marks were cleared or miscounted, and the path's
+	// packets went unmarked from then on.
+	ECNFailures uint32
 }
 
 // Stats returns a snapshot of the counters.
