@@ -53,8 +53,6 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 		return
 	}
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
-	c.rxd = d
-	defer func() { c.rxd = nil }()
 	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
 		pr.recvd += uint64(len(d.Data))
 	}
@@ -68,9 +66,21 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 			c.loss.SetAmplificationLimited(false)
 		}
 	}
+	c.processPackets(now, d)
+}
+
+// processPackets handles the packets of datagram d, each counted in
+// RecvTotalPackets whatever becomes of it (MsQuic's definition). A packet
+// buffered until its keys are ready (bufferPacket) counts when it is
+// replayed; the replay (replayBuffered) comes here directly, so that its
+// bytes count once in the statistics and in the anti-amplification budget.
+func (c *Conn) processPackets(now mono.Time, d *Datagram) {
+	c.rxd = d
+	defer func() { c.rxd = nil }()
 	data := d.Data
 	var first []byte
 	for len(data) > 0 {
+		c.stats.RecvTotalPackets++
 		if !wire.IsLongHeader(data[0]) {
 			c.processShortPacket(now, d, data, first)
 			return
@@ -282,7 +292,6 @@ func (c *Conn) checkStatelessReset(now mono.Time, tail []byte) bool {
 // onPacketOpened processes an authenticated packet's frames; pkt is the
 // whole packet, its header unprotected and payload opened in place.
 func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt wire.PacketType, pn int64, pkt, payload, dcid []byte) {
-	c.stats.RecvTotalPackets++
 	if packet.ReservedBitsSet(pkt[0]) {
 		c.closeWithError(now, &wire.Error{Code: wire.ProtocolViolation, Reason: "reserved header bits set"})
 		return
@@ -353,6 +362,7 @@ func (c *Conn) bufferPacket(d *Datagram, pkt []byte, sp recovery.Space) {
 	meta := *d
 	meta.Data, meta.Buf = nil, nil
 	c.setup.buffered = append(c.setup.buffered, bufferedPacket{data: bytes.Clone(pkt), peer: meta})
+	c.stats.RecvTotalPackets-- // counted again when it is replayed
 	c.traceBuffered(pkt, true)
 }
 
@@ -371,9 +381,12 @@ func (c *Conn) replayBuffered(now mono.Time) {
 		pending := c.setup.buffered
 		c.setup.buffered = nil
 		for i := range pending {
+			if c.life.state == stateDone {
+				return
+			}
 			d := pending[i].peer
 			d.Data = pending[i].data
-			c.processDatagram(now, &d)
+			c.processPackets(now, &d)
 		}
 	}
 }
