@@ -258,6 +258,8 @@ func statRows() map[string]statRow {
 		"VersionNegotiation": elsewhere(".:TestVersionNegotiationRestartsTransparently"),
 		"StatelessRetry":     elsewhere(".:TestStatelessRetryThenNewToken"),
 		"ECNCapable":         elsewhere("internal/conn:TestECNCapableMeansValidated"),
+		// The engine's ECNFailures, shown on a path that clears the marks.
+		"ECNValidationFailures": {test: "internal/conn:TestECNCapableMeansValidated", mentions: "ECNFailures"},
 		"TimingStart": check(func(t *testing.T, r *statRuns) {
 			if s := r.clean.settled.client; !s.TimingStart.Equal(r.clean.started) {
 				t.Errorf("TimingStart %v, want the Start call at %v", s.TimingStart, r.clean.started)
