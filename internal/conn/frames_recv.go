@@ -17,6 +17,7 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 	}
 	probing = true
 	c.streams.in0RTT = pt == wire.Packet0RTT
+	in := frameIn{now: now, sp: sp, pt: pt, dcid: dcid}
 	for len(payload) > 0 {
 		typ, n := wire.ConsumeFrameType(payload)
 		if n < 0 {
@@ -33,7 +34,8 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 		}
 		ackEliciting = ackEliciting || wire.IsAckEliciting(typ)
 		probing = probing && wire.IsProbing(typ)
-		n, err = c.handleFrame(now, sp, pt, typ, payload, dcid)
+		in.typ = typ
+		n, err = c.handleFrame(&in, payload)
 		if err != nil {
 			// The CONNECTION_CLOSE names the type of the frame that
 			// caused the error (RFC 9000 §19.19), such as 0x0e for a
@@ -54,137 +56,222 @@ func (c *Conn) handleFrames(now mono.Time, sp recovery.Space, pt wire.PacketType
 	return ackEliciting, probing, nil
 }
 
-// handleFrame processes one frame and returns its length.
-func (c *Conn) handleFrame(now mono.Time, sp recovery.Space, pt wire.PacketType, typ uint64, b, dcid []byte) (int, error) {
-	switch {
-	case typ == wire.FramePadding:
+// frameIn is what a frame's handler knows of the packet that carried it.
+type frameIn struct {
+	now  mono.Time
+	sp   recovery.Space
+	pt   wire.PacketType
+	typ  uint64
+	dcid []byte // the packet's destination connection ID
+}
+
+// handleFrame processes one frame, whose type is in.typ and whose encoding
+// (after the type) starts b, and returns its length; a negative length
+// means a malformed frame.
+func (c *Conn) handleFrame(in *frameIn, b []byte) (int, error) {
+	switch in.typ {
+	case wire.FramePadding:
 		return wire.ConsumePadding(b), nil
-	case typ == wire.FramePing:
+	case wire.FramePing:
 		return wire.ConsumePing(b), nil
-	case typ == wire.FrameAck || typ == wire.FrameAckECN:
-		f, n := wire.ConsumeAck(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.onAckFrame(now, sp, &f)
-	case typ == wire.FrameCrypto:
-		off, data, n := wire.ConsumeCrypto(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.onCryptoFrame(now, sp, off, data)
-	case typ >= wire.FrameStream && typ <= wire.FrameStream|0x07:
-		id, off, fin, data, n := wire.ConsumeStream(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.streams.onStreamFrame(c, now, id, off, data, fin, pt == wire.Packet0RTT)
-	case typ == wire.FrameResetStream:
-		id, code, size, n := wire.ConsumeResetStream(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.streams.onResetStream(c, id, code, size)
-	case typ == wire.FrameStopSending:
-		id, code, n := wire.ConsumeStopSending(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.streams.onStopSending(c, id, code)
-	case typ == wire.FrameMaxData:
-		v, n := wire.ConsumeMaxData(b)
-		if n < 0 {
-			return n, nil
-		}
-		c.streams.onMaxData(c, v)
-		return n, nil
-	case typ == wire.FrameMaxStreamData:
-		id, v, n := wire.ConsumeMaxStreamData(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.streams.onMaxStreamData(c, id, v)
-	case typ == wire.FrameMaxStreamsBidi || typ == wire.FrameMaxStreamsUni:
-		bidi, v, n := wire.ConsumeMaxStreams(b)
-		if n < 0 {
-			return n, nil
-		}
-		c.streams.onMaxStreams(c, bidi, v)
-		return n, nil
-	case typ == wire.FrameDataBlocked:
+	case wire.FrameAck, wire.FrameAckECN:
+		return c.recvAck(in, b)
+	case wire.FrameCrypto:
+		return c.recvCrypto(in, b)
+	case wire.FrameStream, wire.FrameStream | 1, wire.FrameStream | 2, wire.FrameStream | 3,
+		wire.FrameStream | 4, wire.FrameStream | 5, wire.FrameStream | 6, wire.FrameStream | 7:
+		return c.recvStream(in, b)
+	case wire.FrameResetStream:
+		return c.recvResetStream(b)
+	case wire.FrameStopSending:
+		return c.recvStopSending(b)
+	case wire.FrameMaxData:
+		return c.recvMaxData(b)
+	case wire.FrameMaxStreamData:
+		return c.recvMaxStreamData(b)
+	case wire.FrameMaxStreamsBidi, wire.FrameMaxStreamsUni:
+		return c.recvMaxStreams(b)
+	case wire.FrameDataBlocked:
 		_, n := wire.ConsumeDataBlocked(b)
 		return n, nil
-	case typ == wire.FrameStreamDataBlocked:
-		id, _, n := wire.ConsumeStreamDataBlocked(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.streams.onStreamDataBlocked(c, id)
-	case typ == wire.FrameStreamsBlockedBidi || typ == wire.FrameStreamsBlockedUni:
-		bidi, _, n := wire.ConsumeStreamsBlocked(b)
-		if n < 0 {
-			return n, nil
-		}
-		if c.events != nil {
-			c.events.PeerNeedsStreams(bidi)
-		}
-		return n, nil
-	case typ == wire.FrameNewConnectionID:
-		seq, rpt, cid, tok, n := wire.ConsumeNewConnectionID(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.onNewConnectionID(seq, rpt, cid, tok)
-	case typ == wire.FrameRetireConnectionID:
-		seq, n := wire.ConsumeRetireConnectionID(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.onRetireConnectionID(seq, dcid)
-	case typ == wire.FramePathChallenge:
-		data, n := wire.ConsumePathChallenge(b)
-		if n > 0 {
-			c.path.onChallenge(c, data, c.rxd.Peer, c.rxd.Local, len(c.rxd.Data))
-		}
-		return n, nil
-	case typ == wire.FramePathResponse:
-		data, n := wire.ConsumePathResponse(b)
-		if n > 0 {
-			c.onPathResponse(now, data)
-		}
-		return n, nil
-	case typ == wire.FrameConnectionCloseTransport || typ == wire.FrameConnectionCloseApp:
-		app, code, ft, reason, n := wire.ConsumeConnectionClose(b)
-		if n > 0 {
-			c.peerClosed(now, app, code, ft, reason)
-		}
-		return n, nil
-	case typ == wire.FrameHandshakeDone:
-		n := wire.ConsumeHandshakeDone(b)
-		if c.side == Server {
-			return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ, Reason: "HANDSHAKE_DONE from a client"}
-		}
-		c.confirmHandshake()
-		c.loss.SetPeerAddressValidated()
-		return n, nil
-	case typ == wire.FrameNewToken:
-		tok, n := wire.ConsumeNewToken(b)
-		if n < 0 {
-			return n, nil
-		}
-		if c.side == Server {
-			return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: typ, Reason: "NEW_TOKEN from a client"}
-		}
-		c.onNewToken(tok)
-		return n, nil
-	case typ == wire.FrameDatagram || typ == wire.FrameDatagramLen:
-		data, n := wire.ConsumeDatagram(b)
-		if n < 0 {
-			return n, nil
-		}
-		return n, c.datagrams.onReceived(c, data, pt == wire.Packet0RTT)
+	case wire.FrameStreamDataBlocked:
+		return c.recvStreamDataBlocked(b)
+	case wire.FrameStreamsBlockedBidi, wire.FrameStreamsBlockedUni:
+		return c.recvStreamsBlocked(b)
+	case wire.FrameNewConnectionID:
+		return c.recvNewConnectionID(b)
+	case wire.FrameRetireConnectionID:
+		return c.recvRetireConnectionID(in, b)
+	case wire.FramePathChallenge:
+		return c.recvPathChallenge(b)
+	case wire.FramePathResponse:
+		return c.recvPathResponse(in, b)
+	case wire.FrameConnectionCloseTransport, wire.FrameConnectionCloseApp:
+		return c.recvConnectionClose(in, b)
+	case wire.FrameHandshakeDone:
+		return c.recvHandshakeDone(in, b)
+	case wire.FrameNewToken:
+		return c.recvNewToken(in, b)
+	case wire.FrameDatagram, wire.FrameDatagramLen:
+		return c.recvDatagram(in, b)
 	}
-	return 0, &wire.Error{Code: wire.FrameEncodingError, FrameType: typ, Reason: "unknown frame type"}
+	return 0, &wire.Error{Code: wire.FrameEncodingError, FrameType: in.typ, Reason: "unknown frame type"}
+}
+
+func (c *Conn) recvAck(in *frameIn, b []byte) (int, error) {
+	f, n := wire.ConsumeAck(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.onAckFrame(in.now, in.sp, &f)
+}
+
+func (c *Conn) recvCrypto(in *frameIn, b []byte) (int, error) {
+	off, data, n := wire.ConsumeCrypto(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.onCryptoFrame(in.now, in.sp, off, data)
+}
+
+func (c *Conn) recvStream(in *frameIn, b []byte) (int, error) {
+	id, off, fin, data, n := wire.ConsumeStream(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.streams.onStreamFrame(c, in.now, id, off, data, fin, in.pt == wire.Packet0RTT)
+}
+
+func (c *Conn) recvResetStream(b []byte) (int, error) {
+	id, code, size, n := wire.ConsumeResetStream(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.streams.onResetStream(c, id, code, size)
+}
+
+func (c *Conn) recvStopSending(b []byte) (int, error) {
+	id, code, n := wire.ConsumeStopSending(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.streams.onStopSending(c, id, code)
+}
+
+func (c *Conn) recvMaxData(b []byte) (int, error) {
+	v, n := wire.ConsumeMaxData(b)
+	if n >= 0 {
+		c.streams.onMaxData(c, v)
+	}
+	return n, nil
+}
+
+func (c *Conn) recvMaxStreamData(b []byte) (int, error) {
+	id, v, n := wire.ConsumeMaxStreamData(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.streams.onMaxStreamData(c, id, v)
+}
+
+func (c *Conn) recvMaxStreams(b []byte) (int, error) {
+	bidi, v, n := wire.ConsumeMaxStreams(b)
+	if n >= 0 {
+		c.streams.onMaxStreams(c, bidi, v)
+	}
+	return n, nil
+}
+
+func (c *Conn) recvStreamDataBlocked(b []byte) (int, error) {
+	id, _, n := wire.ConsumeStreamDataBlocked(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.streams.onStreamDataBlocked(c, id)
+}
+
+// recvStreamsBlocked tells the application that the peer wants more
+// streams (MsQuic's PEER_NEEDS_STREAMS).
+func (c *Conn) recvStreamsBlocked(b []byte) (int, error) {
+	bidi, _, n := wire.ConsumeStreamsBlocked(b)
+	if n >= 0 && c.events != nil {
+		c.events.PeerNeedsStreams(bidi)
+	}
+	return n, nil
+}
+
+func (c *Conn) recvNewConnectionID(b []byte) (int, error) {
+	seq, rpt, cid, tok, n := wire.ConsumeNewConnectionID(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.onNewConnectionID(seq, rpt, cid, tok)
+}
+
+func (c *Conn) recvRetireConnectionID(in *frameIn, b []byte) (int, error) {
+	seq, n := wire.ConsumeRetireConnectionID(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.onRetireConnectionID(seq, in.dcid)
+}
+
+func (c *Conn) recvPathChallenge(b []byte) (int, error) {
+	data, n := wire.ConsumePathChallenge(b)
+	if n > 0 {
+		c.path.onChallenge(c, data, c.rxd.Peer, c.rxd.Local, len(c.rxd.Data))
+	}
+	return n, nil
+}
+
+func (c *Conn) recvPathResponse(in *frameIn, b []byte) (int, error) {
+	data, n := wire.ConsumePathResponse(b)
+	if n > 0 {
+		c.onPathResponse(in.now, data)
+	}
+	return n, nil
+}
+
+func (c *Conn) recvConnectionClose(in *frameIn, b []byte) (int, error) {
+	app, code, ft, reason, n := wire.ConsumeConnectionClose(b)
+	if n > 0 {
+		c.peerClosed(in.now, app, code, ft, reason)
+	}
+	return n, nil
+}
+
+// recvHandshakeDone confirms a client's handshake (RFC 9001 §4.1.2); only
+// a server may send HANDSHAKE_DONE (RFC 9000 §19.20).
+func (c *Conn) recvHandshakeDone(in *frameIn, b []byte) (int, error) {
+	n := wire.ConsumeHandshakeDone(b)
+	if c.side == Server {
+		return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: in.typ, Reason: "HANDSHAKE_DONE from a client"}
+	}
+	c.confirmHandshake()
+	c.loss.SetPeerAddressValidated()
+	return n, nil
+}
+
+// recvNewToken keeps a token for the next connection; only a server may
+// send NEW_TOKEN (RFC 9000 §19.7).
+func (c *Conn) recvNewToken(in *frameIn, b []byte) (int, error) {
+	tok, n := wire.ConsumeNewToken(b)
+	if n < 0 {
+		return n, nil
+	}
+	if c.side == Server {
+		return n, &wire.Error{Code: wire.ProtocolViolation, FrameType: in.typ, Reason: "NEW_TOKEN from a client"}
+	}
+	c.onNewToken(tok)
+	return n, nil
+}
+
+func (c *Conn) recvDatagram(in *frameIn, b []byte) (int, error) {
+	data, n := wire.ConsumeDatagram(b)
+	if n < 0 {
+		return n, nil
+	}
+	return n, c.datagrams.onReceived(c, data, in.pt == wire.Packet0RTT)
 }
 
 // onAckFrame feeds an ACK frame to loss recovery (RFC 9002 §5–6).
