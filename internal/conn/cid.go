@@ -52,12 +52,14 @@ type retiring struct {
 	unsent bool
 }
 
-// remoteCID is a connection ID the peer issued.
+// remoteCID is a connection ID the peer issued. remote[0] is in use; used
+// marks another that a packet was sent to (a path probe's).
 type remoteCID struct {
 	seq      uint64
 	cid      connID
 	token    [16]byte
 	hasToken bool
+	used     bool
 }
 
 func (r *remoteCID) id() []byte { return r.cid.b[:r.cid.n] }

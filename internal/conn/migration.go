@@ -298,6 +298,7 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	if pr != nil && pr.client {
 		if r := c.cids.remoteBySeq(pr.dcidSeq); r != nil {
 			dcid = r.id()
+			r.used = true
 		}
 	}
 	b := c.getSendScratch()

@@ -276,11 +276,12 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 }
 
 // checkStatelessReset closes the connection if tail is the stateless reset
-// token of one of the peer's connection IDs (RFC 9000 §10.3.1).
+// token of one of the peer's connection IDs that we used: the tokens of
+// IDs never used MUST NOT be checked (RFC 9000 §10.3.1).
 func (c *Conn) checkStatelessReset(now mono.Time, tail []byte) bool {
 	for i := range c.cids.remote {
 		r := &c.cids.remote[i]
-		if r.hasToken && token.EqualResetToken(r.token[:], tail) {
+		if (i == 0 || r.used) && r.hasToken && token.EqualResetToken(r.token[:], tail) {
 			c.traceStatelessReset(now, tail)
 			c.closeLocal(now, ReasonStatelessReset, true)
 			return true
