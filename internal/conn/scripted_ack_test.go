@@ -157,3 +157,41 @@ func TestScriptedProbeTimeoutBacksOff(t *testing.T) {
 		}
 	}
 }
+
+// RFC 9002 §6.1.2: a packet sent before an acknowledged one is lost once
+// 9/8 of the round trip has passed since it was sent; its data is sent
+// again then, not before.
+func TestScriptedTimeThresholdLoss(t *testing.T) {
+	tc := newTestConn(t, Client)
+	tc.ignoreFrame(wire.DebugAck{})
+	s := tc.openStream(false, []byte("first"), false)
+	first := tc.wantFrame("the first packet", wire.Packet1RTT, wire.DebugStream{ID: 0, Data: []byte("first")})
+	sentFirst := tc.p.now
+	tc.advance(time.Millisecond)
+	tc.send(s, []byte("second"))
+	second := tc.wantFrame("the second packet", wire.Packet1RTT, wire.DebugStream{ID: 0, Off: 5, Data: []byte("second")})
+	tc.advance(9 * time.Millisecond)
+	tc.writeFrames(ackOf(0, pns(second.pn, second.pn)))
+	tc.wantIdle("one later packet acknowledged: not lost yet")
+	rtt := tc.c.loss.Stats()
+	lossDelay := max(9*max(rtt.SmoothedRTT, rtt.LatestRTT)/8, time.Millisecond)
+	tc.advanceToTimer()
+	if d := tc.p.now.Sub(sentFirst); d != lossDelay {
+		t.Errorf("declared lost %v after it was sent, want 9/8 of the RTT, %v", d, lossDelay)
+	}
+	tc.wantFrame("the first packet's data again", wire.Packet1RTT, wire.DebugStream{ID: 0, Data: []byte("first")})
+	if first.pn >= tc.largestReceived() {
+		t.Errorf("retransmitted in packet %d", tc.largestReceived())
+	}
+}
+
+// RFC 9000 §19.3.1: an ACK range that goes below packet number 0 is a
+// FRAME_ENCODING_ERROR.
+func TestScriptedAckRangeBelowZero(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugAck{})
+	// Largest Acknowledged 1, ACK Delay 0, no further ranges, First ACK
+	// Range 5: down to packet -4.
+	tc.writeFrames(rawFrame{0x02, 0x01, 0x00, 0x00, 0x05})
+	tc.wantClose("an ACK range below 0", wire.FrameEncodingError, 0x02)
+}

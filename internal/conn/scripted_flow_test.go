@@ -169,3 +169,13 @@ func TestScriptedConsumedDataReturnsCredit(t *testing.T) {
 	}
 	t.Logf("limits: stream %d, connection %d, in %d frames", maxStream, maxData, len(got))
 }
+
+// RFC 9000 §4.5: a RESET_STREAM whose final size differs from the FIN's is
+// a FINAL_SIZE_ERROR.
+func TestScriptedResetChangesFinalSize(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.writeFrames(wire.DebugStream{ID: 0, Data: []byte("abc"), Fin: true})
+	tc.writeFrames(wire.DebugResetStream{ID: 0, Code: 1, FinalSize: 5})
+	tc.wantClose("final size 5 after a FIN at 3", wire.FinalSizeError, 0x04)
+}

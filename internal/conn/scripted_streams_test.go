@@ -135,3 +135,73 @@ func TestScriptedStreamOffsetBeyond2To62(t *testing.T) {
 		t.Errorf("got %v, want FRAME_ENCODING_ERROR or FLOW_CONTROL_ERROR for frame type 0x0e", cc)
 	}
 }
+
+// RFC 9000 §19.4: RESET_STREAM for a send-only stream is a
+// STREAM_STATE_ERROR.
+func TestScriptedResetStreamOnSendOnlyStream(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugAck{})
+	id := streamID(Server, true, 0)
+	tc.openStream(true, []byte("out"), false)
+	tc.wantFrame("the server's unidirectional stream", wire.Packet1RTT, wire.DebugStream{ID: id, Data: []byte("out")})
+	tc.writeFrames(wire.DebugResetStream{ID: id, Code: 1, FinalSize: 0})
+	tc.wantClose("RESET_STREAM for the server's send-only stream", wire.StreamStateError, 0x04)
+}
+
+// RFC 9000 §19.13: STREAM_DATA_BLOCKED for a send-only stream is a
+// STREAM_STATE_ERROR.
+func TestScriptedStreamDataBlockedOnSendOnlyStream(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugAck{})
+	id := streamID(Server, true, 0)
+	tc.openStream(true, []byte("out"), false)
+	tc.wantFrame("the server's unidirectional stream", wire.Packet1RTT, wire.DebugStream{ID: id, Data: []byte("out")})
+	tc.writeFrames(wire.DebugStreamDataBlocked{ID: id, Limit: 0})
+	tc.wantClose("STREAM_DATA_BLOCKED for the server's send-only stream", wire.StreamStateError, 0x15)
+}
+
+// RFC 9000 §19.10: MAX_STREAM_DATA for a locally initiated stream not yet
+// created is a STREAM_STATE_ERROR.
+func TestScriptedMaxStreamDataForUnopenedLocalStream(t *testing.T) {
+	tc := newTestConn(t, Client)
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.writeFrames(wire.DebugMaxStreamData{ID: streamID(Client, false, 0), Max: 1 << 20})
+	tc.wantClose("MAX_STREAM_DATA for the client's first stream, never opened", wire.StreamStateError, 0x11)
+}
+
+// RFC 9000 §19.5: STOP_SENDING for a locally initiated stream not yet
+// created is a STREAM_STATE_ERROR.
+func TestScriptedStopSendingForUnopenedLocalStream(t *testing.T) {
+	tc := newTestConn(t, Client)
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.writeFrames(wire.DebugStopSending{ID: streamID(Client, true, 0), Code: 1})
+	tc.wantClose("STOP_SENDING for the client's first unidirectional stream, never opened", wire.StreamStateError, 0x05)
+}
+
+// RFC 9000 §3.2: a stream opened by the peer opens every stream of its
+// type with a lower number first.
+func TestScriptedPeerStreamOpensLowerStreams(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.skipEvents()
+	tc.writeFrames(wire.DebugStream{ID: streamID(Client, false, 2), Data: []byte("third")})
+	for n := range uint64(3) {
+		if ev := tc.wantEvent("the streams open in order", "PeerStreamStarted"); ev.a != streamID(Client, false, n) {
+			t.Fatalf("stream %d started, want %d", ev.a, streamID(Client, false, n))
+		}
+	}
+	tc.wantIdle("nothing to send for them")
+}
+
+// RFC 9000 §19.11: a MAX_STREAMS that does not raise the limit MUST be
+// ignored.
+func TestScriptedLowerMaxStreamsIsIgnored(t *testing.T) {
+	tc := newTestConn(t, Client, withSettings(Server, func(s *Settings) { s.PeerBidiStreamCount = 2 }))
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.writeFrames(wire.DebugMaxStreams{Bidi: true, Max: 1})
+	tc.openStream(false, []byte("a"), false)
+	tc.openStream(false, []byte("b"), false)
+	tc.wantFrame("the first stream", wire.Packet1RTT, wire.DebugStream{ID: 0, Data: []byte("a")})
+	tc.wantFrame("the second stream: the limit is still 2", wire.Packet1RTT, wire.DebugStream{ID: 4, Data: []byte("b")})
+	tc.wantIdle("nothing else")
+}
