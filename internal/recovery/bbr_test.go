@@ -555,6 +555,19 @@ func TestBBRGoodputUnderRandomLoss(t *testing.T) {
 	if bbr5 < 0.6 || bbr5 < 3*cubic5 {
 		t.Errorf("5%% loss: BBR %.3f, CUBIC %.3f", bbr5, cubic5)
 	}
+	// 3% lost in runs of 1 to 8 packets (a fading radio link): a run is
+	// one loss event, its round's loss rate far above the baseline.
+	bursty := func(algo Algorithm) float64 {
+		s := newPathSim(t, Config{Algorithm: algo, Pacing: true, HyStart: true, Seed: 3}, 10e6, 100*time.Millisecond, 0)
+		s.queue = s.bdpPackets()
+		s.loss, s.burst = 0.03, 8
+		return s.goodput(30*time.Second) / s.linkBytes()
+	}
+	bbrBursty, cubicBursty := bursty(BBR), bursty(Cubic)
+	t.Logf("3%% in bursts of 1-8: BBR %.3f CUBIC %.3f", bbrBursty, cubicBursty)
+	if bbrBursty < 0.7 || bbrBursty < 3*cubicBursty {
+		t.Errorf("bursty loss: BBR %.3f, CUBIC %.3f", bbrBursty, cubicBursty)
+	}
 }
 
 func TestBBRFairnessTwoFlows(t *testing.T) {

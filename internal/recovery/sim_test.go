@@ -20,6 +20,10 @@ type simNet struct {
 	owd   time.Duration // one-way delay
 	queue int           // drop-tail queue, packets
 	loss  float64       // random loss before the bottleneck
+	// burst, when above 1, makes the losses come in runs of 1 to burst
+	// packets (uniformly), at the event rate that keeps the loss rate.
+	burst    int
+	lossLeft int // packets the current run still drops
 	ceAt  int           // CE-mark packets that find at least this many queued (0: never)
 	rng   *rand.Rand
 
@@ -99,7 +103,7 @@ func (s *pathSim) send() {
 	s.nextPN++
 	s.l.OnPacketSent(s.now, p)
 	n := s.simNet
-	if n.loss > 0 && n.rng.Float64() < n.loss {
+	if n.lose() {
 		s.dropped++
 		return
 	}
@@ -121,6 +125,25 @@ func (s *pathSim) send() {
 	}
 	s.pending = append(s.pending, simAck{at: depart.Add(2 * n.owd), pn: p.PN, counts: s.counts})
 	s.delivered += int64(s.size)
+}
+
+// lose decides whether the next packet is lost at random.
+func (n *simNet) lose() bool {
+	switch {
+	case n.lossLeft > 0:
+		n.lossLeft--
+		return true
+	case n.loss <= 0:
+		return false
+	case n.burst <= 1:
+		return n.rng.Float64() < n.loss
+	}
+	mean := float64(n.burst+1) / 2
+	if n.rng.Float64() < n.loss/mean {
+		n.lossLeft = n.rng.IntN(n.burst)
+		return true
+	}
+	return false
 }
 
 // sendAllowed sends what the window, the pacer and the probes allow now.
