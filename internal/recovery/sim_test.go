@@ -24,8 +24,8 @@ type simNet struct {
 	// packets (uniformly), at the event rate that keeps the loss rate.
 	burst    int
 	lossLeft int // packets the current run still drops
-	ceAt  int           // CE-mark packets that find at least this many queued (0: never)
-	rng   *rand.Rand
+	ceAt     int // CE-mark packets that find at least this many queued (0: never)
+	rng      *rand.Rand
 
 	free   mono.Time   // when the bottleneck is free
 	queued []mono.Time // departure times of queued packets
