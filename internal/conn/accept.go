@@ -144,7 +144,7 @@ func (c *Conn) idleAckDue(now mono.Time) bool {
 // CONNECTION_REFUSED (RFC 9000 §20.1). The application is not told: it
 // never accepted the connection.
 func (c *Conn) closeRefused(now mono.Time) {
-	c.startClose(now, CloseReason{Code: uint64(wire.ConnectionRefused), Reason: "connection refused"}, false, false)
+	c.startClose(now, CloseReason{Code: uint64(wire.ConnectionRefused), Reason: "connection refused"}, 0)
 }
 
 // setConfiguration starts the server's TLS handshake with the application's

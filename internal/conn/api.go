@@ -72,7 +72,7 @@ func (c *Conn) runOp(now mono.Time, o *op) {
 	case opClose:
 		c.life.appCloseInProgress = true
 		if !c.life.closing() {
-			c.startClose(now, CloseReason{Local: ReasonAborted}, true, false)
+			c.startClose(now, CloseReason{Local: ReasonAborted}, closeSilent)
 		}
 	case opDatagramSend:
 		if c.life.closing() || !c.datagrams.sendEnabled && c.life.handshakeComplete {

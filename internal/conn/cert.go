@@ -66,7 +66,7 @@ func (c *Conn) completeCertificate(now mono.Time, accept bool, alert uint8) {
 func (c *Conn) onCertificateTimer(now mono.Time) {
 	c.timers[timerCertificate] = 0
 	c.startClose(now, CloseReason{Local: ReasonIdle, Code: uint64(wire.InternalError),
-		Reason: "no certificate decision within the handshake idle timeout"}, false, true)
+		Reason: "no certificate decision within the handshake idle timeout"}, closeNotify)
 }
 
 // RejectCertificate returns the decision error that fails the handshake

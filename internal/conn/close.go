@@ -56,7 +56,7 @@ func (c *Conn) closeWithError(now mono.Time, err error) {
 	if errors.As(err, &we) {
 		r = CloseReason{Code: uint64(we.Code), FrameType: we.FrameType, Reason: we.Reason}
 	}
-	c.startClose(now, r, false, true)
+	c.startClose(now, r, closeNotify)
 }
 
 // closeLocal closes the connection for a local, non-protocol reason.
@@ -65,7 +65,7 @@ func (c *Conn) closeLocal(now mono.Time, reason LocalReason, silent bool) {
 	if c.life.closing() {
 		return
 	}
-	c.startClose(now, CloseReason{Local: reason, Code: uint64(wire.InternalError)}, silent, true)
+	c.startClose(now, CloseReason{Local: reason, Code: uint64(wire.InternalError)}, closeNotify|silentIf(silent))
 }
 
 // appShutdown is the application's ConnectionShutdown: an application
@@ -78,7 +78,7 @@ func (c *Conn) appShutdown(now mono.Time, silent bool, code uint64) {
 	if c.life.state == stateIdle && c.side == Client {
 		silent = true // a client never started has nobody to tell
 	}
-	c.startClose(now, CloseReason{App: true, Code: code}, silent, false)
+	c.startClose(now, CloseReason{App: true, Code: code}, silentIf(silent))
 }
 
 // peerClosed handles a CONNECTION_CLOSE from the peer (RFC 9000 §10.2.2).
@@ -101,14 +101,31 @@ func (c *Conn) peerClosed(now mono.Time, app bool, code, frameType uint64, reaso
 	c.life.reason = CloseReason{Code: uint64(wire.NoError)}
 }
 
-// startClose begins shutdown. notify says whether the application gets a
-// SHUTDOWN_INITIATED event.
-func (c *Conn) startClose(now mono.Time, r CloseReason, silent, notify bool) {
+// closeMode says how startClose ends a connection.
+type closeMode uint8
+
+const (
+	// closeNotify raises SHUTDOWN_INITIATED for the application.
+	closeNotify closeMode = 1 << iota
+	// closeSilent ends the connection without a CONNECTION_CLOSE.
+	closeSilent
+)
+
+// silentIf returns closeSilent if silent is set.
+func silentIf(silent bool) closeMode {
+	if silent {
+		return closeSilent
+	}
+	return 0
+}
+
+// startClose begins shutdown.
+func (c *Conn) startClose(now mono.Time, r CloseReason, mode closeMode) {
 	c.life.reason = r
-	if notify {
+	if mode&closeNotify != 0 {
 		c.notifyShutdownInitiated(r)
 	}
-	if silent {
+	if mode&closeSilent != 0 {
 		c.enterClosed(now, stateClosing)
 		c.completeShutdown()
 		return

@@ -99,7 +99,7 @@ func seal1RTT(p *pair, from *endpoint, payload []byte) []byte {
 	var b packet.Builder
 	b.Reset(make([]byte, 0, 1500))
 	b.StartDatagram(1500)
-	if !b.StartShort(c.cids.dcid(), pn, sp.largestAcked, c.app.phase, false, true, c.app.write) {
+	if !b.StartShort(c.cids.dcid(), pn, sp.largestAcked, packet.ShortBits{KeyPhase: c.app.phase}, c.app.write) {
 		return nil
 	}
 	b.Buf = append(b.Buf, payload...)

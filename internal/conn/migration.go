@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/packet"
 	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -306,7 +307,7 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	b.StartDatagram(size)
 	s := c.spaces[recovery.SpaceApp]
 	pn := s.nextPN
-	if !b.StartShort(dcid, pn, s.largestAcked, c.app.phase, false, true, c.app.write) {
+	if !b.StartShort(dcid, pn, s.largestAcked, packet.ShortBits{KeyPhase: c.app.phase}, c.app.write) {
 		return
 	}
 	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: recovery.SpaceApp, pt: wire.Packet1RTT, now: now}

@@ -292,16 +292,26 @@ func (c *Conn) keyType(level int, write bool) string {
 	return keyTypes[level][sender]
 }
 
-// traceKey logs keys installed (or discarded) for level in one direction;
-// phase is the 1-RTT key phase, negative for other levels.
-func (c *Conn) traceKey(level int, write, discarded bool, phase int64, trigger string) {
+// keyEvent says which keys a key event is about and what became of them.
+type keyEvent uint8
+
+const (
+	// keyWrite marks our keys; without it the event is about the peer's.
+	keyWrite keyEvent = 1 << iota
+	// keyDiscarded marks keys discarded; without it they were installed.
+	keyDiscarded
+)
+
+// traceKey logs keys installed or discarded for level; phase is the 1-RTT
+// key phase, negative for other levels.
+func (c *Conn) traceKey(level int, ev keyEvent, phase int64, trigger string) {
 	if c.qlog == nil {
 		return
 	}
 	if level == qlApp && phase < 0 {
 		phase = 0 // the first 1-RTT keys
 	}
-	c.qlog.Key(c.now, discarded, c.keyType(level, write), phase, trigger)
+	c.qlog.Key(c.now, ev&keyDiscarded != 0, c.keyType(level, ev&keyWrite != 0), phase, trigger)
 }
 
 // traceInitialKeys logs the derivation of both Initial keys.

@@ -344,8 +344,8 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	pn := s.nextPN
 	var ok bool
 	if pt == wire.Packet1RTT {
-		fixed := !(c.set.GreaseQUICBit && c.peerTP.greaseQUICBit && pn&1 == 1)
-		ok = b.StartShort(c.cids.dcid(), pn, s.largestAcked, c.app.phase, false, fixed, keys)
+		grease := c.set.GreaseQUICBit && c.peerTP.greaseQUICBit && pn&1 == 1
+		ok = b.StartShort(c.cids.dcid(), pn, s.largestAcked, packet.ShortBits{KeyPhase: c.app.phase, GreaseFixedBit: grease}, keys)
 	} else {
 		var token []byte
 		if pt == wire.PacketInitial && c.side == Client && c.setup != nil {

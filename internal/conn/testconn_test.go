@@ -297,7 +297,7 @@ func (tc *testConn) sealWith(dcid []byte, pn int64, phase bool, keys *protect.Ke
 	var b packet.Builder
 	b.Reset(make([]byte, 0, 1500))
 	b.StartDatagram(1500)
-	if !b.StartShort(dcid, pn, -1, phase, false, true, keys) {
+	if !b.StartShort(dcid, pn, -1, packet.ShortBits{KeyPhase: phase}, keys) {
 		tc.t.Fatal("seal: no room for the packet")
 	}
 	b.Buf = append(b.Buf, payload...)

@@ -96,7 +96,7 @@ func (c *Conn) onTimers(now mono.Time) {
 	}
 	if t := c.timers[timerKeyDiscard]; !t.IsZero() && now >= t {
 		c.app.discardPrev(now)
-		c.traceKey(qlApp, false, true, int64(c.app.updates)-1, "")
+		c.traceKey(qlApp, keyDiscarded, int64(c.app.updates)-1, "")
 		c.timers[timerKeyDiscard] = 0
 	}
 	if t := c.timers[timerPath]; !t.IsZero() && now >= t {

@@ -20,7 +20,7 @@ func (c *Conn) SetReadSecret(level handshake.Level, suite uint16, secret []byte)
 	if err != nil {
 		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
 	}
-	c.traceKey(int(level), false, false, -1, "tls")
+	c.traceKey(int(level), 0, -1, "tls")
 	switch level {
 	case handshake.LevelEarly:
 		c.zeroRTT.read = k
@@ -45,7 +45,7 @@ func (c *Conn) SetWriteSecret(level handshake.Level, suite uint16, secret []byte
 	if err != nil {
 		return &wire.Error{Code: wire.InternalError, Reason: err.Error()}
 	}
-	c.traceKey(int(level), true, false, -1, "tls")
+	c.traceKey(int(level), keyWrite, -1, "tls")
 	switch level {
 	case handshake.LevelEarly:
 		c.zeroRTT.write = k

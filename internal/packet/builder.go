@@ -105,10 +105,18 @@ func (b *Builder) StartLong(t wire.PacketType, version uint32, dcid, scid, token
 	return true
 }
 
-// StartShort opens a 1-RTT packet (RFC 9000 §17.3.1). fixedBit is normally
-// true; it may be false only when the peer advertised grease_quic_bit
-// (RFC 9287).
-func (b *Builder) StartShort(dcid []byte, pn, largestAcked int64, keyPhase, spin, fixedBit bool, keys *protect.Keys) bool {
+// ShortBits are the variable bits of a 1-RTT packet's first byte (RFC
+// 9000 §17.3.1); the zero value sends key phase 0 with the fixed bit set.
+type ShortBits struct {
+	KeyPhase bool // the key phase (RFC 9001 §6)
+	Spin     bool // the latency spin bit (RFC 9000 §17.4)
+	// GreaseFixedBit clears the fixed bit, allowed only when the peer
+	// advertised grease_quic_bit (RFC 9287).
+	GreaseFixedBit bool
+}
+
+// StartShort opens a 1-RTT packet (RFC 9000 §17.3.1).
+func (b *Builder) StartShort(dcid []byte, pn, largestAcked int64, bits ShortBits, keys *protect.Keys) bool {
 	pnLen := wire.PacketNumberLen(pn, largestAcked)
 	if 1+len(dcid)+pnLen+minPNAndPayload+TagLen > b.DatagramRoom() {
 		return false
@@ -116,7 +124,7 @@ func (b *Builder) StartShort(dcid []byte, pn, largestAcked int64, keyPhase, spin
 	b.sealPending()
 	b.start = len(b.Buf)
 	b.lengthOff = -1
-	b.Buf = wire.AppendShortHeaderGrease(b.Buf, dcid, pnLen, keyPhase, spin, fixedBit)
+	b.Buf = wire.AppendShortHeaderGrease(b.Buf, dcid, pnLen, bits.KeyPhase, bits.Spin, !bits.GreaseFixedBit)
 	b.begin(pn, pnLen, keys)
 	return true
 }

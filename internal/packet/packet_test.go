@@ -67,7 +67,7 @@ func TestShortPacketRoundTripAndSamplePadding(t *testing.T) {
 	b.Reset(make([]byte, 0, 1500))
 	b.StartDatagram(1452)
 	dcid := []byte{0xaa, 0xbb, 0xcc, 0xdd}
-	if !b.StartShort(dcid, 1000, 998, true, false, true, cw) {
+	if !b.StartShort(dcid, 1000, 998, ShortBits{KeyPhase: true}, cw) {
 		t.Fatal("no room")
 	}
 	b.Buf = wire.AppendPing(b.Buf) // 1 byte: needs sample padding
@@ -91,7 +91,7 @@ func TestStartFailsWithoutRoom(t *testing.T) {
 	var b Builder
 	b.Reset(make([]byte, 0, 100))
 	b.StartDatagram(30)
-	if b.StartShort(make([]byte, 20), 0, -1, false, false, true, cw) {
+	if b.StartShort(make([]byte, 20), 0, -1, ShortBits{}, cw) {
 		t.Fatal("packet started without room for a tag")
 	}
 	if len(b.Buf) != 0 {
@@ -110,7 +110,7 @@ func TestBuildDoesNotAllocate(t *testing.T) {
 		b.Reset(buf)
 		for i := 0; i < 10; i++ {
 			b.StartDatagram(1252)
-			b.StartShort(dcid, pn, pn-1, false, false, true, cw)
+			b.StartShort(dcid, pn, pn-1, ShortBits{}, cw)
 			b.Buf = append(b.Buf, payload...)
 			b.Finish()
 			b.EndDatagram(0)
