@@ -67,9 +67,11 @@ type Connection struct {
 	// (settings_live.go).
 	resolved    Settings
 	resolvedSet bool
-	startTime   time.Time      // Statistics.TimingStart
-	remote      netip.AddrPort // SetRemoteAddr before Start
-	local       netip.AddrPort // SetLocalAddr before Start
+	startTime   time.Time // Statistics.TimingStart
+	// Statistics.ResumptionAttempted and ResumptionSucceeded.
+	resumeAttempted, resumeSucceeded bool
+	remote                           netip.AddrPort // SetRemoteAddr before Start
+	local                            netip.AddrPort // SetLocalAddr before Start
 
 	// Resumption (resumption.go).
 	resumeTicket  []byte                // client: SetResumptionTicket's ticket
@@ -270,6 +272,7 @@ func (c *Connection) Start(cfg *Configuration, family AddressFamily, serverName 
 	c.state |= connLive
 	c.resolved, c.resolvedSet = s, true
 	c.startTime = time.Now()
+	c.resumeAttempted = ticket != nil
 	c.mu.Unlock()
 	eng.SetScheduler(task)
 	eng.Start()

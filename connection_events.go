@@ -37,6 +37,9 @@ func (e *connEvents) RunEnded() {
 // Connected implements conn.Events.
 func (e *connEvents) Connected(resumed bool, alpn string) {
 	e.c().leaveHandshake()
+	if resumed {
+		e.c().noteResumption(true)
+	}
 	ev := &e.ev.connected
 	*ev = ConnectedEvent{SessionResumed: resumed, NegotiatedALPN: alpn}
 	e.c().dispatch(ev)

@@ -17,6 +17,19 @@ type Statistics struct {
 
 	VersionNegotiation bool // a Version Negotiation round happened
 	StatelessRetry     bool // a Retry was used
+	// ResumptionAttempted reports that a client started with a resumption
+	// ticket (SetResumptionTicket), or that a server was offered a
+	// session it could resume (ResumedEvent; crypto/tls does not show a
+	// server the tickets it cannot use). ResumptionSucceeded reports that
+	// the session was resumed (ConnectedEvent.SessionResumed).
+	ResumptionAttempted, ResumptionSucceeded bool
+	// GreaseBitNegotiated reports that both sides sent the
+	// grease_quic_bit transport parameter (RFC 9287;
+	// Settings.GreaseQUICBitEnabled), so that the fixed bit varies.
+	GreaseBitNegotiated bool
+	// EncryptionOffloaded is always false: hquic encrypts every packet
+	// itself (Settings.EncryptionOffloadAllowed is refused).
+	EncryptionOffloaded bool
 	// ECNCapable reports that the path was validated as ECN capable
 	// (RFC 9000 §13.4.2), not merely that packets are being marked.
 	ECNCapable bool
@@ -97,11 +110,12 @@ func (c *Connection) Statistics() (Statistics, error) {
 	}
 	s := snap.Stats
 	c.mu.Lock()
-	start := c.startTime
+	start, attempted, resumed := c.startTime, c.resumeAttempted, c.resumeSucceeded
 	c.mu.Unlock()
 	return Statistics{
 		RTT: s.RTT, MinRTT: s.MinRTT, MaxRTT: s.MaxRTT, RTTVariance: s.RTTVariance,
 		VersionNegotiation: s.VersionNegotiation, StatelessRetry: s.StatelessRetry, ECNCapable: s.ECNCapable,
+		ResumptionAttempted: attempted, ResumptionSucceeded: resumed, GreaseBitNegotiated: s.GreaseBitNegotiated,
 		TimingStart: start, TimingInitialFlightEnd: s.TimingInitialFlightEnd, TimingHandshakeFlightEnd: s.TimingHandshakeFlightEnd,
 		HandshakeClientFlight1Bytes: s.HandshakeClientFlight1Bytes, HandshakeServerFlight1Bytes: s.HandshakeServerFlight1Bytes,
 		HandshakeClientFlight2Bytes: s.HandshakeClientFlight2Bytes, DestCIDUpdateCount: s.DestCIDUpdateCount,

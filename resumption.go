@@ -94,7 +94,17 @@ func (e *connEvents) ResumptionTicketReceived(ticket []byte) {
 
 // Resumed implements conn.ResumptionEvents.
 func (e *connEvents) Resumed(appData []byte) error {
+	e.c().noteResumption(false)
 	return e.c().dispatch(&ResumedEvent{ResumptionState: appData})
+}
+
+// noteResumption records for Statistics that the connection tried to
+// resume a session and, if succeeded, did.
+func (c *Connection) noteResumption(succeeded bool) {
+	c.mu.Lock()
+	c.resumeAttempted = true
+	c.resumeSucceeded = c.resumeSucceeded || succeeded
+	c.mu.Unlock()
 }
 
 // resumptionLevel maps the public level to the engine's.

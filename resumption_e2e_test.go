@@ -78,6 +78,7 @@ type resumeResult struct {
 	ticket  []byte
 	resumed bool
 	echo    []byte
+	stats   Statistics // after the echo
 }
 
 // dialResume connects with ticket (none if nil), sends msg with
@@ -144,6 +145,10 @@ func (e *e2e) dialResume(t *testing.T, ticket []byte, msg string, wantTicket boo
 		t.Errorf("SetResumptionTicket after Start = %v, want an error", err)
 	}
 	wait(t, done, "echo")
+	st, _ := c.Statistics()
+	mu.Lock()
+	res.stats = st
+	mu.Unlock()
 	if wantTicket {
 		wait(t, gotTicket, "resumption ticket")
 	}
@@ -180,6 +185,10 @@ func TestResumptionAndZeroRTT(t *testing.T) {
 		second := e.dialResume(t, first.ticket, "early data", false)
 		if !second.resumed {
 			t.Fatal("second connection not resumed")
+		}
+		if f, s := first.stats, second.stats; f.ResumptionAttempted || f.ResumptionSucceeded || !s.ResumptionAttempted || !s.ResumptionSucceeded {
+			t.Errorf("ResumptionAttempted/ResumptionSucceeded: first connection %v/%v, second %v/%v; want false/false, true/true",
+				f.ResumptionAttempted, f.ResumptionSucceeded, s.ResumptionAttempted, s.ResumptionSucceeded)
 		}
 		if string(second.echo) != "early data" {
 			t.Fatalf("echo %q", second.echo)

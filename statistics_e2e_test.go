@@ -41,6 +41,7 @@ type statScenario struct {
 	link   netsim.Link
 	size   int       // bytes echoed on one stream
 	client *Settings // applied to the client configuration
+	server *Settings // applied to the server configuration
 	// pause, if set, is an idle pause before a second echo of size bytes.
 	pause time.Duration
 	// probe, if set, chooses the mid-transfer sample: the client's
@@ -55,8 +56,11 @@ var statPeer = netip.MustParseAddr("10.0.0.9")
 func runStatScenario(t *testing.T, sc statScenario) statRun {
 	t.Helper()
 	e := newE2E(t, "echo", nil)
-	if sc.client != nil {
-		if err := e.cliCfg.SetSettings(sc.client); err != nil {
+	for _, s := range []struct {
+		cfg *Configuration
+		s   *Settings
+	}{{e.cliCfg, sc.client}, {e.srvCfg, sc.server}} {
+		if err := s.cfg.SetSettings(s.s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,7 +179,7 @@ func statEcho(t *testing.T, c *Connection, size int, probe func(Statistics) bool
 
 // statRuns are the scenarios' results.
 type statRuns struct {
-	clean, lossy, blackout, keys, pause statRun
+	clean, lossy, blackout, keys, pause, grease statRun
 }
 
 const statLatency = 10 * time.Millisecond
@@ -196,6 +200,8 @@ func runStatScenarios(t *testing.T) *statRuns {
 			client: &Settings{MaxBytesPerKey: Some[uint64](16 << 10)}}, &r.keys},
 		{"idle pause", statScenario{link: netsim.Link{Latency: statLatency}, size: 1000, pause: 2 * time.Second,
 			client: &Settings{DestCIDUpdateIdleTimeout: Some(time.Second)}}, &r.pause},
+		{"grease", statScenario{link: netsim.Link{Latency: statLatency}, size: 1000,
+			client: &Settings{GreaseQUICBitEnabled: Some(true)}, server: &Settings{GreaseQUICBitEnabled: Some(true)}}, &r.grease},
 	} {
 		t.Run("scenario/"+s.name, func(t *testing.T) {
 			simTest(t, func(t *testing.T) { *s.into = runStatScenario(t, s.sc) })
@@ -255,9 +261,26 @@ func statRows() map[string]statRow {
 				t.Errorf("RTTVariance %v above RTT %v on a steady path", c.RTTVariance, c.RTT)
 			}
 		}),
-		"VersionNegotiation": elsewhere(".:TestVersionNegotiationRestartsTransparently"),
-		"StatelessRetry":     elsewhere(".:TestStatelessRetryThenNewToken"),
-		"ECNCapable":         elsewhere("internal/conn:TestECNCapableMeansValidated"),
+		"VersionNegotiation":  elsewhere(".:TestVersionNegotiationRestartsTransparently"),
+		"ResumptionAttempted": elsewhere(".:TestResumptionAndZeroRTT"),
+		"ResumptionSucceeded": elsewhere(".:TestResumptionAndZeroRTT"),
+		"GreaseBitNegotiated": check(func(t *testing.T, r *statRuns) {
+			if g := r.grease.settled; !g.client.GreaseBitNegotiated || !g.server.GreaseBitNegotiated {
+				t.Errorf("GreaseBitNegotiated client %v, server %v with grease_quic_bit on both sides", g.client.GreaseBitNegotiated, g.server.GreaseBitNegotiated)
+			}
+			if c := r.clean.settled.client; c.GreaseBitNegotiated {
+				t.Error("GreaseBitNegotiated without grease_quic_bit")
+			}
+		}),
+		"EncryptionOffloaded": check(func(t *testing.T, r *statRuns) {
+			for _, run := range []statRun{r.clean, r.lossy, r.blackout, r.keys, r.pause, r.grease} {
+				if run.settled.client.EncryptionOffloaded || run.settled.server.EncryptionOffloaded {
+					t.Error("EncryptionOffloaded: hquic encrypts every packet itself")
+				}
+			}
+		}),
+		"StatelessRetry": elsewhere(".:TestStatelessRetryThenNewToken"),
+		"ECNCapable":     elsewhere("internal/conn:TestECNCapableMeansValidated"),
 		// The engine's ECNFailures, shown on a path that clears the marks.
 		"ECNValidationFailures": {test: "internal/conn:TestECNCapableMeansValidated", mentions: "ECNFailures"},
 		"TimingStart": check(func(t *testing.T, r *statRuns) {

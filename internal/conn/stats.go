@@ -53,6 +53,8 @@ type Stats struct {
 	ECNCapable             bool   // ECN validated on the path (RFC 9000 §13.4.2)
 	StatelessRetry         bool
 	VersionNegotiation     bool
+	// GreaseBitNegotiated: both sides sent grease_quic_bit (RFC 9287).
+	GreaseBitNegotiated bool
 }
 
 // counters are what the connection counts itself; statistics adds what
@@ -120,6 +122,7 @@ func (c *Conn) statistics() Stats {
 	s.SendBytesInFlight = uint64(ls.BytesInFlight)
 	s.KeyUpdateCount = c.app.updates
 	s.ECNCapable = c.loss.ECNValidated()
+	s.GreaseBitNegotiated = c.set.GreaseQUICBit && c.peerTP.greaseQUICBit
 	s.ECNFailures = ls.ECNFailures
 	return s
 }
