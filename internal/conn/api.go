@@ -21,7 +21,7 @@ func (c *Conn) Start() {
 // SetConfiguration gives a server connection its TLS configuration and
 // settings; the handshake proceeds once it runs.
 func (c *Conn) SetConfiguration(sc *ServerConfig) {
-	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn) { c.setConfiguration(c.now, sc) }})
+	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn, now mono.Time) { c.setConfiguration(now, sc) }})
 }
 
 // Shutdown starts the application's shutdown: a CONNECTION_CLOSE carrying
@@ -41,14 +41,15 @@ func (c *Conn) CloseHandle() {
 	c.enqueue(laneHigh, op{kind: opClose})
 }
 
-// Do runs fn on the connection's goroutine.
-func (c *Conn) Do(fn func(*Conn)) {
+// Do runs fn on the connection's goroutine; now is the time of the
+// processing pass that runs it.
+func (c *Conn) Do(fn func(c *Conn, now mono.Time)) {
 	c.enqueue(laneNormal, op{kind: opFunc, fn: fn})
 }
 
 // DoPriority runs fn ahead of normally queued operations (MsQuic's
 // PRIORITY_WORK flags).
-func (c *Conn) DoPriority(fn func(*Conn)) {
+func (c *Conn) DoPriority(fn func(c *Conn, now mono.Time)) {
 	c.enqueue(lanePriority, op{kind: opFunc, fn: fn})
 }
 
@@ -66,7 +67,7 @@ func (c *Conn) SendDatagram(bufs [][]byte, size int, ctx any, flags DatagramFlag
 func (c *Conn) runOp(now mono.Time, o *op) {
 	switch o.kind {
 	case opFunc:
-		o.fn(c)
+		o.fn(c, now)
 	case opShutdown:
 		c.appShutdown(now, o.flags&1 != 0, o.code)
 	case opClose:
@@ -86,19 +87,19 @@ func (c *Conn) runOp(now mono.Time, o *op) {
 }
 
 // start runs a client's Start.
-func (c *Conn) start() {
+func (c *Conn) start(now mono.Time) {
 	if c.life.state != stateIdle || c.side != Client {
 		return
 	}
 	c.life.state = stateHandshake
-	c.restartIdleTimer(c.now)
+	c.restartIdleTimer(now)
 	if err := c.hs.Start(); err != nil {
-		c.closeWithError(c.now, err)
+		c.closeWithError(now, err)
 	}
 }
 
 // ForceKeyUpdate asks the connection to start a 1-RTT key update now
 // (MsQuic's private FORCE_KEY_UPDATE parameter), if one is allowed.
 func (c *Conn) ForceKeyUpdate() {
-	c.Do(func(c *Conn) { c.forceKeyUpdate(c.now) })
+	c.Do(func(c *Conn, now mono.Time) { c.forceKeyUpdate(now) })
 }

@@ -44,7 +44,7 @@ func (c *Conn) askCertificate() (bool, error) {
 // called from any goroutine, also from the handler that deferred the
 // decision; it does nothing when no decision is pending.
 func (c *Conn) CompleteCertificateValidation(accept bool, alert uint8) {
-	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn) { c.completeCertificate(c.now, accept, alert) }})
+	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn, now mono.Time) { c.completeCertificate(now, accept, alert) }})
 }
 
 func (c *Conn) completeCertificate(now mono.Time, accept bool, alert uint8) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/wire"
 )
 
@@ -347,7 +348,7 @@ func (s *cidState) removeAll(c *Conn) {
 // goroutine.
 func (c *Conn) SetCIDPrefix(prefix []byte) {
 	p := bytes.Clone(prefix)
-	c.Do(func(c *Conn) {
+	c.Do(func(c *Conn, _ mono.Time) {
 		c.cidPrefix = p
 		if c.side != Server || c.life.state != stateIdle || len(c.cids.local) != 1 || c.stats.SendTotalPackets > 0 {
 			return

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/token"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -277,11 +278,11 @@ func TestConnectionIDsRespectLimitCarryResetTokensAndRetire(t *testing.T) {
 	// 2 (the engine never sends retire_prior_to itself, so the frame is
 	// fed to the client directly).
 	var fresh localCID
-	p.server.c.Do(func(c *Conn) { fresh = *c.issueLocalCID(false) })
+	p.server.c.Do(func(c *Conn, _ mono.Time) { fresh = *c.issueLocalCID(false) })
 	p.runUntil(0, func() bool { return false })
 	clientFrames := p.tap(p.client)
 	var ferr error
-	p.client.c.Do(func(c *Conn) { ferr = c.onNewConnectionID(fresh.seq, 2, fresh.id(), fresh.token) })
+	p.client.c.Do(func(c *Conn, _ mono.Time) { ferr = c.onNewConnectionID(fresh.seq, 2, fresh.id(), fresh.token) })
 	if !p.runUntil(5*time.Second, func() bool { return p.server.c.cids.local[0].seq >= 2 }) || ferr != nil {
 		t.Fatalf("retirement not processed (err %v)", ferr)
 	}

@@ -120,7 +120,7 @@ func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) *probeState
 // path needs one, §9.5). Success is reported with LocalAddressChanged. It
 // may be called from any goroutine.
 func (c *Conn) MigrateTo(local netip.AddrPort) {
-	c.Do(func(c *Conn) { c.migrateTo(c.now, local) })
+	c.Do(func(c *Conn, now mono.Time) { c.migrateTo(now, local) })
 }
 
 func (c *Conn) migrateTo(now mono.Time, local netip.AddrPort) {

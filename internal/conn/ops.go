@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hquic/quic/internal/mono"
 )
 
 // This file holds the only state of a Conn that other goroutines touch: the
@@ -37,7 +39,7 @@ type op struct {
 	code  uint64
 	n     uint64
 	ctx   any
-	fn    func(*Conn)
+	fn    func(c *Conn, now mono.Time)
 }
 
 // Lanes of the operation queue, drained in this order (MsQuic's highest,

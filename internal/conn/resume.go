@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/wire"
 )
@@ -301,7 +302,7 @@ func (c *Conn) ResumeSession(s *tls.SessionState) {
 // do calls on a client, before completion or with ResumeNone. The public
 // package checks the arguments.
 func (c *Conn) SendResumptionTicket(appData []byte) {
-	c.Do(func(c *Conn) { c.sendResumptionTicket(appData) })
+	c.Do(func(c *Conn, _ mono.Time) { c.sendResumptionTicket(appData) })
 }
 
 func (c *Conn) sendResumptionTicket(appData []byte) {

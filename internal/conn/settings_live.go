@@ -12,7 +12,7 @@ import "github.com/hquic/quic/internal/mono"
 // buffers of new streams, send buffering, drain budget, key update
 // volume, DPLPMTUD and destination connection ID update timings).
 func (c *Conn) UpdateSettings(s Settings) {
-	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn) { c.updateSettings(c.now, s) }})
+	c.enqueue(laneNormal, op{kind: opFunc, fn: func(c *Conn, now mono.Time) { c.updateSettings(now, s) }})
 }
 
 func (c *Conn) updateSettings(now mono.Time, s Settings) {

@@ -414,7 +414,7 @@ func (st *streamState) cancelQueuedSends(c *Conn, s *Stream) {
 }
 
 // nopOp replaces a queued operation that was canceled.
-func nopOp(*Conn) {}
+func nopOp(*Conn, mono.Time) {}
 
 // shutdownAll ends every stream because the connection is closing: pending
 // sends are canceled and every started stream gets SHUTDOWN_COMPLETE.

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/hquic/quic/internal/mono"
 )
 
 // Seeded randomized scenarios: the properties of the other scenario tests
@@ -27,7 +29,7 @@ func TestSmallWindowsManyStreamsUnderLossNeverStall(t *testing.T) {
 		n := len(all)
 		if n > 0 && r.IntN(3) == 0 {
 			n = r.IntN(n + 1)
-			p.server.c.Do(func(c *Conn) { c.StreamSetReceiveEnabled(s, true) })
+			p.server.c.Do(func(c *Conn, _ mono.Time) { c.StreamSetReceiveEnabled(s, true) })
 		}
 		got[s.ID()] = append(got[s.ID()], all[:n]...)
 		return uint64(n), ReceiveDone
