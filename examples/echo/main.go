@@ -8,8 +8,16 @@
 // Usage:
 //
 //	echo                      run a server and a client in one process on 127.0.0.1
-//	echo server -listen ADDR [-cert F -key F] [-alpn A]
-//	echo client -server ADDR [-insecure] [-alpn A] [-streams N] [MESSAGE]
+//	echo server -listen ADDR [-cert F -key F] [-alpn A] [-qlog DIR]
+//	echo client -server ADDR [-insecure] [-alpn A] [-streams N] [-qlog DIR] [-keylog F] [MESSAGE]
+//
+// -qlog DIR writes a qlog file of every connection into DIR, named
+// <ODCID>_<client|server>.sqlog (Settings.Extensions.QlogDir; the default
+// is the QLOGDIR environment variable, which the library reads itself).
+// -keylog F appends the client's TLS secrets to F in the NSS key log format
+// (default: the file SSLKEYLOGFILE names, if set), so that a capture of
+// the connection can be decrypted, for instance with
+// tshark -o tls.keylog_file:F.
 //
 // The server makes a self-signed ECDSA certificate when none is given and
 // prints "listening on ADDR" once ready. The client sends MESSAGE (or
@@ -39,14 +47,14 @@ func main() {
 	case "client":
 		os.Exit(runClient(os.Args[2:]))
 	default:
-		fmt.Fprintln(os.Stderr, "usage: echo [server -listen ADDR [-cert F -key F] [-alpn A] | client -server ADDR [-insecure] [-alpn A] [-streams N] [MESSAGE]]")
+		fmt.Fprintln(os.Stderr, "usage: echo [server -listen ADDR [-cert F -key F] [-alpn A] [-qlog DIR] | client -server ADDR [-insecure] [-alpn A] [-streams N] [-qlog DIR] [-keylog F] [MESSAGE]]")
 		os.Exit(2)
 	}
 }
 
 // runDemo starts a server and a client in one process over 127.0.0.1.
 func runDemo() int {
-	lib, reg, err := open()
+	lib, reg, err := open("")
 	if err != nil {
 		return fail(err)
 	}
@@ -86,12 +94,13 @@ func runServer(args []string) int {
 	certFile := fs.String("cert", "", "PEM certificate chain (default: a self-signed certificate)")
 	keyFile := fs.String("key", "", "PEM private key")
 	alpn := fs.String("alpn", "echo", "ALPN protocol ID")
+	qlogDir := fs.String("qlog", "", "directory to write a qlog file of every connection into (default $QLOGDIR)")
 	fs.Parse(args)
 	addr, err := netip.ParseAddrPort(*listen)
 	if err != nil {
 		return fail(fmt.Errorf("-listen: %w", err))
 	}
-	lib, reg, err := open()
+	lib, reg, err := open(*qlogDir)
 	if err != nil {
 		return fail(err)
 	}
@@ -126,6 +135,8 @@ func runClient(args []string) int {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")
 	alpn := fs.String("alpn", "echo", "ALPN protocol ID")
 	streams := fs.Int("streams", 1, "number of streams, each echoing the message")
+	qlogDir := fs.String("qlog", "", "directory to write a qlog file of every connection into (default $QLOGDIR)")
+	keyLogFile := fs.String("keylog", os.Getenv("SSLKEYLOGFILE"), "file to append the TLS secrets to, NSS key log format (default $SSLKEYLOGFILE)")
 	fs.Parse(args)
 	host, addr, err := resolveServer(*server)
 	if err != nil {
@@ -140,13 +151,23 @@ func runClient(args []string) int {
 	if *streams < 1 {
 		return fail(fmt.Errorf("-streams must be at least 1"))
 	}
-	lib, reg, err := open()
+	var keyLog *quic.KeyLog // closed after the registration
+	if *keyLogFile != "" {
+		if keyLog, err = quic.OpenKeyLog(*keyLogFile); err != nil {
+			return fail(fmt.Errorf("-keylog: %w", err))
+		}
+		defer keyLog.Close()
+	}
+	lib, reg, err := open(*qlogDir)
 	if err != nil {
 		return fail(err)
 	}
 	defer lib.Close()
 	defer reg.Close()
 	cred := &quic.CredentialConfig{Type: quic.CredentialNone, Flags: quic.CredentialClient}
+	if keyLog != nil {
+		cred.KeyLogWriter = keyLog
+	}
 	if *insecure {
 		cred.Flags |= quic.CredentialNoCertificateValidation
 	}
@@ -172,10 +193,18 @@ func runClient(args []string) int {
 	return 0
 }
 
-func open() (*quic.Library, *quic.Registration, error) {
+// open opens the library and a registration; a qlogDir makes every
+// connection write a qlog file into it.
+func open(qlogDir string) (*quic.Library, *quic.Registration, error) {
 	lib, err := quic.Open()
 	if err != nil {
 		return nil, nil, err
+	}
+	if qlogDir != "" {
+		if err := lib.SetSettings(&quic.Settings{Extensions: quic.ExtensionSettings{QlogDir: quic.Some(qlogDir)}}); err != nil {
+			lib.Close()
+			return nil, nil, err
+		}
 	}
 	reg, err := lib.NewRegistration(&quic.RegistrationConfig{AppName: "echo"})
 	if err != nil {
