@@ -24,7 +24,11 @@ func openLibrary(env *runner.Env) (*quic.Library, *quic.Registration, error) {
 		lib.Close()
 		return nil, nil, err
 	}
-	if err := lib.SetSettings(timeouts()); err != nil {
+	ls := timeouts()
+	// A qlog file per connection in QLOGDIR or -qlogdir (the library reads
+	// QLOGDIR by itself; the flag needs saying).
+	ls.Extensions.QlogDir = quic.Some(env.QlogDir)
+	if err := lib.SetSettings(ls); err != nil {
 		return fail(err)
 	}
 	if env.Role == "server" && env.TestCase == runner.CaseRetry {

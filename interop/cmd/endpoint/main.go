@@ -6,10 +6,11 @@
 // 443) overridable for local use:
 //
 //	endpoint [-role R] [-testcase T] [-requests URLS] [-www DIR] [-certs DIR]
-//	         [-downloads DIR] [-listen HOST:PORT] [-keylog FILE] [-verify]
+//	         [-downloads DIR] [-listen HOST:PORT] [-keylog FILE] [-qlogdir DIR] [-verify]
 //
 // It exits 0 on success, 1 on failure and 127 for a test case it does not
-// support. hquic writes no qlog, so QLOGDIR is ignored.
+// support. With QLOGDIR (or -qlogdir) every connection writes a qlog file
+// <ODCID>_<client|server>.sqlog into that directory, as the runner expects.
 package main
 
 import "github.com/hquic/quic/interop/internal/runner"

@@ -77,7 +77,7 @@ func download(env *runner.Env, tlsConf *tls.Config, urls []*url.URL, early bool)
 	}
 	tc := tlsConf.Clone()
 	tc.ServerName = host
-	conf := &qgo.Config{MaxIdleTimeout: 30 * time.Second, HandshakeIdleTimeout: 30 * time.Second}
+	conf := &qgo.Config{MaxIdleTimeout: 30 * time.Second, HandshakeIdleTimeout: 30 * time.Second, Tracer: qlogTracer(env)}
 	ctx, cancel := context.WithTimeout(context.Background(), connectionTimeout)
 	defer cancel()
 	var c *qgo.Conn

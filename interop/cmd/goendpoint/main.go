@@ -6,7 +6,16 @@
 // 1 on failure and 127 for a test case it does not support.
 package main
 
-import "github.com/hquic/quic/interop/internal/runner"
+import (
+	"context"
+	"os"
+
+	qgo "github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/qlog"
+	"github.com/quic-go/quic-go/qlogwriter"
+
+	"github.com/hquic/quic/interop/internal/runner"
+)
 
 func main() {
 	runner.Main(runner.Endpoint{Name: "goendpoint", Unsupported: unsupported, Serve: serve, Client: runClient})
@@ -27,4 +36,15 @@ func unsupported(env *runner.Env) string {
 		return "quic-go servers cannot advertise a preferred_address"
 	}
 	return ""
+}
+
+// qlogTracer returns quic-go's qlog tracer, which writes
+// <ODCID>_<client|server>.sqlog files into QLOGDIR, when env names a qlog
+// directory (QLOGDIR or -qlogdir); nil otherwise.
+func qlogTracer(env *runner.Env) func(context.Context, bool, qgo.ConnectionID) qlogwriter.Trace {
+	if env.QlogDir == "" {
+		return nil
+	}
+	os.Setenv("QLOGDIR", env.QlogDir) // the tracer reads the variable
+	return qlog.DefaultConnectionTracer
 }

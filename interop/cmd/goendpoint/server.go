@@ -56,6 +56,7 @@ func serve(env *runner.Env) error {
 		HandshakeIdleTimeout: 30 * time.Second,
 		MaxIncomingStreams:   1000,
 		Allow0RTT:            env.TestCase == runner.CaseZeroRTT,
+		Tracer:               qlogTracer(env),
 	}
 	ln, err := tr.ListenEarly(tlsConf, conf)
 	if err != nil {
