@@ -315,3 +315,28 @@ func (c *Connection) IdealProcessor() (uint16, error) {
 func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
+
+// LocalStreamCounts returns how many more bidirectional and unidirectional
+// streams the peer lets this side open now
+// (QUIC_PARAM_CONN_LOCAL_BIDI_STREAM_COUNT and
+// QUIC_PARAM_CONN_LOCAL_UNIDI_STREAM_COUNT, at most 65535 each), as of the
+// connection's last processing pass; StreamsAvailableEvent reports each
+// change. Both are 0 until the peer's transport parameters arrive. It
+// fails with ErrInvalidState before a client starts.
+func (c *Connection) LocalStreamCounts() (bidi, unidi uint16, err error) {
+	snap, ok := c.snapshot()
+	if !ok {
+		return 0, 0, opError("Connection.LocalStreamCounts", StatusInvalidState, "connection not started")
+	}
+	return uint16(min(snap.AvailableBidi, 65535)), uint16(min(snap.AvailableUni, 65535)), nil
+}
+
+// DatagramSendEnabled reports whether the peer accepts datagrams
+// (QUIC_PARAM_CONN_DATAGRAM_SEND_ENABLED): false until its transport
+// parameters arrive, and when it advertised no max_datagram_frame_size
+// (RFC 9221 §3). DatagramStateChangedEvent reports the same, with the
+// largest datagram.
+func (c *Connection) DatagramSendEnabled() bool {
+	snap, _ := c.snapshot()
+	return snap.DatagramPeerKnown && snap.DatagramSendEnabled
+}
