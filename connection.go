@@ -70,6 +70,7 @@ type Connection struct {
 	startTime   time.Time // Statistics.TimingStart
 	// Statistics.ResumptionAttempted and ResumptionSucceeded.
 	resumeAttempted, resumeSucceeded bool
+	fifo                             bool           // SetStreamSchedulingScheme(SchedulingFIFO)
 	remote                           netip.AddrPort // SetRemoteAddr before Start
 	local                            netip.AddrPort // SetLocalAddr before Start
 

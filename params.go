@@ -340,3 +340,39 @@ func (c *Connection) DatagramSendEnabled() bool {
 	snap, _ := c.snapshot()
 	return snap.DatagramPeerKnown && snap.DatagramSendEnabled
 }
+
+// SetStreamSchedulingScheme selects how streams of equal priority share
+// the connection's sending (QUIC_PARAM_CONN_STREAM_SCHEDULING_SCHEME):
+// SchedulingRoundRobin moves a stream behind the others of its priority
+// after each packet it fills; SchedulingFIFO serves each stream until it
+// has nothing left to send, in the order they became ready. Streams of
+// higher priority (Stream.SetPriority) always go first. hquic starts with
+// SchedulingRoundRobin (MsQuic with SchedulingFIFO). The scheme may change
+// at any time, also before Start; it applies from the next packet. Errors:
+// ErrInvalidParameter for an unknown scheme, ErrInvalidState once the
+// connection is closed.
+func (c *Connection) SetStreamSchedulingScheme(s StreamSchedulingScheme) error {
+	const op = "Connection.SetStreamSchedulingScheme"
+	if s != SchedulingFIFO && s != SchedulingRoundRobin {
+		return opError(op, StatusInvalidParameter, "unknown scheme %v", s)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.has(connClosed) || c.eng == nil {
+		return opError(op, StatusInvalidState, "connection closed")
+	}
+	c.fifo = s == SchedulingFIFO
+	c.eng.SetStreamScheduling(!c.fifo)
+	return nil
+}
+
+// StreamSchedulingScheme returns the scheme SetStreamSchedulingScheme
+// chose, SchedulingRoundRobin by default.
+func (c *Connection) StreamSchedulingScheme() StreamSchedulingScheme {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fifo {
+		return SchedulingFIFO
+	}
+	return SchedulingRoundRobin
+}
