@@ -279,11 +279,16 @@ type Conn struct {
 	stats     counters
 	qlog      *tracing // nil unless traced (qlog.go)
 
-	newToken         []byte    // server: NEW_TOKEN to send
-	sentHandshake    bool      // a Handshake packet was sent
-	tlsCompact       bool      // a server dropped TLS and its CRYPTO streams (memory.go)
-	sentSinceReceive bool      // an ack-eliciting packet was sent since the last receipt
-	sendLimited      bool      // the last flush stopped at its datagram limit
+	newToken         []byte // server: NEW_TOKEN to send
+	sentHandshake    bool   // a Handshake packet was sent
+	tlsCompact       bool   // a server dropped TLS and its CRYPTO streams (memory.go)
+	sentSinceReceive bool   // an ack-eliciting packet was sent since the last receipt
+	sendLimited      bool   // the last flush stopped at its datagram limit
+
+	// elicitedSinceSent counts (up to 2) the peer's ack-eliciting 1-RTT
+	// packets since our last ack-eliciting one (frames_send.go).
+	elicitedSinceSent uint8
+
 	lastFlush        mono.Time // when a datagram was last sent (cidupdate.go)
 	onlyDelayedSends bool      // this run has no reason to send but delayed sends (senddelay.go)
 	rxd              *Datagram // the datagram being processed

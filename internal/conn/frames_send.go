@@ -25,6 +25,7 @@ type frameWriter struct {
 	ackLen       int // payload bytes once the ACK frame was written
 	hasClose     bool
 	crypto       bool // CRYPTO data written
+	ackDue       bool // the space's acknowledgment is due now
 	holdStreams  bool // write no STREAM frames (buildDatagram)
 }
 
@@ -92,11 +93,30 @@ func (w *frameWriter) writeFrames() {
 			c.datagrams.appendFrames(w)
 		}
 	}
-	if (probe || c.flags&flagPing != 0) && !w.ackEliciting && w.fits(1) {
+	if (probe || c.flags&flagPing != 0 || w.keepsAckElicitingInFlight()) && !w.ackEliciting && w.fits(1) {
 		w.b.Buf = wire.AppendPing(w.b.Buf)
 		w.ackEliciting = true
 		c.flags &^= flagPing
 	}
+}
+
+// keepsAckElicitingInFlight reports whether a 1-RTT acknowledgment that
+// would go alone should carry a PING, because nothing of ours that the
+// peer must acknowledge is in flight while the peer keeps sending. A
+// receiver that sends only ACK frames is never acknowledged (RFC 9000
+// §13.2.4 has it send a PING now and then, such as once per round trip),
+// and, worse, has no probe timer armed: when a NAT moves it to a new
+// address and forgets the old mapping, the peer's packets stop arriving,
+// nothing prompts it to send, and the peer, which learns the new address
+// only from its packets (RFC 9000 §9.3), cannot reach it until the idle
+// timeout. With one PING in flight, its probe timeout fires and the probe
+// tells the peer where it is now. It needs two ack-eliciting packets from
+// the peer since our last ack-eliciting one, so that two endpoints
+// acknowledging each other's PINGs do not keep each other busy.
+func (w *frameWriter) keepsAckElicitingInFlight() bool {
+	c := w.c
+	return w.pt == wire.Packet1RTT && w.hasAck && w.ackDue && c.elicitedSinceSent >= 2 &&
+		c.life.handshakeConfirmed && !c.loss.AckElicitingInFlight(recovery.SpaceApp)
 }
 
 // congestionAllows reports whether the congestion window and the pacer let

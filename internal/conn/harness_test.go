@@ -388,6 +388,9 @@ type inFlight struct {
 	data     []byte
 	src, dst netip.AddrPort // as the receiver sees them
 	ecn      uint8          // the ECN codepoint it carries
+	// sentTo is the address a server datagram was sent to, before the
+	// NAT (natForgets).
+	sentTo netip.AddrPort
 }
 
 // pair is the two endpoints plus the network between them.
@@ -414,6 +417,17 @@ type pair struct {
 	// nat maps a client socket address to the address the server sees
 	// (NAT rebinding); unmapped addresses are seen as they are.
 	nat map[netip.AddrPort]netip.AddrPort
+	// natForgets places that NAT next to the client: a server datagram
+	// is lost if, when it arrives, the address it was sent to no longer
+	// leads to the client socket (the NAT forgot the old mapping while
+	// the datagram was on its way).
+	natForgets bool
+	// rate, if set, is a bottleneck in bits per second in each direction,
+	// with a drop-tail queue of queueLimit datagrams (25 if 0); queued
+	// holds the departure times of each sender's queued datagrams.
+	rate       int64
+	queueLimit int
+	queued     map[*endpoint][]mono.Time
 	// spoofSrc, if set, makes an on-path attacker forward a copy of every
 	// client datagram from that address, arriving first (RFC 9000 §9.3.3);
 	// nothing sent to it arrives.
@@ -496,14 +510,14 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 	if from == p.client && p.dead[local] || from == p.server && p.dead[dst] {
 		return
 	}
-	var src netip.AddrPort
+	var src, sentTo netip.AddrPort
 	if from == p.client {
 		src = p.natted(local)
 		if !dst.IsValid() {
 			dst = serverAddr
 		}
 	} else {
-		src = local
+		src, sentTo = local, dst
 		sock, ok := p.clientSocketFor(dst)
 		if !ok || dst == p.spoofSrc {
 			return
@@ -527,12 +541,47 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 	if p.lossRate > 0 && p.rng.Float64() < p.lossRate {
 		return
 	}
-	at := p.now.Add(p.delay)
+	at, ok := p.bottleneck(from, len(data))
+	if !ok {
+		return
+	}
+	at = at.Add(p.delay)
 	if p.reorderRate > 0 && p.rng.Float64() < p.reorderRate {
 		at = at.Add(time.Duration(p.rng.IntN(20)) * time.Millisecond)
 	}
 	p.seq++
-	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst, ecn: p.ecn})
+	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst, ecn: p.ecn, sentTo: sentTo})
+}
+
+// bottleneck returns when a datagram of size bytes that from sends now
+// leaves its bottleneck (now without one), or false if the queue is full.
+// On the wire a datagram also carries 28 bytes of IP and UDP headers.
+func (p *pair) bottleneck(from *endpoint, size int) (mono.Time, bool) {
+	if p.rate <= 0 {
+		return p.now, true
+	}
+	if p.queued == nil {
+		p.queued = map[*endpoint][]mono.Time{}
+	}
+	q := p.queued[from]
+	for len(q) > 0 && q[0] <= p.now {
+		q = q[1:]
+	}
+	limit := p.queueLimit
+	if limit == 0 {
+		limit = 25
+	}
+	if len(q) >= limit {
+		p.queued[from] = q
+		return 0, false
+	}
+	start := p.now
+	if len(q) > 0 {
+		start = q[len(q)-1]
+	}
+	depart := start.Add(time.Duration(int64(size+28) * 8 * int64(time.Second) / p.rate))
+	p.queued[from] = append(q, depart)
+	return depart, true
 }
 
 // checkInitialPadding enforces RFC 9000 §14.1 on a datagram smaller than
@@ -600,6 +649,11 @@ func (p *pair) deliver(d inFlight) {
 	}
 	if to.c == nil || to.closed {
 		return
+	}
+	if p.natForgets && to == p.client && d.sentTo.IsValid() {
+		if sock, ok := p.clientSocketFor(d.sentTo); !ok || sock != d.dst {
+			return
+		}
 	}
 	p.recvBytes[to] += len(d.data)
 	to.c.QueueDatagram(Datagram{Data: d.data, Peer: d.src, Local: d.dst, ECN: d.ecn})

@@ -324,6 +324,9 @@ func (c *Conn) onPacketOpened(now mono.Time, d *Datagram, sp recovery.Space, pt 
 	}
 	s.acks.OnPacketReceived(now, pn, ackEliciting, recovery.ECN(d.ECN&3))
 	if pt == wire.Packet1RTT {
+		if ackEliciting && c.elicitedSinceSent < 2 {
+			c.elicitedSinceSent++
+		}
 		c.onPeerPath(now, d, pn, probing)
 	}
 	c.sentSinceReceive = false

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hquic/quic/internal/recovery"
 	"github.com/hquic/quic/internal/wire"
 )
 
@@ -42,6 +43,7 @@ func TestScriptedLoneAckElicitingPacketWaitsMaxAckDelay(t *testing.T) {
 func TestScriptedSecondAckElicitingPacketIsAckedAtOnce(t *testing.T) {
 	tc := newTestConn(t, Server)
 	pn := tc.nextPN
+	tc.ignoreFrame(wire.DebugPing{}) // TestScriptedReceiverKeepsOnePingInFlight
 	tc.writeFrames(wire.DebugPing{})
 	tc.writeFrames(wire.DebugPing{})
 	tc.wantFrame("two packets: ACK now", wire.Packet1RTT, ackOf(0, pns(tc.firstPN, pn+1)))
@@ -194,4 +196,58 @@ func TestScriptedAckRangeBelowZero(t *testing.T) {
 	// Range 5: down to packet -4.
 	tc.writeFrames(rawFrame{0x02, 0x01, 0x00, 0x00, 0x05})
 	tc.wantClose("an ACK range below 0", wire.FrameEncodingError, 0x02)
+}
+
+// RFC 9000 §13.2.4: a receiver that sends only ACK frames sends a PING now
+// and then to be acknowledged. hquic adds one to an acknowledgment when
+// the peer has sent two ack-eliciting packets since our last ack-eliciting
+// one and nothing ack-eliciting of ours is in flight, so that one PING is
+// always in flight while the peer sends and a probe timer is armed.
+func TestScriptedReceiverKeepsOnePingInFlight(t *testing.T) {
+	tc := newTestConn(t, Client)
+	chunk := make([]byte, 1000)
+	off := uint64(0)
+	stream := func() {
+		tc.writeFrames(wire.DebugStream{ID: 1, Off: off, Data: chunk})
+		off += uint64(len(chunk))
+	}
+	stream()
+	stream()
+	tc.wantFrameType("two packets: ACK now", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantFrame("with a PING, nothing of ours being in flight", wire.Packet1RTT, wire.DebugPing{})
+	tc.wantIdle("one packet")
+	if !tc.c.loss.AckElicitingInFlight(recovery.SpaceApp) {
+		t.Fatal("the PING is not in flight: no probe timer")
+	}
+	stream()
+	stream()
+	tc.wantFrameType("the next ACK", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantIdle("no second PING while the first is in flight")
+	tc.writeAckForAll()
+	stream()
+	stream()
+	tc.wantFrameType("an ACK after the PING was acknowledged", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantFrame("with a new PING", wire.Packet1RTT, wire.DebugPing{})
+	tc.wantIdle("one packet")
+}
+
+// Two endpoints acknowledging each other's PINGs stop: a lone PING from
+// the peer draws a plain ACK even with nothing of ours in flight.
+func TestScriptedLonePingDrawsPlainAck(t *testing.T) {
+	tc := newTestConn(t, Server)
+	tc.writeFrames(wire.DebugPing{})
+	tc.advanceToTimer()
+	tc.wantFrameType("the delayed ACK", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantIdle("no PING in answer to a PING")
+	tc.advance(time.Second)
+	tc.writeFrames(wire.DebugPing{})
+	tc.advanceToTimer()
+	tc.wantFrameType("the next delayed ACK", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantFrame("two PINGs since ours: now one goes back", wire.Packet1RTT, wire.DebugPing{})
+	tc.writeAckForAll()
+	tc.advance(time.Second)
+	tc.writeFrames(wire.DebugPing{})
+	tc.advanceToTimer()
+	tc.wantFrameType("the third ACK", wire.Packet1RTT, wire.DebugAck{})
+	tc.wantIdle("one PING since ours: a plain ACK again")
 }

@@ -135,6 +135,7 @@ func TestScriptedConsumedDataReturnsCredit(t *testing.T) {
 		s.StreamRecvWindowBidiRemote = 16 << 10
 	}))
 	tc.ignoreFrame(wire.DebugAck{})
+	tc.ignoreFrame(wire.DebugPing{})
 	chunk := make([]byte, 1000)
 	var got []sentFrame
 	for off := 0; off < 12<<10; off += len(chunk) {

@@ -114,6 +114,7 @@ func TestScriptedStopSendingIsAnsweredWithReset(t *testing.T) {
 func TestScriptedResetStreamAbortsReceive(t *testing.T) {
 	tc := newTestConn(t, Server)
 	tc.ignoreFrame(wire.DebugAck{})
+	tc.ignoreFrame(wire.DebugPing{})
 	tc.writeFrames(wire.DebugStream{ID: 0, Data: []byte("abc")})
 	tc.skipEvents()
 	tc.writeFrames(wire.DebugResetStream{ID: 0, Code: 9, FinalSize: 10})

@@ -357,7 +357,7 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 		return false, false
 	}
 	ackDue := s.acks.ShouldSendAck(now)
-	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now, holdStreams: c.tx.holdStreams}
+	w := frameWriter{c: c, b: b, log: c.tx.log[:0], sp: sp, pt: pt, now: now, ackDue: ackDue, holdStreams: c.tx.holdStreams}
 	w.writeFrames()
 	c.tx.log = w.log
 	c.tx.crypto = w.crypto
@@ -399,6 +399,9 @@ func (c *Conn) buildPacket(now mono.Time, b *packet.Builder, sp recovery.Space) 
 	if w.ackEliciting {
 		c.stats.SendRetransmittablePackets++
 		c.onAckElicitingSent(now)
+		if pt == wire.Packet1RTT {
+			c.elicitedSinceSent = 0
+		}
 	}
 	return true, w.ackEliciting
 }

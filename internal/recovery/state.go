@@ -351,6 +351,12 @@ func (l *State) NextProbeData(space Space) *Sent {
 // that are neither acknowledged nor declared lost.
 func (l *State) HasInFlight(space Space) bool { return l.spaces[space].inFlight > 0 }
 
+// AckElicitingInFlight reports whether space has ack-eliciting packets that
+// are neither acknowledged nor declared lost, which keep the PTO armed.
+func (l *State) AckElicitingInFlight(space Space) bool {
+	return l.spaces[space].ackElicitingInFlight > 0
+}
+
 // BytesInFlight returns the bytes of in-flight packets not yet acknowledged
 // or declared lost.
 func (l *State) BytesInFlight() int { return l.bytesInFlight }
