@@ -166,8 +166,13 @@ func (c *Conn) onPathResponse(now mono.Time, data [8]byte) {
 }
 
 // migrate moves the connection to the validated probe path. Congestion
-// control and RTT start afresh unless only the port changed (RFC 9000
-// §9.4).
+// control and RTT start afresh unless only the port changed, and what is
+// still in flight on the old path is sent again on the new one (RFC 9000
+// §9.4; see recovery.State.AbandonInFlight). A server that followed a NAT
+// rebinding would otherwise wait for a probe timeout, a second with the
+// RTT estimate reset, before its fresh window, full of packets sent into
+// the forgotten mapping, let it send again; a NAT that moves the client
+// every second would move it again first.
 func (c *Conn) migrate(now mono.Time) {
 	pr := c.path.probe
 	c.path.probe = nil
@@ -183,6 +188,7 @@ func (c *Conn) migrate(now mono.Time) {
 		c.loss.OnPathChanged(now, true)
 		c.resetMTU()
 	}
+	c.loss.AbandonInFlight(now, recovery.SpaceApp, c.onAbandoned)
 	c.stats.PathChanges++
 	if c.events == nil {
 		return
@@ -193,6 +199,17 @@ func (c *Conn) migrate(now mono.Time) {
 	if oldPeer != pr.peer {
 		c.events.PeerAddressChanged(pr.peer)
 	}
+}
+
+// onAbandoned sends again the frames of a packet left in flight on the old
+// path. It is not a loss on the new path: the path MTU's black-hole
+// detection does not count it.
+func (c *Conn) onAbandoned(p *recovery.Sent) {
+	if c.qlog != nil {
+		c.traceLost(p)
+	}
+	c.stats.SendSuspectedLostPackets++
+	c.replayLost(p, false)
 }
 
 // localIsWildcard reports whether a is the unspecified address a socket is

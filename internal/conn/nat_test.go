@@ -149,3 +149,55 @@ func natMovesUnderLoad(t *testing.T, seed uint64) {
 		t.Fatalf("%s: the transfer ended before the first move", describe())
 	}
 }
+
+// A server that follows its client to a new address resumes sending at
+// once. Here the NAT still delivers what was on its way when it moved the
+// client, so the client keeps acknowledging from its new address while
+// the server validates it, and the server keeps sending a window's worth
+// into the old mapping for that round trip. Those packets used to stay in
+// bytes in flight after the move, filling the new path's initial window,
+// until a probe timeout declared them lost, a second later with the RTT
+// estimate reset, by when a NAT may have moved the client again. They are
+// now sent again at once (RFC 9000 §9.4: packets sent on the old path do
+// not count for the new path's congestion control). With only the port
+// changed the window is kept and was never the problem.
+func TestServerResumesAtOnceAfterFollowingNAT(t *testing.T) {
+	for _, addr := range []bool{true, false} {
+		t.Run(fmt.Sprint("address changed ", addr), func(t *testing.T) {
+			p := newPair(t, wideWindows)
+			p.delay = 30 * time.Millisecond
+			p.rate = 20_000_000
+			p.handshake()
+			data := payload(2, 4<<20)
+			serveDownloads(p, data)
+			s := openSend(p, []byte("GET /file"), true)
+			moved := netip.AddrPortFrom(clientAddr.Addr(), 4100)
+			if addr {
+				moved = netip.MustParseAddrPort("10.0.7.7:4100")
+			}
+			done := p.runUntil(20*time.Second, func() bool {
+				if p.nat == nil && len(p.client.received[s.ID()]) >= 1<<20 {
+					p.nat = map[netip.AddrPort]netip.AddrPort{clientAddr: moved}
+				}
+				return p.client.streamFinished(s)
+			})
+			if !done || !bytes.Equal(p.client.received[s.ID()], data) {
+				t.Fatalf("download did not complete: %d of %d bytes", len(p.client.received[s.ID()]), len(data))
+			}
+			ev, ok := p.server.find("PeerAddressChanged")
+			if !ok {
+				t.Fatal("the server did not follow the client")
+			}
+			var resumed time.Duration
+			for _, e := range p.client.events {
+				if e.name == "Receive" && e.at > ev.at {
+					resumed = e.at.Sub(ev.at)
+					break
+				}
+			}
+			if resumed == 0 || resumed > 100*time.Millisecond {
+				t.Errorf("stream data reached the client %v after the server moved, want within a round trip or so (60 ms)", resumed)
+			}
+		})
+	}
+}

@@ -46,7 +46,7 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 	rttSample := false
 	if top.PN == largest {
 		sp.largestAckedTime = top.Time
-		if anyAckEliciting(acked) {
+		if anyAckEliciting(acked) && !top.abandoned {
 			l.rtt.update(now, now.Sub(top.Time), l.effectiveAckDelay(space, ackDelay), space != SpaceApp)
 			rttSample = true
 		}
@@ -62,7 +62,7 @@ func (l *State) OnAckReceived(now mono.Time, space Space, ranges []AckRange, ack
 		if p.ECT {
 			newlyECT++
 		}
-		if b != nil && p.InFlight {
+		if b != nil && p.InFlight && !p.abandoned {
 			b.rate.onAcked(now, p, &b.rs)
 		}
 		if p.lost {

@@ -151,7 +151,7 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 	}
 	p.Time = now
 	p.seq = l.nextSeq
-	p.lost = false
+	p.lost, p.abandoned = false, false
 	l.nextSeq++
 	sp.largestSent = p.PN
 	l.stats.PacketsSent++
@@ -435,5 +435,40 @@ func (l *State) OnPathChanged(now mono.Time, resetRTT bool) {
 	for i := range l.spaces {
 		l.spaces[i].runActive = false
 	}
+	l.setTimer(now)
+}
+
+// AbandonInFlight declares lost every packet of space that is neither
+// acknowledged nor declared lost, without a congestion response, when the
+// connection has moved to a new path: those packets went on the old one,
+// which the peer may have left for good (a NAT that forgot its mapping),
+// and they MUST NOT count for congestion control or RTT estimation on the
+// new path (RFC 9000 §9.4). They leave bytes in flight at once, so that
+// the new path's window is not taken by packets that will never be
+// acknowledged, and lost receives each one so that its frames go again. An
+// acknowledgment that still comes for one is a spurious loss (WasLost) and
+// gives no RTT sample.
+func (l *State) AbandonInFlight(now mono.Time, space Space, lost func(*Sent)) {
+	l.now = now
+	sp := &l.spaces[space]
+	for _, e := range sp.sent.live() {
+		p := e.p
+		if p == nil || p.lost {
+			continue
+		}
+		p.lost, p.lostAt, p.abandoned = true, now, true
+		l.stats.PacketsLost++
+		if p.InFlight {
+			l.bytesInFlight -= p.Size
+			sp.inFlight--
+			if p.AckEliciting {
+				sp.ackElicitingInFlight--
+			}
+		}
+		lost(p)
+	}
+	sp.lossTime = 0
+	sp.runActive = false
+	l.prune(now)
 	l.setTimer(now)
 }

@@ -2,8 +2,11 @@ package recovery
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/hquic/quic/internal/mono"
 )
 
 func TestInitDefaults(t *testing.T) {
@@ -101,4 +104,36 @@ func TestPacketNumbersMustIncrease(t *testing.T) {
 		}
 	}()
 	tt.send(SpaceApp, 5)
+}
+
+// RFC 9000 §9.4: packets sent on the old path do not count for the new
+// path's congestion control or RTT estimate. AbandonInFlight hands them
+// over as lost at once, with no congestion response, and a late
+// acknowledgment of one is spurious and gives no RTT sample.
+func TestAbandonInFlight(t *testing.T) {
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond}, true)
+	tt.l.OnHandshakeConfirmed()
+	var next int64
+	tt.roundTrip(&next, 30*time.Millisecond)
+	tt.rec.events = nil
+	first := next
+	tt.send(SpaceApp, pnRange(first, first+9)...)
+	cwnd := tt.l.Stats().CongestionWindow
+	tt.advance(time.Millisecond)
+	tt.l.OnPathChanged(tt.now, true)
+	var gone []int64
+	tt.l.AbandonInFlight(tt.now, SpaceApp, func(p *Sent) { gone = append(gone, p.PN) })
+	if !slices.Equal(gone, pnRange(first, first+9)) {
+		t.Errorf("abandoned %v, want %d..%d", gone, first, first+9)
+	}
+	st := tt.l.Stats()
+	wantVar(t, "bytes in flight", tt.l.BytesInFlight(), 0)
+	wantVar(t, "ack-eliciting in flight", tt.l.AckElicitingInFlight(SpaceApp), false)
+	wantVar(t, "congestion events", st.CongestionEvents, uint64(0))
+	wantVar(t, "the new path's window", st.CongestionWindow, min(cwnd, 12000))
+	wantVar(t, "no probe timer with nothing in flight", tt.l.LossDetectionDeadline(), mono.Time(0))
+	tt.advance(500 * time.Millisecond)
+	tt.ack(SpaceApp, rng(first, first+9))
+	wantVar(t, "RTT still the initial one", tt.l.RTT().HasSample, false)
+	wantVar(t, "spurious losses", tt.l.Stats().PacketsSpuriouslyLost, uint64(10))
 }

@@ -95,6 +95,9 @@ type Sent struct {
 	lost   bool      // declared lost and retained to detect spurious loss
 	lostAt mono.Time // when it was declared lost
 	probed bool      // a PTO probe carried its data again (NextProbeData)
+	// abandoned: declared lost because the connection left the path it
+	// went on (AbandonInFlight).
+	abandoned bool
 
 	// Delivery rate snapshot taken when an in-flight packet is sent
 	// (rateSampler.onSent): P.delivered, P.delivered_time,
