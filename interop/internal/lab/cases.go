@@ -73,10 +73,14 @@ func (c *Case) network() relay.Config {
 	return cfg
 }
 
-// Cases are the runner's test cases in its order, with its file sizes,
-// networks and checks (where the checks need decrypted frames, the lab
-// checks what the relay and the endpoints can see; see each case).
-var Cases = []*Case{
+// Cases are the runner's test cases in its order, then the lab's NAT
+// cases (nat.go).
+var Cases = append(runnerCases, natCases...)
+
+// runnerCases are the runner's test cases in its order, with its file
+// sizes, networks and checks (where the checks need decrypted frames, the
+// lab checks what the relay and the endpoints can see; see each case).
+var runnerCases = []*Case{
 	{Name: "handshake", Files: FileSpec{Sizes: []int{1 * kB}}, Check: checkHandshake},
 	{Name: "transfer", Files: FileSpec{Sizes: []int{2 * mB, 3 * mB, 5 * mB}}, Check: checkTransfer},
 	{

@@ -74,8 +74,11 @@ func TestMatrix(t *testing.T) {
 }
 
 func TestCasesComplete(t *testing.T) {
-	if len(Cases) != 21 {
-		t.Errorf("%d cases, want the runner's 21", len(Cases))
+	if len(runnerCases) != 21 {
+		t.Errorf("%d runner cases, want the runner's 21", len(runnerCases))
+	}
+	if len(Cases) != len(runnerCases)+len(natCases) {
+		t.Errorf("%d cases, want the runner's and the NAT cases", len(Cases))
 	}
 	for _, c := range Cases {
 		if Abbreviations[c.Name] == "" || c.Check == nil || len(c.Files.Sizes) == 0 {

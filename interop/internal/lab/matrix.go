@@ -17,7 +17,7 @@ var Abbreviations = map[string]string{
 	"retry": "S", "resumption": "R", "zerortt": "Z", "blackhole": "B", "keyupdate": "U", "ecn": "E",
 	"amplificationlimit": "A", "handshakeloss": "L1", "transferloss": "L2", "handshakecorruption": "C1",
 	"transfercorruption": "C2", "ipv6": "6", "v2": "V2", "rebind-port": "BP", "rebind-addr": "BA",
-	"connectionmigration": "CM",
+	"connectionmigration": "CM", "nat-addr": "NA", "nat-port": "NP",
 }
 
 // BuildEndpoints builds cmd/endpoint (hquic) and cmd/goendpoint (quic-go)

@@ -3,7 +3,8 @@
 // per-direction one-way delay, a bottleneck rate with a drop-tail packet
 // queue, random and bursty loss and corruption, drops by packet index,
 // periodic blackholes, and NAT-style rebinding of the client's port or
-// address as the server sees it. It records every datagram with the
+// address as the server sees it, optionally placed at a NAT next to the
+// client (Config.NAT) with a jittered schedule. It records every datagram with the
 // cleartext QUIC header fields it carries, so that tests can count
 // handshakes, Retry packets and versions as the runner does from captures.
 package relay
@@ -81,6 +82,21 @@ type Config struct {
 	// RebindAddr changes the client's IP address as well at each rebind,
 	// cycling through 127.0.0.2 to 127.0.0.254 (IPv4 only).
 	RebindAddr bool
+	// RebindJitter, if set, lengthens each interval after the first by a
+	// random part of up to RebindJitter (drawn from Seed), so rebinds come
+	// every RebindEvery to RebindEvery+RebindJitter.
+	RebindJitter time.Duration
+	// NAT places the rebinding at a NAT next to the client, as real
+	// networks do, rather than at the server: a client datagram takes the
+	// binding current when it enters the relay and keeps it through the
+	// delay line (so the server still receives datagrams from the old
+	// binding for a one-way delay after a rebind), and a server datagram
+	// is lost unless its binding is still current when it leaves the delay
+	// line (the old mapping is forgotten at once, even for datagrams in
+	// flight). Without NAT a client datagram leaves on whatever binding is
+	// current at delivery and only server datagrams arriving after the
+	// rebind are lost.
+	NAT bool
 	// Seed seeds the loss and corruption decisions.
 	Seed uint64
 }
@@ -97,6 +113,9 @@ const (
 	QueueFull         // tail drop at the bottleneck
 	Blackholed        // during a blackhole period
 	Unroutable        // to a client binding that no longer exists
+
+	// pending marks a record whose datagram is still being admitted.
+	pending Fate = 255
 )
 
 var fateNames = [...]string{"delivered", "corrupted", "lost", "dropped-index", "queue-full", "blackholed", "unroutable"}
@@ -245,13 +264,17 @@ func (r *Relay) readClients() {
 		}
 		data := append([]byte(nil), buf[:n]...)
 		r.mu.Lock()
-		binding := f.conn.local
+		entry := f.conn
 		r.mu.Unlock()
-		r.ingress(ToServer, data, ecn, binding, func(b []byte, ecn uint8) {
-			r.mu.Lock()
-			c := f.conn
-			r.mu.Unlock()
+		r.ingress(ToServer, data, ecn, entry.local, func(b []byte, ecn uint8) bool {
+			c := entry
+			if !r.cfg.NAT {
+				r.mu.Lock()
+				c = f.conn
+				r.mu.Unlock()
+			}
 			c.write(b, ecn, r.cfg.Server)
+			return true
 		})
 	}
 }
@@ -315,15 +338,26 @@ func (r *Relay) readServer(f *flow, c *udpConn) {
 				Client: c.local, Headers: Decode(data)})
 			continue
 		}
-		r.ingress(ToClient, data, ecn, c.local, func(b []byte, ecn uint8) {
+		r.ingress(ToClient, data, ecn, c.local, func(b []byte, ecn uint8) bool {
+			if r.cfg.NAT {
+				r.mu.Lock()
+				current := f.conn == c
+				r.mu.Unlock()
+				if !current {
+					return false
+				}
+			}
 			r.client.write(b, ecn, f.client)
+			return true
 		})
 	}
 }
 
 // ingress runs a datagram through its direction's impairments and
 // schedules its delivery; client is the client's binding it concerns.
-func (r *Relay) ingress(dir Direction, data []byte, ecn uint8, client netip.AddrPort, send func([]byte, uint8)) {
+// send reports false if the datagram turned out unroutable when it left
+// the delay line.
+func (r *Relay) ingress(dir Direction, data []byte, ecn uint8, client netip.AddrPort, send func([]byte, uint8) bool) {
 	now := time.Now()
 	rec := Record{Dir: dir, Time: now, Size: len(data), ECN: ecn, Client: client, Headers: Decode(data)}
 	if r.blackholed(now) {
@@ -331,8 +365,26 @@ func (r *Relay) ingress(dir Direction, data []byte, ecn uint8, client netip.Addr
 		r.record(rec)
 		return
 	}
-	rec.Fate, rec.DeliverAt = r.links[dir].admit(now, data, ecn, send)
-	r.record(rec)
+	// The record is in place before the datagram can be delivered, so
+	// that a late drop can mark it.
+	rec.Fate = pending
+	r.mu.Lock()
+	i := len(r.records)
+	r.records = append(r.records, rec)
+	r.mu.Unlock()
+	fate, at := r.links[dir].admit(now, data, ecn, func(b []byte, ecn uint8) {
+		if !send(b, ecn) {
+			r.mu.Lock()
+			r.records[i].Fate = Unroutable
+			r.mu.Unlock()
+		}
+	})
+	r.mu.Lock()
+	if r.records[i].Fate == pending {
+		r.records[i].Fate = fate
+	}
+	r.records[i].DeliverAt = at
+	r.mu.Unlock()
 }
 
 func (r *Relay) blackholed(now time.Time) bool {
@@ -351,6 +403,7 @@ func (r *Relay) record(rec Record) {
 
 // rebindLoop moves every client to a new binding on schedule.
 func (r *Relay) rebindLoop() {
+	rng := rand.New(rand.NewPCG(r.cfg.Seed, r.cfg.Seed^0x2545f4914f6cdd1d))
 	wait := r.cfg.RebindFirst
 	for {
 		select {
@@ -363,6 +416,9 @@ func (r *Relay) rebindLoop() {
 			return
 		}
 		wait = r.cfg.RebindEvery
+		if j := r.cfg.RebindJitter; j > 0 {
+			wait += time.Duration(rng.Int64N(int64(j)))
+		}
 	}
 }
 

@@ -225,3 +225,52 @@ func TestBlackholePeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayNATRebind: with NAT, a server datagram already in the delay line
+// when the client moves is lost, and every client datagram reaches the
+// server from the binding the relay recorded for it.
+func TestRelayNATRebind(t *testing.T) {
+	srv, from := echoServer(t, "udp4", "127.0.0.1:0")
+	const delay = 100 * time.Millisecond
+	r := startRelay(t, Config{
+		Listen: netip.MustParseAddrPort("127.0.0.1:0"), Server: srv, RebindAddr: true, NAT: true,
+		ToServer: Impairment{Delay: delay}, ToClient: Impairment{Delay: delay},
+	})
+	c := client(t, "udp4")
+	roundTrip(t, c, r.Addr(), []byte("before"))
+	if _, err := c.WriteToUDPAddrPort([]byte("lost"), r.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	// The server echoes at once; the echo spends the delay in the relay,
+	// and the client moves meanwhile.
+	seen := []netip.AddrPort{<-from, <-from}
+	r.Rebind()
+	// Had the first echo survived, it would arrive before this one.
+	roundTrip(t, c, r.Addr(), []byte("after"))
+	seen = append(seen, <-from)
+	r.Close()
+	var sent []Record
+	unroutable := 0
+	for _, rec := range r.Records() {
+		switch {
+		case rec.Dir == ToServer:
+			sent = append(sent, rec)
+		case rec.Fate == Unroutable:
+			unroutable++
+		}
+	}
+	if unroutable != 1 {
+		t.Errorf("%d server datagrams unroutable, want the one in flight at the rebind", unroutable)
+	}
+	if len(sent) != len(seen) {
+		t.Fatalf("%d client datagrams recorded, the server saw %d", len(sent), len(seen))
+	}
+	for i, rec := range sent {
+		if rec.Client != seen[i] {
+			t.Errorf("client datagram %d recorded from %v, the server saw %v", i, rec.Client, seen[i])
+		}
+	}
+	if seen[0].Addr() == seen[2].Addr() {
+		t.Errorf("the server saw %v before and after the rebind", seen[0].Addr())
+	}
+}
