@@ -14,6 +14,7 @@ import (
 // acknowledges that packet.
 func TestScriptedPeerKeyUpdateIsFollowed(t *testing.T) {
 	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugPing{}) // TestScriptedReceiverKeepsOnePingInFlight
 	old := tc.readPhase
 	tc.updateWriteKeys()
 	pn := tc.nextPN
@@ -95,6 +96,7 @@ func TestScriptedNoSecondKeyUpdateBeforeAck(t *testing.T) {
 // the new keys arrived; later packets with them are dropped.
 func TestScriptedOldKeysDiscardedAfterThreePTO(t *testing.T) {
 	tc := newTestConn(t, Server)
+	tc.ignoreFrame(wire.DebugPing{}) // TestScriptedReceiverKeepsOnePingInFlight
 	oldKeys, oldPhase := tc.writeKeys, tc.writePhase
 	a := tc.nextPN
 	tc.nextPN += 3 // a, a+1, a+2 go out late with the old keys
