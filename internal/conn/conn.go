@@ -270,7 +270,7 @@ type Conn struct {
 	vers      versionState
 	cids      cidState
 	path      path
-	mtu       mtuState
+	mtu       pmtud
 	life      lifetime
 	flags     sendFlags
 	streams   streamState

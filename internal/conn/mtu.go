@@ -40,6 +40,10 @@ import (
 // back to the minimum and the search starts over (RFC 8899 §4.3); a move
 // to a new path address does the same, and acknowledgments of probes sent
 // on the old path are ignored.
+//
+// The search itself is the pure state machine pmtud (pmtud.go); this file
+// feeds it the connection's events and applies its decisions to the path,
+// the congestion controller and the raise timer.
 
 // Defaults for zero settings (MsQuic's).
 const (
@@ -57,79 +61,31 @@ const blackHoleLosses = 6
 // largest working and the smallest failed size is at most this many bytes.
 const mtuSearchGranularity = 16
 
-// mtuState is the DPLPMTUD state of the connection's path.
-type mtuState struct {
-	wanted  bool // a full-size datagram was sent: larger ones would help
-	started bool // the search has begun
-	done    bool // search complete; the raise timer may restart it
-
-	ceiling   int // largest UDP payload size the search may reach
-	failed    int // smallest size that failed, 0 if none
-	probeSize int // size of the current or next probe, 0 if none
-	inFlight  bool
-	missing   int // probes of probeSize declared lost
-
-	building bool // the frame writer is filling a probe packet
-	gen      int  // path generation: acknowledgments of older probes are ignored
-	bigLost  int  // packets above the minimum size lost in a row
-
-	// Counters for tests and statistics.
-	probesSent, probesAcked, probesLost int
-}
-
-// maxMissingProbes returns MTUDiscoveryMissingProbeCount or its default.
-func (c *Conn) maxMissingProbes() int {
-	if n := c.set.MTUDiscoveryMissingProbeCount; n > 0 {
-		return n
+// pmtudLimits returns the search's limits from the settings and the
+// peer's max_udp_payload_size.
+func (c *Conn) pmtudLimits() pmtudLimits {
+	l := pmtudLimits{
+		base:       c.minDatagramSize(),
+		ceiling:    min(c.set.MaximumMTU-udpOverhead, c.path.peerMaxUDPPayload),
+		maxProbes:  c.set.MTUDiscoveryMissingProbeCount,
+		raiseAfter: c.set.MTUDiscoverySearchCompleteTimeout,
 	}
-	return defaultMTUMissingProbes
-}
-
-// mtuSearchCompleteTimeout returns MTUDiscoverySearchCompleteTimeout or its
-// default.
-func (c *Conn) mtuSearchCompleteTimeout() time.Duration {
-	if t := c.set.MTUDiscoverySearchCompleteTimeout; t > 0 {
-		return t
+	if l.maxProbes <= 0 {
+		l.maxProbes = defaultMTUMissingProbes
 	}
-	return defaultMTUSearchCompleteTime
-}
-
-// mtuCeiling returns the largest UDP payload the search may probe.
-func (c *Conn) mtuCeiling() int {
-	return min(c.set.MaximumMTU-udpOverhead, c.path.peerMaxUDPPayload)
-}
-
-// startMTUSearch begins (or restarts) the search from the path's current
-// size.
-func (c *Conn) startMTUSearch() {
-	m := &c.mtu
-	m.started = true
-	m.done = false
-	m.failed = 0
-	m.missing = 0
-	m.ceiling = c.mtuCeiling()
-	c.nextMTUProbe()
-}
-
-// nextMTUProbe chooses the next probe size, or ends the search.
-func (c *Conn) nextMTUProbe() {
-	m := &c.mtu
-	lo := c.path.mtu
-	hi := m.ceiling + 1
-	if m.failed > 0 {
-		hi = min(hi, m.failed)
+	if l.raiseAfter <= 0 {
+		l.raiseAfter = defaultMTUSearchCompleteTime
 	}
-	switch {
-	case hi-1 <= lo || m.failed > 0 && hi-lo <= mtuSearchGranularity:
-		m.probeSize = 0
-		m.done = true
-		if lo < m.ceiling {
-			c.timers[timerMTURaise] = c.now.Add(c.mtuSearchCompleteTimeout())
-		}
-	case m.failed == 0:
-		m.probeSize = m.ceiling
-	default:
-		m.probeSize = lo + (hi-lo)/2
+	return l
+}
+
+// setPathMTU applies a datagram size DPLPMTUD decided, and its raise
+// timer.
+func (c *Conn) setPathMTU(size int) {
+	c.timers[timerMTURaise] = c.mtu.raiseAt
+	if size != c.path.mtu {
+		c.path.mtu = size
+		c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
 	}
 }
 
@@ -146,17 +102,15 @@ func (c *Conn) onFullSizeSent() {
 // probe must not be spent on a packet the path may drop) and the
 // congestion window and pacer have room for the probe.
 func (c *Conn) mtuProbeDue(now mono.Time) bool {
-	m := &c.mtu
-	if !m.wanted || !c.life.handshakeConfirmed || c.life.closing() || c.app.write == nil {
+	if !c.mtu.wanted || !c.life.handshakeConfirmed || c.life.closing() || c.app.write == nil {
 		return false
 	}
-	if !m.started {
-		c.startMTUSearch()
-	}
-	if m.done || m.inFlight || m.probeSize <= c.path.mtu {
+	size := c.mtu.due(now, c.path.mtu, c.pmtudLimits())
+	c.setPathMTU(c.path.mtu)
+	if size == 0 {
 		return false
 	}
-	if c.loss.ProbesNeeded(recovery.SpaceApp) > 0 || c.loss.CongestionWindowAvailable() < m.probeSize {
+	if c.loss.ProbesNeeded(recovery.SpaceApp) > 0 || c.loss.CongestionWindowAvailable() < size {
 		return false
 	}
 	if next := c.loss.NextSendTime(now); !next.IsZero() && next > now {
@@ -166,7 +120,7 @@ func (c *Conn) mtuProbeDue(now mono.Time) bool {
 	return true
 }
 
-// buildMTUProbe writes a probe datagram of m.probeSize bytes into b and
+// buildMTUProbe writes a probe datagram of the probed size into b and
 // returns its size, 0 if none could be built.
 func (c *Conn) buildMTUProbe(now mono.Time, b *packet.Builder) int {
 	m := &c.mtu
@@ -183,8 +137,7 @@ func (c *Conn) buildMTUProbe(now mono.Time, b *packet.Builder) int {
 	rec.Size += padded
 	rec.PMTUProbe = true
 	c.commitSent(now, rec)
-	m.inFlight = true
-	m.probesSent++
+	m.onProbeSent()
 	return size
 }
 
@@ -197,13 +150,10 @@ func (w *frameWriter) writeMTUProbe() {
 	w.log = logEntry(w.log, logPMTUProbe, uint64(w.c.mtu.probeSize), uint64(w.c.mtu.gen))
 }
 
-// resetMTU returns to the minimum datagram size and forgets the search:
-// the connection moved to a new path, whose MTU is unknown (RFC 9000
-// §14.2, RFC 8899 §5.2). Probes sent on the old path no longer count. A
-// new search starts with the next full-size datagram.
+// resetMTU returns the path to the minimum datagram size and forgets the
+// search (the connection moved to a new path).
 func (c *Conn) resetMTU() {
-	m := &c.mtu
-	*m = mtuState{gen: m.gen + 1, probesSent: m.probesSent, probesAcked: m.probesAcked, probesLost: m.probesLost}
+	c.mtu.reset()
 	c.timers[timerMTURaise] = 0
 	c.path.mtu = c.minDatagramSize()
 	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
@@ -214,79 +164,35 @@ func (c *Conn) minDatagramSize() int {
 	return max(c.set.MinimumMTU-udpOverhead, minInitialDatagram)
 }
 
-// onSizedAcked and onSizedLost watch the fate of packets larger than the
-// minimum datagram size (probes aside): when blackHoleLosses of them are
-// lost in a row while the size is above the minimum, the path MTU has
-// shrunk. The size drops to the minimum and the search starts again.
+// onSizedAcked and onSizedLost feed the fate of packets other than probes
+// to black hole detection.
 func (c *Conn) onSizedAcked(p *recovery.Sent) {
-	if !p.PMTUProbe && p.Size > c.minDatagramSize() {
-		c.mtu.bigLost = 0
+	if !p.PMTUProbe {
+		c.mtu.onLargeAcked(p.Size, c.pmtudLimits())
 	}
 }
 
 func (c *Conn) onSizedLost(p *recovery.Sent) {
-	m := &c.mtu
-	if p.PMTUProbe || p.Size <= c.minDatagramSize() || c.path.mtu <= c.minDatagramSize() {
-		return
-	}
-	if m.bigLost++; m.bigLost < blackHoleLosses {
-		return
-	}
-	m.bigLost = 0
-	c.path.mtu = c.minDatagramSize()
-	c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
-	if m.started {
-		m.inFlight = false
-		c.timers[timerMTURaise] = 0
-		c.startMTUSearch()
+	if !p.PMTUProbe {
+		c.setPathMTU(c.mtu.onLargeLost(c.now, c.path.mtu, p.Size, c.pmtudLimits()))
 	}
 }
 
 // onMTUProbeAcked records that the path carried a probe of size bytes sent
 // in path generation gen.
 func (c *Conn) onMTUProbeAcked(size, gen int) {
-	m := &c.mtu
-	m.probesAcked++
-	if gen != m.gen {
-		return
-	}
-	if size > c.path.mtu {
-		c.path.mtu = size
-		c.loss.SetMaxDatagramSize(c.path.maxDatagramSize())
-	}
-	if m.probeSize == size && m.inFlight {
-		m.inFlight = false
-		m.missing = 0
-		c.nextMTUProbe()
-	}
+	c.setPathMTU(c.mtu.onProbeAcked(c.now, c.path.mtu, size, gen, c.pmtudLimits()))
 }
 
 // onMTUProbeLost records the loss of a probe of size bytes sent in path
-// generation gen; after MTUDiscoveryMissingProbeCount losses of the current
-// size it has failed (RFC 8899 §5.1.2, MAX_PROBES).
+// generation gen.
 func (c *Conn) onMTUProbeLost(size, gen int) {
-	m := &c.mtu
-	m.probesLost++
-	if gen != m.gen || m.probeSize != size || !m.inFlight {
-		return
-	}
-	m.inFlight = false
-	m.missing++
-	if m.missing < c.maxMissingProbes() {
-		return
-	}
-	m.missing = 0
-	if m.failed == 0 || size < m.failed {
-		m.failed = size
-	}
-	c.nextMTUProbe()
+	c.mtu.onProbeLost(c.now, c.path.mtu, size, gen, c.pmtudLimits())
+	c.setPathMTU(c.path.mtu)
 }
 
-// onMTURaiseTimer restarts a search that ended below the ceiling
-// (PMTU_RAISE_TIMER, RFC 8899 §5.1.1).
-func (c *Conn) onMTURaiseTimer() {
-	c.timers[timerMTURaise] = 0
-	if c.mtu.done {
-		c.startMTUSearch()
-	}
+// onMTURaiseTimer restarts a search that ended below the ceiling.
+func (c *Conn) onMTURaiseTimer(now mono.Time) {
+	c.mtu.onRaiseTimer(now, c.path.mtu, c.pmtudLimits())
+	c.setPathMTU(c.path.mtu)
 }

@@ -106,7 +106,7 @@ func (c *Conn) onTimers(now mono.Time) {
 		c.timers[timerPacing] = 0
 	}
 	if t := c.timers[timerMTURaise]; !t.IsZero() && now >= t {
-		c.onMTURaiseTimer()
+		c.onMTURaiseTimer(now)
 	}
 }
 
