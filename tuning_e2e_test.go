@@ -301,14 +301,18 @@ func TestTuningDisconnectTimeoutLetsADrainFinish(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			simTest(t, func(t *testing.T) {
-				srv := tuneSettings()
+				// Both ends: the downloading client keeps a PING in flight
+				// (RFC 9000 §13.2.4), so its own timeout runs through the
+				// outage too.
+				srv, cli := tuneSettings(), tuneSettings()
 				if c.timeout != 0 {
 					srv.DisconnectTimeout = Some(c.timeout)
+					cli.DisconnectTimeout = Some(c.timeout)
 				}
 				link := netsim.Link{Latency: 25 * time.Millisecond, Bandwidth: 20e6}
 				var n *tuneNet
 				serverClosed := make(chan Status, 1)
-				n = newTuneNet(t, 1, link, srv, tuneSettings(), func(sc *Connection, ev ConnectionEvent) error {
+				n = newTuneNet(t, 1, link, srv, cli, func(sc *Connection, ev ConnectionEvent) error {
 					switch ev := ev.(type) {
 					case *PeerStreamStartedEvent:
 						// The drain begins with this request.
