@@ -275,7 +275,8 @@ func (s *Stream) SetReceiveEnabled(enabled bool) error {
 
 // SetPriority sets the send priority, 0 (lowest) to 0xFFFF; the default is
 // 0x7FFF (QUIC_PARAM_STREAM_PRIORITY). Higher-priority data is sent first;
-// equal priorities share the connection round-robin.
+// equal priorities share the connection as
+// Connection.SetStreamSchedulingScheme says (round robin unless set).
 func (s *Stream) SetPriority(p uint16) error {
 	c := s.c
 	c.mu.Lock()
