@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 
@@ -375,4 +376,17 @@ func (c *Connection) StreamSchedulingScheme() StreamSchedulingScheme {
 		return SchedulingFIFO
 	}
 	return SchedulingRoundRobin
+}
+
+// OriginalDestCID returns the Destination Connection ID of the client's
+// first Initial packet, before any Retry (QUIC_PARAM_CONN_ORIG_DEST_CID),
+// on both sides: the ID the Initial keys derive from (RFC 9001 §5.2) and
+// qlog files are named after. It fails with ErrInvalidState until the
+// connection has run.
+func (c *Connection) OriginalDestCID() ([]byte, error) {
+	snap, ok := c.snapshot()
+	if !ok || len(snap.OrigDestCID) == 0 {
+		return nil, opError("Connection.OriginalDestCID", StatusInvalidState, "connection not started")
+	}
+	return bytes.Clone(snap.OrigDestCID), nil
 }

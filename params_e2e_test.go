@@ -1,7 +1,9 @@
 package quic
 
 import (
+	"bytes"
 	"errors"
+	"net/netip"
 	"testing"
 	"testing/synctest"
 )
@@ -20,6 +22,9 @@ func TestLocalStreamCountsAndDatagramSendEnabled(t *testing.T) {
 		}
 		if c.DatagramSendEnabled() {
 			t.Fatal("DatagramSendEnabled before Start")
+		}
+		if _, err := c.OriginalDestCID(); !errors.Is(err, ErrInvalidState) {
+			t.Fatalf("OriginalDestCID before Start = %v, want ErrInvalidState", err)
 		}
 		c.Close()
 
@@ -58,6 +63,45 @@ func TestDatagramSendDisabledByThePeer(t *testing.T) {
 			t.Error("DatagramSendEnabled although the server does not accept datagrams")
 		}
 		conn.Shutdown(ConnectionShutdownNone, 0)
+		wait(t, closed, "shutdown")
+	})
+}
+
+func TestOriginalDestCIDIsTheClientsFirstEvenAfterRetry(t *testing.T) {
+	simTest(t, func(t *testing.T) {
+		// Every client is sent a Retry: the server's connection starts
+		// from the client's second Initial, with another DCID.
+		e := newE2EGlobal(t, "echo", nil, &GlobalSettings{RetryMemoryLimit: Some[uint16](0)})
+		servers := make(chan *Connection, 1)
+		l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
+			if ev, ok := ev.(*NewConnectionEvent); ok {
+				servers <- ev.Connection
+				ev.Connection.SetHandler(echoServerConn)
+				return ev.Connection.SetConfiguration(e.srvCfg)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+			t.Fatal(err)
+		}
+		e.listener, e.addr = l, must(l.LocalAddr())
+		c, closed := e.connect(t, nil)
+		srv := <-servers
+		st, _ := c.Statistics()
+		cid, err := c.OriginalDestCID()
+		scid, serr := srv.OriginalDestCID()
+		if err != nil || serr != nil || len(cid) < 8 || !bytes.Equal(cid, scid) || !st.StatelessRetry {
+			t.Fatalf("client %x (%v), server %x (%v), Retry %v; want the same ID of 8 bytes or more after a Retry",
+				cid, err, scid, serr, st.StatelessRetry)
+		}
+		cid[0] ^= 0xff
+		if again, _ := c.OriginalDestCID(); bytes.Equal(again, cid) {
+			t.Fatal("OriginalDestCID returned the connection's own slice")
+		}
+		c.Shutdown(ConnectionShutdownNone, 0)
 		wait(t, closed, "shutdown")
 	})
 }
