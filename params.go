@@ -382,11 +382,11 @@ func (c *Connection) StreamSchedulingScheme() StreamSchedulingScheme {
 // first Initial packet, before any Retry (QUIC_PARAM_CONN_ORIG_DEST_CID),
 // on both sides: the ID the Initial keys derive from (RFC 9001 §5.2) and
 // qlog files are named after. It fails with ErrInvalidState until the
-// connection has run.
+// handshake completed.
 func (c *Connection) OriginalDestCID() ([]byte, error) {
-	snap, ok := c.snapshot()
-	if !ok || len(snap.OrigDestCID) == 0 {
-		return nil, opError("Connection.OriginalDestCID", StatusInvalidState, "connection not started")
+	snap, _ := c.snapshot()
+	if snap.TLS == nil {
+		return nil, opError("Connection.OriginalDestCID", StatusInvalidState, "handshake not complete")
 	}
-	return bytes.Clone(snap.OrigDestCID), nil
+	return bytes.Clone(snap.TLS.OrigDestCID), nil
 }

@@ -13,7 +13,7 @@ func (c *Conn) onConnected() {
 	cs := c.hs.ConnectionState()
 	c.alpn = cs.NegotiatedProtocol
 	c.tlsInfo = &TLSInfo{Version: cs.Version, CipherSuite: cs.CipherSuite, Group: uint16(cs.CurveID),
-		PeerCertificates: cs.PeerCertificates}
+		PeerCertificates: cs.PeerCertificates, OrigDestCID: c.cids.originalDCID}
 	c.traceConnected(&cs)
 	c.restartIdleTimer(c.now)
 	// Publish first so that getters called from the event's handler, or
@@ -30,6 +30,10 @@ func (c *Conn) onConnected() {
 type TLSInfo struct {
 	Version, CipherSuite, Group uint16
 	PeerCertificates            []*x509.Certificate
+	// OrigDestCID is the Destination Connection ID of the client's first
+	// Initial packet (before any Retry); shared, never modified. It is
+	// here rather than in Snapshot, which the Conn holds inline.
+	OrigDestCID []byte
 }
 
 // ConnectionState returns TLS's view of the connection; it must be called

@@ -322,9 +322,6 @@ type Snapshot struct {
 	DatagramPeerKnown   bool
 	DatagramSendEnabled bool
 	DatagramMaxSend     int
-	// OrigDestCID is the Destination Connection ID of the client's first
-	// Initial packet (before any Retry); shared, never modified.
-	OrigDestCID []byte
 }
 
 // Snapshot returns the values published at the end of the connection's last

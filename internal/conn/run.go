@@ -158,6 +158,5 @@ func (c *Conn) publishSnapshot() {
 	v.CanMigrate = c.canMigrate()
 	v.DatagramPeerKnown = c.hasPeerTP
 	v.DatagramSendEnabled, v.DatagramMaxSend = c.datagrams.sendEnabled, c.datagrams.maxSend
-	v.OrigDestCID = c.cids.originalDCID
 	c.publish(v)
 }
