@@ -73,10 +73,16 @@ func TestOriginalDestCIDIsTheClientsFirstEvenAfterRetry(t *testing.T) {
 		// from the client's second Initial, with another DCID.
 		e := newE2EGlobal(t, "echo", nil, &GlobalSettings{RetryMemoryLimit: Some[uint16](0)})
 		servers := make(chan *Connection, 1)
+		serverConnected := make(chan struct{})
 		l, err := e.reg.NewListener(func(l *Listener, ev ListenerEvent) error {
 			if ev, ok := ev.(*NewConnectionEvent); ok {
 				servers <- ev.Connection
-				ev.Connection.SetHandler(echoServerConn)
+				ev.Connection.SetHandler(func(c *Connection, ev ConnectionEvent) error {
+					if _, ok := ev.(*ConnectedEvent); ok {
+						close(serverConnected)
+					}
+					return echoServerConn(c, ev)
+				})
 				return ev.Connection.SetConfiguration(e.srvCfg)
 			}
 			return nil
@@ -90,6 +96,7 @@ func TestOriginalDestCIDIsTheClientsFirstEvenAfterRetry(t *testing.T) {
 		e.listener, e.addr = l, must(l.LocalAddr())
 		c, closed := e.connect(t, nil)
 		srv := <-servers
+		wait(t, serverConnected, "server CONNECTED")
 		st, _ := c.Statistics()
 		cid, err := c.OriginalDestCID()
 		scid, serr := srv.OriginalDestCID()
