@@ -112,3 +112,25 @@ func TestOriginalDestCIDIsTheClientsFirstEvenAfterRetry(t *testing.T) {
 		wait(t, closed, "shutdown")
 	})
 }
+
+func TestStreamPriorityReadsBack(t *testing.T) {
+	r, _ := newTestConfiguration(t, []string{"h3"}, nil)
+	c, err := r.NewConnection(func(*Connection, ConnectionEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.NewStream(StreamOpenNone, func(*Stream, StreamEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Priority(); p != 0x7FFF {
+		t.Fatalf("default Priority = %#x, want MsQuic's 0x7FFF", p)
+	}
+	if err := s.SetPriority(7); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Priority(); p != 7 {
+		t.Fatalf("Priority = %d after SetPriority(7)", p)
+	}
+}

@@ -24,7 +24,8 @@ type Stream struct {
 	id      atomic.Uint64 // ID+1 once started; 0 before
 
 	// Guarded by c.mu (see Locking in connection.go).
-	state streamState
+	state    streamState
+	priority uint16 // as last set (SetPriority)
 	// Receive bookkeeping for ReceiveComplete (see ReceiveEvent).
 	offered       uint64 // bytes offered by the running or pending ReceiveEvent
 	earlyComplete int64  // ReceiveComplete called inside the handler: n, else -1
@@ -71,7 +72,7 @@ func (c *Connection) NewStream(flags StreamOpenFlags, h StreamHandler) (*Stream,
 	if closed {
 		return nil, opError(op, StatusInvalidState, "connection closed")
 	}
-	s := &Stream{c: c, flags: flags, earlyComplete: -1, eng: c.eng.NewStream(uint32(flags))}
+	s := &Stream{c: c, flags: flags, earlyComplete: -1, eng: c.eng.NewStream(uint32(flags)), priority: defaultStreamPriority}
 	s.eng.Handle = s
 	s.handler.Store(&h)
 	return s, nil
@@ -284,8 +285,21 @@ func (s *Stream) SetPriority(p uint16) error {
 	if s.state.has(streamClosed) {
 		return opError("Stream.SetPriority", StatusInvalidState, "stream closed")
 	}
+	s.priority = p
 	c.eng.StreamSetPriority(s.eng, p)
 	return nil
+}
+
+// defaultStreamPriority is MsQuic's default stream priority.
+const defaultStreamPriority = 0x7FFF
+
+// Priority returns the send priority last set with SetPriority, 0x7FFF
+// by default (QUIC_PARAM_STREAM_PRIORITY).
+func (s *Stream) Priority() uint16 {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.priority
 }
 
 // Close releases the handle (StreamClose); no event follows. A stream not

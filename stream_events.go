@@ -13,7 +13,8 @@ func handleOf(cs *conn.Stream) *Stream { return cs.Handle.(*Stream) }
 // for a peer stream and raises PeerStreamStartedEvent. A handler error, or
 // no stream handler set, rejects the stream.
 func (e *connEvents) PeerStreamStarted(cs *conn.Stream, flags uint32) error {
-	s := &Stream{c: e.c(), flags: StreamOpenFlags(flags), peer: true, state: streamStarted, eng: cs, earlyComplete: -1}
+	s := &Stream{c: e.c(), flags: StreamOpenFlags(flags), peer: true, state: streamStarted, eng: cs, earlyComplete: -1,
+		priority: defaultStreamPriority}
 	s.id.Store(cs.ID() + 1)
 	cs.Handle = s
 	ev := &e.ev.peerStream
