@@ -19,7 +19,8 @@ import (
 //   - Pending defers the decision to Connection.CertificateValidationComplete,
 //     which must come within the handshake idle timeout
 //     (Settings.HandshakeIdleTimeout, counted from this event) or the
-//     handshake fails with StatusConnectionIdle;
+//     handshake fails with StatusConnectionIdle, and the peer is sent
+//     INTERNAL_ERROR saying no decision came;
 //   - a Status that carries a TLS alert (TLSAlertStatus(a), or
 //     ErrExpiredCertificate and the other alert statuses) rejects it with
 //     that alert; any other error rejects it with bad_certificate.

@@ -408,12 +408,7 @@ func TestUndecidedCertificateFailsAtTheHandshakeIdleTimeout(t *testing.T) {
 			simTest(t, func(t *testing.T) {
 				e := newE2E(t, "cert", &Settings{PeerBidiStreamCount: Some[uint16](1), IdleTimeout: Some(10 * time.Second),
 					HandshakeIdleTimeout: Some(timeout)})
-				// The waiting side may close without telling its peer:
-				// its handshake idle timer can fall due with the
-				// decision's deadline, and a handshake idle timeout is
-				// silent, as in MsQuic. The peer's idle timeout then ends
-				// the connection there.
-				if err := e.cliCfg.SetSettings(&Settings{HandshakeIdleTimeout: Some(timeout), IdleTimeout: Some(5 * time.Second)}); err != nil {
+				if err := e.cliCfg.SetSettings(&Settings{HandshakeIdleTimeout: Some(timeout)}); err != nil {
 					t.Fatal(err)
 				}
 				indicate := CredentialIndicateCertificateReceived | CredentialDeferCertificateValidation
@@ -455,6 +450,12 @@ func TestUndecidedCertificateFailsAtTheHandshakeIdleTimeout(t *testing.T) {
 				}
 				if v.status != StatusConnectionIdle || !errors.Is(v.err, ErrConnectionIdle) && !strings.Contains(v.err.Error(), "certificate decision") {
 					t.Fatalf("validating side's status %v (%v), want StatusConnectionIdle for the missing decision", v.status, v.err)
+				}
+				// The peer is told (CONNECTION_CLOSE with INTERNAL_ERROR),
+				// not left to time out.
+				peer := map[bool]*outcome{true: srv, false: cli}[client]
+				if peer.status != StatusInternalError || !strings.Contains(peer.err.Error(), "no certificate decision") {
+					t.Fatalf("peer's status %v (%v), want the internal error naming the missing decision", peer.status, peer.err)
 				}
 				if d := failed.Sub(asked); d != timeout {
 					t.Fatalf("failed %v after the event, want the handshake idle timeout %v", d, timeout)

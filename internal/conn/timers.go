@@ -69,16 +69,19 @@ func (c *Conn) onTimers(now mono.Time) {
 	if c.life.closing() {
 		return
 	}
+	if t := c.timers[timerCertificate]; !t.IsZero() && now >= t {
+		// Before the idle timer, which is often due at the same time (the
+		// decision is asked on the packet that restarted it): the peer is
+		// told why the handshake failed, not left to time out.
+		c.onCertificateTimer(now)
+		return
+	}
 	if t := c.timers[timerIdle]; !t.IsZero() && now >= t {
 		c.closeLocal(now, ReasonIdle, true)
 		return
 	}
 	if t := c.timers[timerDisconnect]; !t.IsZero() && now >= t {
 		c.closeLocal(now, ReasonDisconnect, true)
-		return
-	}
-	if t := c.timers[timerCertificate]; !t.IsZero() && now >= t {
-		c.onCertificateTimer(now)
 		return
 	}
 	if t := c.loss.LossDetectionDeadline(); !t.IsZero() && now >= t {
