@@ -120,10 +120,15 @@ func (a *acceptState) onCrypto(c *Conn, now mono.Time, off uint64, data []byte) 
 // longer replace it. ACK-only packets are not ack-eliciting, so they need
 // no padding (RFC 9000 §14.1), are never in flight and arm no timer; they
 // count toward the anti-amplification limit (RFC 9000 §8.1) like anything
-// sent. A server that may still switch to a version it prefers sends
-// nothing before it has read the ClientHello (RFC 9368 §2.3).
+// sent. A server that would switch to a version it prefers once it reads
+// the client's version_information (RFC 9368 §2.3) gives that up when it
+// acknowledges part of the ClientHello in the client's version
+// (chooseCompatibleVersion): waiting for the whole ClientHello instead
+// left a client whose second datagram was lost without any answer, and
+// under heavy loss both halves had to arrive in the same probe round,
+// each round a backed-off PTO later.
 func (c *Conn) idleAckDeadline() mono.Time {
-	if c.side != Server || c.life.state != stateIdle || c.versionMayChange() {
+	if c.side != Server || c.life.state != stateIdle {
 		return 0
 	}
 	due := c.spaces[recovery.SpaceInitial].acks.AckDeadline()

@@ -181,6 +181,15 @@ func (w *frameWriter) writeCrypto() {
 	if cs == nil || w.pt == wire.Packet0RTT {
 		return
 	}
+	if c.side == Client && w.sp != recovery.SpaceApp && !cs.HasPending() && c.loss.ProbesNeeded(w.sp) > 0 && !c.spaces[w.sp].discarded {
+		// A client's probe after the one that carried its outstanding
+		// CRYPTO data carries it again rather than a bare PING (RFC 9002
+		// §6.2.4: probes may send previously sent data): when the server
+		// has acknowledged one datagram of a two-datagram ClientHello, the
+		// half that keeps getting lost goes twice per probe round. (A
+		// server's second probe has its Handshake flight to carry.)
+		cs.ResendUnacked()
+	}
 	for {
 		off, n, ok := cs.Pending(w.room())
 		if !ok {

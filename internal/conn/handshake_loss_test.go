@@ -83,23 +83,94 @@ func TestServerAcknowledgesPartialClientHelloBeforeItsConfiguration(t *testing.T
 	echoWorks(t, p)
 }
 
-// A server that may still switch to a version it prefers (RFC 9368 §2.3)
-// cannot answer before it has read the ClientHello: it sends nothing.
-func TestServerThatMaySwitchVersionWaitsForTheWholeClientHello(t *testing.T) {
+// A server that would switch to a version it prefers once it reads the
+// client's version_information (RFC 9368 §2.3) still acknowledges a
+// partial ClientHello, after max_ack_delay, in the client's version, and
+// then stays in it. It used to send nothing until the whole ClientHello
+// was in: a client whose second datagram was lost waited for its probe
+// timeout, and under heavy loss both halves had to arrive in one probe
+// round, each a backed-off PTO after the last.
+func TestServerThatMaySwitchVersionAcknowledgesPartialClientHello(t *testing.T) {
 	p := newPair(t, func(p *pair, cc *Config, _ *tls.Config) {
 		cc.Versions = []uint32{wire.Version1, wire.Version2}
 		p.serverVersions = []uint32{wire.Version2, wire.Version1}
 	})
 	p.drop = func(from *endpoint, n int, data []byte) bool { return from == p.client && n == 1 }
+	start := p.now
 	p.client.c.Start()
-	p.runUntil(500*time.Millisecond, func() bool { return false })
-	if n := p.sentCount[p.server]; n != 0 {
-		t.Fatalf("server sent %d datagrams before it chose its version", n)
+	if !p.runUntil(time.Second, func() bool { return p.sentCount[p.server] > 0 }) {
+		t.Fatal("the server sent nothing in a second")
+	}
+	if d := p.now.Sub(start); d > p.delay+p.server.c.set.MaxAckDelay {
+		t.Errorf("the server answered %v after the client's first datagram was sent", d)
 	}
 	p.handshake()
-	if p.client.c.version != wire.Version2 {
-		t.Fatalf("client version %#x, want v2", p.client.c.version)
+	if d := p.now.Sub(start); d > 300*time.Millisecond {
+		t.Errorf("handshake took %v", d)
 	}
+	if p.client.c.version != wire.Version1 || p.server.c.version != wire.Version1 {
+		t.Errorf("versions: client %#x, server %#x; want v1, which the server answered in", p.client.c.version, p.server.c.version)
+	}
+	echoWorks(t, p)
+}
+
+// A ClientHello whose second datagram comes within max_ack_delay is read
+// whole before the server answers: it switches to the version it prefers.
+func TestServerSwitchesVersionWhenTheClientHelloCompletesInTime(t *testing.T) {
+	p := newPair(t, func(p *pair, cc *Config, _ *tls.Config) {
+		cc.Versions = []uint32{wire.Version1, wire.Version2}
+		p.serverVersions = []uint32{wire.Version2, wire.Version1}
+	})
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from != p.client || n != 1 {
+			return false
+		}
+		p.seq++
+		p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay + 10*time.Millisecond), seq: p.seq, to: p.server,
+			data: data, src: clientAddr, dst: serverAddr})
+		return true
+	}
+	p.handshake()
+	if p.client.c.version != wire.Version2 || p.server.c.version != wire.Version2 {
+		t.Fatalf("versions: client %#x, server %#x; want v2", p.client.c.version, p.server.c.version)
+	}
+}
+
+// Once the server acknowledged the first datagram of the ClientHello,
+// both probes of the client's next probe round carry the missing second
+// half: it used to go only in the first, the second probe being a bare
+// PING, so one more loss cost another, backed-off, probe round.
+func TestClientProbesCarryTheMissingClientHelloHalfTwice(t *testing.T) {
+	p := newPair(t)
+	halves := 0
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from != p.client || n == 0 {
+			return false
+		}
+		offs := cryptoOffsets(p.decode(p.server, n, data), wire.PacketInitial)
+		if len(offs) > 0 && offs[0] > 0 {
+			halves++
+			return halves <= 2 // the original and the first probe's copy
+		}
+		return false
+	}
+	client := p.tap(p.client)
+	p.handshake()
+	byDatagram := map[int][]uint64{}
+	for _, w := range *client {
+		if c, ok := w.f.(wire.DebugCrypto); ok && w.pt == wire.PacketInitial {
+			byDatagram[w.n] = append(byDatagram[w.n], c.Off)
+		}
+	}
+	for n := 2; n <= 3; n++ {
+		if offs := byDatagram[n]; len(offs) == 0 || offs[0] == 0 {
+			t.Errorf("probe datagram %d: Initial CRYPTO offsets %v, want the second half", n, offs)
+		}
+	}
+	if halves != 3 {
+		t.Errorf("the second half went %d times, want 3 (the handshake completing on the second probe)", halves)
+	}
+	echoWorks(t, p)
 }
 
 // An acknowledgment sent before the configuration arrives may itself be

@@ -93,6 +93,9 @@ func (c *Conn) flush(now mono.Time) {
 		// application gives it a configuration (accept.go).
 		return
 	}
+	if c.life.state == stateIdle {
+		c.vers.answered = true // in the client's version (chooseCompatibleVersion)
+	}
 	if c.life.closing() && !c.life.closeFrame {
 		return
 	}

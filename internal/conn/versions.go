@@ -23,6 +23,10 @@ type versionState struct {
 	restarted bool
 	// switched is set when compatible negotiation changed the version.
 	switched bool
+	// answered is set on a server that sent an Initial packet in the
+	// client's version before it read the ClientHello (an acknowledgment
+	// of part of it, accept.go): it keeps that version.
+	answered bool
 	// first is the version of the client's first Initial packet.
 	first uint32
 	// oldInitialRead, on a server that switched, opens the client's Initial
@@ -112,8 +116,14 @@ func (c *Conn) commitVersion(v uint32, read, write *protect.Keys) {
 // chooseCompatibleVersion runs on a server when the ClientHello arrives:
 // if the client's version_information lists a version we prefer to the
 // one it used, the server switches to it before sending anything
-// (RFC 9368 §2.3).
+// (RFC 9368 §2.3). A server that already answered in the client's version
+// stays in it: compatible negotiation is optional (RFC 9368 §2.1: the
+// server MAY attempt it), and a client that received a packet of the
+// original version no longer follows another one.
 func (c *Conn) chooseCompatibleVersion(params []byte) {
+	if c.vers.answered {
+		return
+	}
 	p, err := wire.ParseTransportParameters(params, false)
 	if err != nil || !p.HasVersionInformation {
 		return // TLS reports bad parameters later
@@ -132,24 +142,6 @@ func (c *Conn) chooseCompatibleVersion(params []byte) {
 			return
 		}
 	}
-}
-
-// versionMayChange reports whether a server may still switch versions
-// when it reads the ClientHello (chooseCompatibleVersion): it has not
-// switched yet and prefers another supported version to the client's.
-func (c *Conn) versionMayChange() bool {
-	if c.side != Server || c.vers.switched || c.hs != nil {
-		return false
-	}
-	for _, v := range c.versions() {
-		if v == c.version {
-			return false
-		}
-		if wire.IsSupportedVersion(v) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkVersionInformation validates the peer's version_information
