@@ -130,8 +130,8 @@ type Settings struct {
 	// keep-alives off. Default 0.
 	KeepAliveInterval Optional[time.Duration]
 	// CongestionControlAlgorithm selects the congestion controller: CUBIC,
-	// BBR or (an hquic extension) NewReno; unknown values fall back to
-	// CUBIC. Default CongestionControlCubic.
+	// BBR or (an hquic extension) NewReno; any other value is refused
+	// with ErrInvalidParameter. Default CongestionControlCubic.
 	CongestionControlAlgorithm Optional[CongestionControlAlgorithm]
 	// PeerBidiStreamCount is how many bidirectional streams the peer may
 	// have open at once. Default 0: the peer cannot open any.
@@ -419,7 +419,7 @@ const (
 
 // String returns the algorithm name.
 func (a CongestionControlAlgorithm) String() string {
-	return enumString("CongestionControlAlgorithm", uint64(a), map[uint64]string{0: "Cubic", 1: "BBR"})
+	return enumString("CongestionControlAlgorithm", uint64(a), map[uint64]string{0: "Cubic", 1: "BBR", 0x8000: "NewReno"})
 }
 
 // AEADAlgorithm selects the AEAD that protects Retry tokens

@@ -9,7 +9,18 @@ import (
 // Section 7. It is an hquic extension: MsQuic has no such value.
 const CongestionControlNewReno CongestionControlAlgorithm = 0x8000
 
+// known reports whether a names a controller hquic implements.
+func (a CongestionControlAlgorithm) known() bool {
+	switch a {
+	case CongestionControlCubic, CongestionControlBBR, CongestionControlNewReno:
+		return true
+	}
+	return false
+}
+
 // engineSettings converts resolved settings into the engine's plain values.
+// The congestion controller was checked by prepare, so CUBIC here is the
+// default, never a fallback.
 func engineSettings(s *Settings) conn.Settings {
 	algo := recovery.Cubic
 	switch s.CongestionControlAlgorithm.Value {

@@ -331,7 +331,11 @@ func TestValidationRules(t *testing.T) {
 		{"MTU min above max", Settings{MinimumMTU: Some(uint16(1400)), MaximumMTU: Some(uint16(1300))}, "MinimumMTU"},
 		{"MTU clamped low", Settings{MinimumMTU: Some(uint16(100)), MaximumMTU: Some(uint16(200))}, ""},
 		{"MTU clamped high", Settings{MinimumMTU: Some(uint16(9000))}, ""},
-		{"CongestionControlAlgorithm not validated", Settings{CongestionControlAlgorithm: Some(CongestionControlAlgorithm(77))}, ""},
+		{"CongestionControlAlgorithm unknown", Settings{CongestionControlAlgorithm: Some(CongestionControlAlgorithm(77))}, "CongestionControlAlgorithm"},
+		{"CongestionControlAlgorithm 2", Settings{CongestionControlAlgorithm: Some(CongestionControlAlgorithm(2))}, "CongestionControlAlgorithm"},
+		{"CongestionControlAlgorithm Cubic", Settings{CongestionControlAlgorithm: Some(CongestionControlCubic)}, ""},
+		{"CongestionControlAlgorithm BBR", Settings{CongestionControlAlgorithm: Some(CongestionControlBBR)}, ""},
+		{"CongestionControlAlgorithm NewReno", Settings{CongestionControlAlgorithm: Some(CongestionControlNewReno)}, ""},
 	} {
 		err := c.patch.Validate()
 		if c.field == "" {

@@ -92,6 +92,10 @@ func (s *Settings) prepare(op string) (Settings, error) {
 	if n.MaxOperationsPerDrain.Set && n.MaxOperationsPerDrain.Value == 0 {
 		return invalid("Settings.MaxOperationsPerDrain must not be zero")
 	}
+	if n.CongestionControlAlgorithm.Set && !n.CongestionControlAlgorithm.Value.known() {
+		return invalid("Settings.CongestionControlAlgorithm must be Cubic (0), BBR (1) or NewReno (0x8000), got %d",
+			n.CongestionControlAlgorithm.Value)
+	}
 	if n.ServerResumptionLevel.Set && n.ServerResumptionLevel.Value > ServerResumeAndZeroRTT {
 		return invalid("Settings.ServerResumptionLevel must be at most %d (ResumeAndZeroRTT), got %d",
 			ServerResumeAndZeroRTT, n.ServerResumptionLevel.Value)
