@@ -137,7 +137,7 @@ func TestSetupDroppedOnceConfirmed(t *testing.T) {
 // one, and it fits the 4 KiB allocation size class (the next is 4.75 KiB).
 func TestConnSizeClass(t *testing.T) {
 	if n := unsafe.Sizeof(Conn{}); n > 4096 {
-		t.Errorf("Conn is %d bytes, above the 4096-byte size class: move rarely used state behind a pointer (setupState, probeState)", n)
+		t.Errorf("Conn is %d bytes, above the 4096-byte size class: move rarely used state behind a pointer (setupState, pathProbe)", n)
 	}
 }
 

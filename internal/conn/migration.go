@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"crypto/rand"
 	"net/netip"
 	"time"
 
@@ -32,46 +31,6 @@ import (
 // packets (only PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and
 // PADDING) never cause a move (§9.1).
 
-// probeState is a path under validation; path.probe is nil when none is.
-type probeState struct {
-	peer, local netip.AddrPort
-	// challenges are the data of the PATH_CHALLENGE frames sent, the
-	// latest maxChallenges of them; each frame has new data (RFC 9000
-	// §8.2.1, §13.3) and a response to any of them validates the path.
-	challenges  [maxChallenges][8]byte
-	nChallenges int
-	client      bool   // we move our local socket (active migration)
-	dcidSeq     uint64 // client: the peer's connection ID used on the new path
-	attempts    int
-	next        mono.Time // next PATH_CHALLENGE
-	deadline    mono.Time // validation fails after this
-	recvd, sent uint64    // anti-amplification accounting on the new path
-}
-
-// maxChallenges is how many of a probe's latest PATH_CHALLENGE payloads a
-// PATH_RESPONSE may answer; a validation sends about five in its time.
-const maxChallenges = 8
-
-// newChallenge returns fresh unpredictable data for the next PATH_CHALLENGE
-// and remembers it.
-func (pr *probeState) newChallenge() [8]byte {
-	d := &pr.challenges[pr.nChallenges%maxChallenges]
-	rand.Read(d[:])
-	pr.nChallenges++
-	return *d
-}
-
-// answers reports whether data is the payload of one of the challenges
-// sent.
-func (pr *probeState) answers(data [8]byte) bool {
-	for i := range min(pr.nChallenges, maxChallenges) {
-		if pr.challenges[i] == data {
-			return true
-		}
-	}
-	return false
-}
-
 // minChallengeDatagram is the size a datagram carrying PATH_CHALLENGE is
 // expanded to when the anti-amplification limit allows (RFC 9000 §8.2.1).
 const minChallengeDatagram = 1200
@@ -94,20 +53,20 @@ func (c *Conn) onPeerPath(now mono.Time, d *Datagram, pn int64, probing bool) {
 	if c.path.is(d.Peer, d.Local) {
 		return
 	}
-	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
+	if pr := c.path.probe; pr != nil && pr.on(d.Peer, d.Local) {
 		return
 	}
 	if c.side != Server || probing || !c.life.handshakeConfirmed ||
 		pn != c.spaces[recovery.SpaceApp].acks.LargestReceived() {
 		return
 	}
-	c.startProbe(now, d.Peer, d.Local).recvd = uint64(len(d.Data))
+	c.startProbe(now, d.Peer, d.Local).onReceived(len(d.Data))
 }
 
 // startProbe begins validating the path (peer, local), replacing any
 // validation under way.
-func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) *probeState {
-	pr := &probeState{peer: peer, local: local, next: now, deadline: now.Add(c.validationTimeout())}
+func (c *Conn) startProbe(now mono.Time, peer, local netip.AddrPort) *pathProbe {
+	pr := newPathProbe(now, peer, local, c.validationTimeout())
 	c.path.probe = pr
 	c.armPathTimer()
 	return pr
@@ -183,8 +142,8 @@ func (c *Conn) migrate(now mono.Time) {
 	if pr.client {
 		c.cids.switchRemote(c, pr.dcidSeq)
 	}
-	addrChanged := oldPeer.Addr() != pr.peer.Addr() || oldLocal.Addr() != pr.local.Addr() && oldLocal.Addr().IsValid() && !oldLocal.Addr().IsUnspecified()
-	if addrChanged {
+	change := changeBetween(oldPeer, oldLocal, pr.peer, pr.local)
+	if change.addr {
 		c.loss.OnPathChanged(now, true)
 		c.resetMTU()
 	}
@@ -193,10 +152,10 @@ func (c *Conn) migrate(now mono.Time) {
 	if c.events == nil {
 		return
 	}
-	if !sameLocal(oldLocal, pr.local) || oldLocal.Addr() != pr.local.Addr() && !c.path.localIsWildcard(oldLocal) {
+	if change.local {
 		c.events.LocalAddressChanged(pr.local)
 	}
-	if oldPeer != pr.peer {
+	if change.peer {
 		c.events.PeerAddressChanged(pr.peer)
 	}
 }
@@ -210,12 +169,6 @@ func (c *Conn) onAbandoned(p *recovery.Sent) {
 	}
 	c.stats.SendSuspectedLostPackets++
 	c.replayLost(p, false)
-}
-
-// localIsWildcard reports whether a is the unspecified address a socket is
-// bound to, which the kernel fills in per packet.
-func (p *path) localIsWildcard(a netip.AddrPort) bool {
-	return !a.Addr().IsValid() || a.Addr().IsUnspecified()
 }
 
 // usePreferredAddress starts a client's move to the server's preferred
@@ -250,7 +203,7 @@ func (c *Conn) onPathTimer(now mono.Time) {
 	if pr == nil {
 		return
 	}
-	if now >= pr.deadline {
+	if pr.expired(now) {
 		c.path.probe = nil
 		c.stats.PathValidationFailures++
 		return
@@ -261,7 +214,7 @@ func (c *Conn) onPathTimer(now mono.Time) {
 // armPathTimer sets the path timer to the next challenge or the deadline.
 func (c *Conn) armPathTimer() {
 	pr := c.path.probe
-	c.timers[timerPath] = mono.Min(pr.next, pr.deadline)
+	c.timers[timerPath] = pr.timer()
 }
 
 // flushProbes sends what must go on paths other than the current one: the
@@ -272,10 +225,9 @@ func (c *Conn) flushProbes(now mono.Time) {
 		return
 	}
 	pr := c.path.probe
-	if pr != nil && now >= pr.next {
+	if pr != nil && pr.challengeDue(now) {
 		c.sendProbe(now, pr.peer, pr.local, true)
-		pr.attempts++
-		pr.next = now.Add(c.loss.PTO() << min(pr.attempts, 6))
+		pr.onChallengeSent(now, c.loss.PTO())
 		c.armPathTimer()
 	}
 	for len(c.path.responses) > 0 {
@@ -301,8 +253,7 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	size := minChallengeDatagram
 	switch {
 	case c.side == Server && pr != nil && pr.peer == peer:
-		budget := amplificationFactor*pr.recvd - min(pr.sent, amplificationFactor*pr.recvd)
-		size = int(min(uint64(size), budget))
+		size = min(size, pr.sendBudget())
 	case peer != c.path.peer && (pr == nil || pr.peer != peer):
 		// Responses to an address that is neither validated nor being
 		// validated: at most three times the datagrams that carried
@@ -342,7 +293,7 @@ func (c *Conn) sendProbe(now mono.Time, peer, local netip.AddrPort, challenge bo
 	c.app.onSealed(pn, n)
 	c.loss.OnPacketSent(now, rec)
 	if pr != nil && pr.peer == peer {
-		pr.sent += uint64(n)
+		pr.onSent(n)
 	}
 	c.tx.out = OutBatch{Buf: b.Buf[:n], Addr: peer, Local: local}
 	c.host.Send(&c.tx.out)

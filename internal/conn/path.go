@@ -28,7 +28,7 @@ type path struct {
 	responses []pathResponse
 
 	// probe is the path being validated, nil if none (migration.go).
-	probe *probeState
+	probe *pathProbe
 }
 
 // pathResponse is a PATH_RESPONSE to send on the path its challenge came

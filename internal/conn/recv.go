@@ -53,8 +53,8 @@ func (c *Conn) processDatagram(now mono.Time, d *Datagram) {
 		return
 	}
 	c.stats.RecvTotalBytes += uint64(len(d.Data))
-	if pr := c.path.probe; pr != nil && pr.peer == d.Peer && sameLocal(pr.local, d.Local) {
-		pr.recvd += uint64(len(d.Data))
+	if pr := c.path.probe; pr != nil && pr.on(d.Peer, d.Local) {
+		pr.onReceived(len(d.Data))
 	}
 	if c.path.is(d.Peer, d.Local) {
 		c.path.onReceived(len(d.Data))
