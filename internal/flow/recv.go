@@ -33,13 +33,19 @@ const MaxLimit = 1<<62 - 1
 // at the half-way point leaves the peer half a window to send while the update
 // travels, so a sender that keeps up with the window never stalls.
 //
-// Auto-tuning rule: when an update is due and less than two smoothed RTTs have
-// passed since the previous update (that is, the application consumed half a
-// window within two RTTs), the window is doubled, up to the maximum window.
-// A window that is consumed this fast is smaller than roughly four times the
-// bandwidth-delay product, so doubling stops once the window covers the
-// BDP with room to spare; a slow reader never grows it. Without an RTT sample
-// the window does not grow. The first epoch starts at the first consumption
+// Auto-tuning rule: when an update is due, the window is doubled (up to the
+// maximum window) if the application consumed, since the previous update,
+// at least a quarter window per smoothed RTT: a window consumed that fast is
+// smaller than roughly four times the bandwidth-delay product, so doubling
+// stops once the window covers the BDP with room to spare; a slow reader
+// never grows it. The rate is measured over the whole epoch, so that data
+// held back behind a lost packet and consumed in one step when the
+// retransmission fills the gap counts at its rate: a window too small for a
+// lossy path keeps stalling the sender while the gap is repaired, and each
+// repair delivers most of a window at once. (Requiring half a window within
+// two RTTs, a fixed amount in a fixed time, never grew such a window: every
+// epoch lasted a repair longer than two RTTs.) Without an RTT sample the
+// window does not grow. The first epoch starts at the first consumption
 // that does not by itself make an update due; if there is none (the first
 // update is triggered by one large consumption) the first update does not
 // grow the window, as nothing was measured.
@@ -48,10 +54,11 @@ const MaxLimit = 1<<62 - 1
 type RecvWindow struct {
 	window     uint64
 	maxWindow  uint64
-	limit      uint64 // limit advertised to the peer
-	received   uint64 // highest offset (or connection total) received
-	consumed   uint64 // bytes handed back by the application
-	lastUpdate mono.Time
+	limit      uint64    // limit advertised to the peer
+	received   uint64    // highest offset (or connection total) received
+	consumed   uint64    // bytes handed back by the application
+	lastUpdate mono.Time // start of the auto-tuning epoch
+	epochFrom  uint64    // consumed at the start of the epoch
 	rtt        time.Duration
 	resend     bool // the frame carrying limit was lost
 }
@@ -89,7 +96,7 @@ func (w *RecvWindow) OnConsumed(now mono.Time, n uint64, rtt time.Duration) {
 	if w.lastUpdate.IsZero() && !w.thresholdReached() {
 		// The first auto-tuning epoch starts with the first consumption
 		// that does not by itself make an update due.
-		w.lastUpdate = now
+		w.lastUpdate, w.epochFrom = now, w.consumed
 	}
 }
 
@@ -111,11 +118,11 @@ func (w *RecvWindow) thresholdReached() bool {
 // caller should call it when it is about to write the frame.
 func (w *RecvWindow) Update(now mono.Time) (newLimit uint64, ok bool) {
 	if w.thresholdReached() {
-		if w.rtt > 0 && !w.lastUpdate.IsZero() && now.Sub(w.lastUpdate) < 2*w.rtt {
+		if w.consumedFast(now) {
 			w.window = min(2*w.window, w.maxWindow)
 		}
 		w.limit = max(w.limit, min(w.consumed+w.window, MaxLimit))
-		w.lastUpdate = now
+		w.lastUpdate, w.epochFrom = now, w.consumed
 		w.resend = false
 		return w.limit, true
 	}
@@ -124,6 +131,16 @@ func (w *RecvWindow) Update(now mono.Time) (newLimit uint64, ok bool) {
 		return w.limit, true
 	}
 	return w.limit, false
+}
+
+// consumedFast reports whether the application consumed at least a quarter
+// window per RTT since the epoch began (the auto-tuning rule).
+func (w *RecvWindow) consumedFast(now mono.Time) bool {
+	if w.rtt <= 0 || w.lastUpdate.IsZero() {
+		return false
+	}
+	elapsed := float64(now.Sub(w.lastUpdate))
+	return 4*float64(w.consumed-w.epochFrom)*float64(w.rtt) >= float64(w.window)*elapsed
 }
 
 // OnLimitLost tells the window that a frame carrying limit v was declared

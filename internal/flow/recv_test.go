@@ -125,6 +125,42 @@ func TestRecvWindowAutoTuneStaysWhenConsumptionIsSlow(t *testing.T) {
 	}
 }
 
+func TestRecvWindowAutoTuneGrowsBehindLossRepairs(t *testing.T) {
+	// A lossy path: the sender fills the window, a packet near its start
+	// was lost, and nothing can be consumed until the retransmission
+	// arrives 2.5 RTTs after the previous update; then the whole window is
+	// consumed at once. The window limits the flow, so it must grow.
+	var w RecvWindow
+	w.Init(64<<10, 16<<20)
+	rtt := 100 * ms
+	now := mono.Time(1e9)
+	w.OnConsumed(now, 1, rtt) // the first epoch starts
+	for range 10 {
+		w.OnReceived(w.Limit())
+		now = now.Add(5 * rtt / 2)
+		w.OnConsumed(now, w.Limit()-w.Consumed(), rtt)
+		if _, ok := w.Update(now); !ok {
+			t.Fatal("no update after the window was consumed")
+		}
+	}
+	if w.Window() < 16<<20 {
+		t.Fatalf("window %d after ten repaired windows, want the 16 MiB cap", w.Window())
+	}
+	// The same amounts consumed ten RTTs apart: a reader this slow has
+	// the window it needs.
+	w.Init(64<<10, 16<<20)
+	w.OnConsumed(now, 1, rtt)
+	for range 10 {
+		w.OnReceived(w.Limit())
+		now = now.Add(10 * rtt)
+		w.OnConsumed(now, w.Limit()-w.Consumed(), rtt)
+		w.Update(now)
+	}
+	if w.Window() != 64<<10 {
+		t.Fatalf("window grew to %d for a reader taking ten RTTs per window", w.Window())
+	}
+}
+
 func TestRecvWindowAutoTuneStopsAtBDP(t *testing.T) {
 	// A reader consuming at 10 MB/s with 20 ms RTT (BDP 200 kB): the window
 	// must grow past the BDP but stop below four times it (plus one doubling).
