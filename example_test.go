@@ -113,7 +113,6 @@ func ExampleRegistration_NewConnection() {
 		switch ev := ev.(type) {
 		case *quic.ConnectedEvent:
 			fmt.Println("connected with ALPN", ev.NegotiatedALPN)
-			c.Shutdown(quic.ConnectionShutdownNone, 0)
 		case *quic.ConnectionShutdownCompleteEvent:
 			fmt.Println("handshake completed:", ev.HandshakeCompleted)
 			close(done)
@@ -125,6 +124,10 @@ func ExampleRegistration_NewConnection() {
 		fmt.Println(err)
 		return
 	}
+	// Once the server has the client's Finished, a shutdown ends both
+	// sides within a few round trips.
+	<-srv.connected
+	c.Shutdown(quic.ConnectionShutdownNone, 0)
 	<-done
 	c.Close()
 	// Output:
@@ -250,8 +253,6 @@ func ExamplePeerCertificateReceivedEvent() {
 				return fmt.Errorf("certificate not pinned")
 			}
 			fmt.Println("pinned certificate accepted")
-		case *quic.ConnectedEvent:
-			c.Shutdown(quic.ConnectionShutdownNone, 0)
 		case *quic.ConnectionShutdownCompleteEvent:
 			close(done)
 		}
@@ -259,6 +260,8 @@ func ExamplePeerCertificateReceivedEvent() {
 	})
 	c.SetRemoteAddr(srv.addr)
 	c.Start(cfg, quic.AddressFamilyUnspec, "localhost", srv.addr.Port())
+	<-srv.connected
+	c.Shutdown(quic.ConnectionShutdownNone, 0)
 	<-done
 	c.Close()
 	// Output: pinned certificate accepted
@@ -298,6 +301,11 @@ type echoServer struct {
 	addr  netip.AddrPort
 	cert  tls.Certificate
 	roots *x509.CertPool
+	// connected hears of the first connection whose handshake completed
+	// on the server. A client that closes before then leaves the server
+	// without an RTT sample, so its draining period lasts three probe
+	// timeouts of the 333 ms initial RTT.
+	connected chan struct{}
 }
 
 // startEchoServer listens on 127.0.0.1 for ALPN "echo" with settings s
@@ -312,9 +320,16 @@ func startEchoServer(reg *quic.Registration, s *quic.Settings) *echoServer {
 	cfg, _ := reg.NewConfiguration([]string{"echo"}, &settings)
 	cfg.LoadCredential(&quic.CredentialConfig{Type: quic.CredentialTLSCertificate, Certificates: []tls.Certificate{cert}})
 	resume := settings.ServerResumptionLevel.Value != quic.ServerNoResume
+	connected := make(chan struct{}, 1)
 	l, _ := reg.NewListener(func(l *quic.Listener, ev quic.ListenerEvent) error {
 		if ev, ok := ev.(*quic.NewConnectionEvent); ok {
 			ev.Connection.SetHandler(func(c *quic.Connection, ev quic.ConnectionEvent) error {
+				if _, ok := ev.(*quic.ConnectedEvent); ok {
+					select {
+					case connected <- struct{}{}:
+					default:
+					}
+				}
 				return echoConnection(c, ev, resume)
 			})
 			return ev.Connection.SetConfiguration(cfg)
@@ -323,7 +338,7 @@ func startEchoServer(reg *quic.Registration, s *quic.Settings) *echoServer {
 	})
 	l.Start([]string{"echo"}, netip.MustParseAddrPort("127.0.0.1:0"))
 	addr, _ := l.LocalAddr()
-	return &echoServer{l: l, cfg: cfg, addr: addr, cert: cert, roots: roots}
+	return &echoServer{l: l, cfg: cfg, addr: addr, cert: cert, roots: roots, connected: connected}
 }
 
 func (s *echoServer) close() {
