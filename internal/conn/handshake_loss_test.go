@@ -570,6 +570,7 @@ func handshakeUnderBurstLoss(t *testing.T, seed uint64) (time.Duration, bool) {
 // connection in 100 failed (the lab's case has 50), the median took a
 // second and one in ten over five seconds.
 func TestHandshakeUnderBurstLoss(t *testing.T) {
+	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
 	seeds := 1000
 	if testing.Short() || raceEnabled {
 		seeds = 200

@@ -107,6 +107,7 @@ type endpoint struct {
 	peer   *endpoint
 	p      *pair
 	events []event
+	counts map[string]int // events recorded, by name
 	closed bool
 	cids   map[string]bool
 
@@ -135,6 +136,7 @@ func (e *endpoint) record(ev event) {
 	ev.at = e.p.now
 	e.check(ev)
 	e.events = append(e.events, ev)
+	e.counts[ev.name]++
 	if e.handler != nil {
 		e.handler(ev)
 	}
@@ -288,16 +290,16 @@ func (e *endpoint) StreamReceive(s *Stream, off uint64, bufs [][]byte, fin, zero
 		e.record(event{name: "Receive", a: off, b: n, c: b2u(zeroRTT), s: s, fin: fin})
 		return e.recvFn(s, off, bufs, fin)
 	}
-	var n uint64
-	var all []byte
+	got := e.received[s.ID()]
+	start := len(got)
 	for _, b := range bufs {
-		n += uint64(len(b))
-		all = append(all, b...)
+		got = append(got, b...)
 	}
-	e.received[s.ID()] = append(e.received[s.ID()], all...)
+	e.received[s.ID()] = got
+	n := uint64(len(got) - start)
 	e.record(event{name: "Receive", a: off, b: n, c: b2u(zeroRTT), s: s, fin: fin})
-	if e.echo && len(all) > 0 && !s.Unidirectional() {
-		e.c.StreamSend(s, [][]byte{bytes.Clone(all)}, 0, nil)
+	if e.echo && n > 0 && !s.Unidirectional() {
+		e.c.StreamSend(s, [][]byte{bytes.Clone(got[start:])}, 0, nil)
 	}
 	if e.echo && fin && !s.Unidirectional() {
 		e.c.StreamShutdown(s, StreamShutdownGraceful, 0)
@@ -349,15 +351,7 @@ func (e *endpoint) StreamPeerAccepted(s *Stream) { e.record(event{name: "PeerAcc
 // has reports whether an event with name was recorded.
 func (e *endpoint) has(name string) bool { return e.count(name) > 0 }
 
-func (e *endpoint) count(name string) int {
-	n := 0
-	for _, ev := range e.events {
-		if ev.name == name {
-			n++
-		}
-	}
-	return n
-}
+func (e *endpoint) count(name string) int { return e.counts[name] }
 
 func (e *endpoint) find(name string) (event, bool) {
 	for _, ev := range e.events {
@@ -490,7 +484,7 @@ func newPair(t testing.TB, opts ...pairOption) *pair {
 }
 
 func newEndpoint(p *pair, name string, addr netip.AddrPort) *endpoint {
-	return &endpoint{t: p.t, name: name, addr: addr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{},
+	return &endpoint{t: p.t, name: name, addr: addr, p: p, cids: map[string]bool{}, received: map[uint64][]byte{}, counts: map[string]int{},
 		streamDone: map[*Stream]bool{}, handleClosed: map[*Stream]bool{}, live: map[*Stream]bool{}}
 }
 

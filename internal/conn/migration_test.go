@@ -204,6 +204,7 @@ func TestPathResponseIsNotHeldBackByCongestion(t *testing.T) {
 // packets to the old one are lost, as they are with a real NAT. Seed 205
 // found PATH_RESPONSE held back by congestion control.
 func TestRandomMigrationsUnderLoss(t *testing.T) {
+	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
 	for seed := uint64(201); seed <= 300; seed++ {
 		r := rand.New(rand.NewPCG(seed, 55))
 		p := newPair(t)

@@ -508,6 +508,7 @@ func TestHalfRTTDataFillingTheWindowDoesNotStallLostHandshakeData(t *testing.T) 
 // each send completes once. Before 0-RTT and 0.5-RTT data stopped
 // stalling the handshake, about one in ten of these idled out.
 func TestRandomZeroRTTUnderLoss(t *testing.T) {
+	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
 	cfg := resumeServer()
 	ticket := getTicket(t, cfg, ResumeZeroRTT, "app")
 	for seed := uint64(1); seed <= 300; seed++ {

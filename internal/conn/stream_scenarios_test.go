@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -15,12 +16,12 @@ import (
 
 // payload returns n deterministic pseudo-random bytes.
 func payload(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, 7))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
+	r := rand.NewPCG(seed, 7)
+	b := make([]byte, n+7)
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
 	}
-	return b
+	return b[:n:n]
 }
 
 // peerStream returns the stream e's peer opened with the given ID.
@@ -55,10 +56,7 @@ func (e *endpoint) streamEvent(s *Stream, name string) (event, bool) {
 }
 
 // streamFinished reports whether s got its SHUTDOWN_COMPLETE at e.
-func (e *endpoint) streamFinished(s *Stream) bool {
-	_, ok := e.streamEvent(s, "StreamShutdownComplete")
-	return ok
-}
+func (e *endpoint) streamFinished(s *Stream) bool { return e.streamDone[s] }
 
 // streamsFinished reports whether every stream of want completed.
 func (e *endpoint) streamsFinished(want map[*Stream][]byte) bool {

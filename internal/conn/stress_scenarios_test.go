@@ -215,6 +215,7 @@ func TestKeyUpdatesUnderLossBothSidesRepeatedly(t *testing.T) {
 // still used, and a lost ACK frame never replaced (each until the
 // disconnect timeout).
 func TestRandomEchoesUnderLossAndKeyUpdates(t *testing.T) {
+	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
 	for seed := uint64(1); seed <= 1200; seed++ {
 		r := rand.New(rand.NewPCG(seed, 99))
 		keyBytes := uint64(22<<10 + r.IntN(128<<10))
