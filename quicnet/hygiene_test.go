@@ -6,10 +6,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
+
+	"github.com/hquic/quic/internal/testutil"
 )
 
 // After 200 concurrent clients have each exchanged 50 messages, on a
@@ -20,7 +21,7 @@ func TestGoroutinesReturnToBaselineAfterManyClients(t *testing.T) {
 	const clients, messages = 200, 50
 	bubble(t, func(t *testing.T, tn *testNet) {
 		synctest.Wait()
-		base := runtime.NumGoroutine()
+		base := bubbleGoroutines(t)
 		l, err := Listen(serverAddr, serverTLS(t), on(tn.server, nil))
 		if err != nil {
 			t.Fatal(err)
@@ -63,9 +64,8 @@ func TestGoroutinesReturnToBaselineAfterManyClients(t *testing.T) {
 		l.Close()
 		waitReleased()
 		synctest.Wait()
-		if n := runtime.NumGoroutine(); n != base {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines after closing everything, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+		if n, stacks, _ := testutil.BubbleGoroutines(); n != base {
+			t.Fatalf("%d goroutines after closing everything, %d before:\n%s", n, base, stacks)
 		}
 	})
 }
@@ -99,4 +99,16 @@ func runClient(tn *testNet, ctls *tls.Config, id, messages int) error {
 		}
 	}
 	return nil
+}
+
+// bubbleGoroutines counts the goroutines of the test's bubble, where the
+// library runs; the process's count also holds the runtime's cleanup
+// goroutines, which come and go with collections.
+func bubbleGoroutines(t *testing.T) int {
+	t.Helper()
+	n, _, err := testutil.BubbleGoroutines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,7 +1,8 @@
 // Package testutil holds helpers shared by tests of several packages: the
 // test certificates of testdata/certs (written by ./gencerts) and their
-// loaders. The files are located relative to this source file, so tests in
-// any package directory find them.
+// loaders, and a count of a synctest bubble's goroutines. The certificate
+// files are located relative to this source file, so tests in any package
+// directory find them.
 //
 // The certificates: a self-signed ECDSA P-256 CA (ca.pem), a leaf signed by
 // it for "localhost", 127.0.0.1 and ::1, valid until 2126 and usable for
