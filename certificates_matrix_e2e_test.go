@@ -101,6 +101,7 @@ func refusedCombo(client bool, combo CredentialFlags) string {
 }
 
 func TestCertificateFlagCombinationsOverNetsim(t *testing.T) {
+	t.Parallel() // CPU-bound and self-contained; the sequential tests measure goroutines and memory alone
 	pki := pkiOnce()
 	for _, role := range certRoles(pki) {
 		for mask := range 1 << len(certFlagBits) {

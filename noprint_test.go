@@ -17,6 +17,7 @@ import (
 // "log", prints with fmt.Print*, print or println, writes to os.Stdout or
 // os.Stderr, or logs through slog's default logger.
 func TestLibraryNeverPrints(t *testing.T) {
+	t.Parallel() // CPU-bound and self-contained; the sequential tests measure goroutines and memory alone
 	skip := map[string]bool{"interop": true, "examples": true, "testdata": true, "_peers": true,
 		filepath.Join("internal", "testutil"): true}
 	fset := token.NewFileSet()

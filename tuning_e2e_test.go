@@ -219,6 +219,7 @@ func TestTuningInitialRTTMatchesALongLink(t *testing.T) {
 const handshakeSeeds = 64
 
 func TestTuningHandshakeRetriesOnAHighLossLink(t *testing.T) {
+	t.Parallel() // CPU-bound and self-contained; the sequential tests measure goroutines and memory alone
 	// A satellite-like link (600 ms round trip) losing 30% of the
 	// datagrams in fades of five datagrams on average: a fade swallows
 	// several probe rounds in a row (the client's first flight is two
