@@ -14,12 +14,11 @@ import (
 )
 
 // bindingTable holds a library's UDP bindings shared by listeners
-// (MsQuic's bindings): one per listening address, reference-counted by the
-// listeners and server connections that use it. Client connections get a
-// socket of their own.
+// (MsQuic's bindings; internal/endpoint's Sharing): one per listening
+// address, kept open by the listeners and server connections that use it.
+// Client connections get a socket of their own.
 type bindingTable struct {
-	mu     sync.Mutex
-	shared map[netip.AddrPort]*sharedBinding
+	sharing endpoint.Sharing[*Listener, *Connection, *sharedBinding]
 
 	netMu sync.Mutex
 	net   PacketNetwork // SetPacketNetwork; nil for the system's UDP (network.go)
@@ -29,21 +28,12 @@ type bindingTable struct {
 	reset    *token.ResetKey
 }
 
-// sharedBinding is a listening binding and who uses it.
+// sharedBinding is a listening socket as the library sees it: the
+// endpoint's shared socket, and what its new connections are made with.
 type sharedBinding struct {
 	lib *Library
-	reg *Registration  // of the listener that opened the socket
-	key netip.AddrPort // the address listeners asked for
-	b   *endpoint.Binding
-
-	// preferred is the socket of the preferred address offered to clients
-	// (RFC 9000 §9.6), if a listener set one.
-	preferred *endpoint.Binding
-
-	mu        sync.Mutex
-	listeners []*Listener
-	conns     int                      // server connections still using the socket
-	pending   map[*Connection]struct{} // server connections no listener accepted yet
+	reg *Registration // of the listener that opened the socket
+	sh  *endpoint.Shared[*Listener, *Connection, *sharedBinding]
 }
 
 // resetTokens returns the stateless reset key derived from the library's
@@ -131,132 +121,38 @@ func (l *Library) clientBinding(r *Registration, remote, local netip.AddrPort) (
 // adds the listener to it. Listeners share a binding per address; two with
 // a common ALPN on the same address fail with ErrALPNInUse.
 func (l *Library) listenerBinding(op string, lis *Listener, local netip.AddrPort) (*sharedBinding, error) {
-	t := &l.bindings
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.shared == nil {
-		t.shared = make(map[netip.AddrPort]*sharedBinding)
-	}
-	if local.Port() != 0 {
-		if sb := t.shared[local]; sb != nil {
-			if err := sb.addListener(op, lis); err != nil {
-				return nil, err
-			}
-			return sb, nil
-		}
-	}
-	sb := &sharedBinding{lib: l, reg: lis.reg}
-	b, err := l.listen(network(local), local, l.endpointConfig(sb, lis.reg))
-	if err != nil {
+	sh, err := l.bindings.sharing.Join(local, lis, lis.alpns, func(sh *endpoint.Shared[*Listener, *Connection, *sharedBinding]) (*endpoint.Binding, *sharedBinding, error) {
+		sb := &sharedBinding{lib: l, reg: lis.reg, sh: sh}
+		b, err := l.listen(network(local), local, l.endpointConfig(sb, lis.reg))
+		return b, sb, err
+	})
+	var inUse *endpoint.ALPNInUseError
+	switch {
+	case errors.As(err, &inUse):
+		return nil, opError(op, StatusALPNInUse, "%v", inUse)
+	case err != nil:
 		return nil, opErrorWrap(op, statusFromSocketError(err), err)
 	}
-	sb.b = b
-	sb.key = b.LocalAddr()
-	if local.Port() != 0 {
-		sb.key = local
-	}
-	sb.listeners = []*Listener{lis}
-	t.shared[sb.key] = sb
-	b.SetAccepting(true)
-	return sb, nil
+	return sh.Data(), nil
 }
 
 // openPreferred opens the socket of a preferred address unless the binding
 // already offers one.
 func (sb *sharedBinding) openPreferred(op string, addr netip.AddrPort) error {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	if sb.preferred != nil {
-		return nil
-	}
-	b, err := sb.lib.listen(network(addr), addr, sb.lib.endpointConfig(nil, sb.reg))
+	err := sb.sh.OpenPreferred(func() (*endpoint.Binding, error) {
+		return sb.lib.listen(network(addr), addr, sb.lib.endpointConfig(nil, sb.reg))
+	})
 	if err != nil {
 		return opErrorWrap(op, statusFromSocketError(err), err)
 	}
-	sb.preferred = b
 	return nil
 }
 
-// addListener adds lis unless a listener with a common ALPN is there.
-func (sb *sharedBinding) addListener(op string, lis *Listener) error {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	for _, o := range sb.listeners {
-		for _, a := range o.alpns {
-			for _, b := range lis.alpns {
-				if a == b {
-					return opError(op, StatusALPNInUse, "ALPN %q already has a listener on %v", a, sb.key)
-				}
-			}
-		}
-	}
-	sb.listeners = append(sb.listeners, lis)
-	sb.b.SetAccepting(true)
-	return nil
-}
-
-// removeListener takes lis off the binding and closes the socket when
-// nothing uses it any more.
+// removeListener takes lis off the binding; connections still in their
+// handshake have no listener left to accept them and are dropped
+// silently. The socket closes when nothing uses it any more.
 func (sb *sharedBinding) removeListener(lis *Listener) {
-	sb.mu.Lock()
-	for i, o := range sb.listeners {
-		if o == lis {
-			sb.listeners = append(sb.listeners[:i], sb.listeners[i+1:]...)
-			break
-		}
-	}
-	var orphans []*Connection
-	if len(sb.listeners) == 0 {
-		sb.b.SetAccepting(false)
-		for c := range sb.pending {
-			orphans = append(orphans, c)
-		}
-	}
-	sb.mu.Unlock()
-	// Connections still in their handshake have no listener left to accept
-	// them: drop them silently.
-	for _, c := range orphans {
-		c.regShutdown(ConnectionShutdownSilent, 0)
-	}
-	sb.maybeClose()
-}
-
-// accepted takes c off the binding's list of unaccepted connections.
-func (sb *sharedBinding) accepted(c *Connection) {
-	sb.mu.Lock()
-	delete(sb.pending, c)
-	sb.mu.Unlock()
-}
-
-// releaseConn drops a server connection's use of the binding.
-func (sb *sharedBinding) releaseConn(c *Connection) {
-	sb.mu.Lock()
-	sb.conns--
-	delete(sb.pending, c)
-	sb.mu.Unlock()
-	sb.maybeClose()
-}
-
-// maybeClose closes the socket once no listener or connection uses it.
-func (sb *sharedBinding) maybeClose() {
-	t := &sb.lib.bindings
-	t.mu.Lock()
-	sb.mu.Lock()
-	unused := len(sb.listeners) == 0 && sb.conns == 0
-	if unused && t.shared[sb.key] == sb {
-		delete(t.shared, sb.key)
-	}
-	sb.mu.Unlock()
-	t.mu.Unlock()
-	if unused {
-		bs := []*endpoint.Binding{sb.b}
-		sb.mu.Lock()
-		if sb.preferred != nil {
-			bs = append(bs, sb.preferred)
-		}
-		sb.mu.Unlock()
-		closeBindings(bs)
-	}
+	sb.sh.Leave(lis, func(c *Connection) { c.regShutdown(ConnectionShutdownSilent, 0) })
 }
 
 // NewConnection implements endpoint.Handler: it creates the server
@@ -264,27 +160,17 @@ func (sb *sharedBinding) maybeClose() {
 // listener (the one that accepts it is known only once its ClientHello has
 // been read).
 func (sb *sharedBinding) NewConnection(b *endpoint.Binding, info *endpoint.InitialInfo) *conn.Conn {
-	sb.mu.Lock()
-	if len(sb.listeners) == 0 {
-		sb.mu.Unlock()
+	first, prefSock, ok := sb.sh.First()
+	if !ok {
 		return nil
 	}
-	first := sb.listeners[0]
-	prefSock := sb.preferred
-	sb.mu.Unlock()
 	qc := &Connection{lib: sb.lib, reg: first.reg, server: true, binding: sb, startTime: time.Now()}
 	// The connection belongs to the registration whose workers run it, so
 	// closing the registration waits for it.
 	if first.reg.addChild("Listener.newConnection", qc) != nil {
 		return nil
 	}
-	sb.mu.Lock()
-	sb.conns++
-	if sb.pending == nil {
-		sb.pending = make(map[*Connection]struct{})
-	}
-	sb.pending[qc] = struct{}{}
-	sb.mu.Unlock()
+	sb.sh.AddConn(qc)
 	var host conn.Host
 	var attach func(*conn.Conn)
 	var pref conn.PreferredAddress
@@ -343,28 +229,11 @@ type serverAcceptor struct {
 // Accept picks the listener by ALPN (the listener's preference wins) and
 // raises its NewConnectionEvent on the connection's worker.
 func (a *serverAcceptor) Accept(ec *conn.Conn, info *conn.NewConnectionInfo) (conn.Events, string, error) {
-	lis, alpn := a.sb.match(info.ClientALPNs)
-	if lis == nil {
+	lis, alpn, ok := a.sb.sh.Match(info.ClientALPNs)
+	if !ok {
 		return nil, "", conn.ErrNoALPN
 	}
 	return lis.accept(a.c, info, alpn)
-}
-
-// match finds the listener whose ALPN list shares a protocol with the
-// client's.
-func (sb *sharedBinding) match(client []string) (*Listener, string) {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	for _, l := range sb.listeners {
-		for _, a := range l.alpns {
-			for _, c := range client {
-				if a == c {
-					return l, a
-				}
-			}
-		}
-	}
-	return nil, ""
 }
 
 // statusFromSocketError maps a socket error to a status.

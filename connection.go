@@ -450,10 +450,10 @@ func (c *Connection) release() {
 		task.Unregister()
 	}
 	if ch != nil {
-		closeBindings(ch.Bindings())
+		endpoint.CloseAsync(ch.Bindings())
 	}
 	if sb != nil {
-		sb.releaseConn(c)
+		sb.sh.ReleaseConn(c)
 	}
 	c.reg.removeChild(c)
 }
@@ -510,18 +510,6 @@ func (c *Connection) SetLocalCIDPrefix(prefix []byte) error {
 		c.eng.SetCIDPrefix(prefix)
 	}
 	return nil
-}
-
-// closeBindings closes sockets off the calling goroutine: Close waits for
-// each socket's reader goroutine, which must not happen on a worker.
-func closeBindings(bs []*endpoint.Binding) {
-	if len(bs) > 0 {
-		go func() {
-			for _, b := range bs {
-				b.Close()
-			}
-		}()
-	}
 }
 
 // ConnectionShutdownFlags modify ConnectionShutdown and RegistrationShutdown

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/hquic/quic/internal/conn"
+	"github.com/hquic/quic/internal/endpoint"
 )
 
 // connEvents is the engine's view of a Connection: it implements
@@ -82,7 +83,7 @@ func (e *connEvents) LocalAddressChanged(addr netip.AddrPort) {
 	ch := c.client
 	c.mu.Unlock()
 	if ch != nil {
-		closeBindings(ch.KeepOnly(addr)) // the old sockets are no longer used
+		endpoint.CloseAsync(ch.KeepOnly(addr)) // the old sockets are no longer used
 	}
 	ev := &e.ev.localAddr
 	*ev = LocalAddressChangedEvent{Addr: addr}

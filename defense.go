@@ -96,36 +96,18 @@ func (l *Library) dosModeChanged(bool) {
 }
 
 // listeners returns the listeners on the library's shared bindings.
-func (l *Library) listeners() []*Listener {
-	t := &l.bindings
-	t.mu.Lock()
-	sbs := make([]*sharedBinding, 0, len(t.shared))
-	for _, sb := range t.shared {
-		sbs = append(sbs, sb)
-	}
-	t.mu.Unlock()
-	var out []*Listener
-	for _, sb := range sbs {
-		sb.mu.Lock()
-		out = append(out, sb.listeners...)
-		sb.mu.Unlock()
-	}
-	return out
-}
+func (l *Library) listeners() []*Listener { return l.bindings.sharing.Listeners() }
 
 // overloaded reports whether the worker a new connection from peer would
 // run on has an average queue delay above MaxWorkerQueueDelay (MsQuic's
 // QuicWorkerIsOverloaded): the client's Initial is then dropped before any
 // state exists, and the client retransmits it later.
 func (sb *sharedBinding) overloaded(peer netip.AddrPort) bool {
-	sb.mu.Lock()
-	if len(sb.listeners) == 0 {
-		sb.mu.Unlock()
+	first, _, ok := sb.sh.First()
+	if !ok {
 		return false
 	}
-	pool := sb.listeners[0].reg.pool
-	sb.mu.Unlock()
-	return pool.QueueDelay(peerAffinity(peer)) > time.Duration(sb.lib.defense.maxQueueDelay.Load())
+	return first.reg.pool.QueueDelay(peerAffinity(peer)) > time.Duration(sb.lib.defense.maxQueueDelay.Load())
 }
 
 // peerAffinity spreads new server connections over the workers by the

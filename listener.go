@@ -162,7 +162,7 @@ func (l *Listener) Start(alpns []string, local netip.AddrPort) error {
 	}
 	l.mu.Lock()
 	l.sb = sb
-	l.local = sb.b.LocalAddr()
+	l.local = sb.sh.Binding().LocalAddr()
 	pref := l.preferred
 	l.mu.Unlock()
 	if pref.IsValid() {
@@ -215,7 +215,7 @@ func (l *Listener) Statistics() ListenerStatistics {
 	s := ListenerStatistics{TotalAcceptedConnections: l.accepted.Load(), TotalRejectedConnections: l.rejected.Load()}
 	l.mu.Lock()
 	if b := l.sb; b != nil {
-		e := b.b
+		e := b.sh.Binding()
 		s.BindingRecvDroppedPackets = e.Dropped.Load()
 		s.RetriesSent = e.RetriesSent.Load()
 		s.TokensAccepted = e.TokensAccepted.Load()
@@ -372,7 +372,7 @@ func (l *Listener) accept(c *Connection, info *conn.NewConnectionInfo, alpn stri
 	c.state |= connAccepted
 	c.mu.Unlock()
 	if c.binding != nil {
-		c.binding.accepted(c)
+		c.binding.sh.Accepted(c)
 	}
 	return (*connEvents)(c), alpn, nil
 }

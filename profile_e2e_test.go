@@ -69,8 +69,8 @@ func TestMaxThroughputEchoUsesSenderGoroutines(t *testing.T) {
 			})
 			e := newProfileE2E(t, tc.p)
 			e.listenEcho()
-			socks = append(socks, e.listener.sb.b)
-			if got := e.listener.sb.b.SendQueued(); got != tc.queued {
+			socks = append(socks, e.listener.sb.sh.Binding())
+			if got := e.listener.sb.sh.Binding().SendQueued(); got != tc.queued {
 				t.Fatalf("listener socket SendQueued = %v, want %v", got, tc.queued)
 			}
 			c, connected, closed := connectEcho(t, e)

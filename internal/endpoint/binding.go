@@ -6,7 +6,8 @@
 // creates server connections. Connections write through the binding's
 // socket on their own goroutine or, with Config.SendQueue, hand their
 // datagrams to the binding's sender goroutine (udp.Sender), which writes
-// them while the connection builds the next ones.
+// them while the connection builds the next ones. Sharing is the table
+// of listening bindings a library's listeners share by local address.
 package endpoint
 
 import (
