@@ -78,14 +78,14 @@ func (c *Conn) traceBuffered(pkt []byte, buffered bool) {
 
 // traceLost logs a packet declared lost with the frames its record keeps.
 func (c *Conn) traceLost(p *recovery.Sent) {
-	h := qlog.Header{Type: wire.Packet1RTT, PN: p.PN}
+	typ := wire.Packet1RTT
 	switch {
 	case p.Space == recovery.SpaceInitial:
-		h.Type = wire.PacketInitial
+		typ = wire.PacketInitial
 	case p.Space == recovery.SpaceHandshake:
-		h.Type = wire.PacketHandshake
+		typ = wire.PacketHandshake
 	case c.qlog.first1RTT < 0 || p.PN < c.qlog.first1RTT:
-		h.Type = wire.Packet0RTT
+		typ = wire.Packet0RTT
 	}
 	// Recovery declares a packet lost three below the largest
 	// acknowledged (RFC 9002 §6.1.1) or by the time threshold (§6.1.2).
@@ -95,7 +95,7 @@ func (c *Conn) traceLost(p *recovery.Sent) {
 	} else if largest > p.PN {
 		trigger = "time_threshold"
 	}
-	e := c.qlog.BeginPacketLost(c.now, &h, trigger, p.PMTUProbe)
+	e := c.qlog.BeginPacketLost(c.now, typ, p.PN, trigger, p.PMTUProbe)
 	traceFrameLog(e, p.Frames)
 	c.qlog.EndPacketLost()
 }

@@ -37,6 +37,23 @@ func TestQlogOfALossyTransferTellsItsStory(t *testing.T) {
 	if phases := checkKeyPhases(t, f); phases < 3 {
 		t.Errorf("only %d key phases; want at least 3", phases)
 	}
+	checkLostHeadersNameOnlyTypeAndNumber(t, f)
+}
+
+// checkLostHeadersNameOnlyTypeAndNumber: a lost packet's record keeps no
+// connection IDs or key phase, so packet_lost must not claim any.
+func checkLostHeadersNameOnlyTypeAndNumber(t *testing.T, f *schema.File) {
+	t.Helper()
+	for _, ev := range f.Events {
+		if ev.Name != "quic:packet_lost" {
+			continue
+		}
+		for k := range ev.Data["header"].(map[string]any) {
+			if k != "packet_type" && k != "packet_number" {
+				t.Fatalf("event %d: packet_lost header has %q: %v", ev.Index, k, ev.Data["header"])
+			}
+		}
+	}
 }
 
 type streamRange struct{ id, off, end uint64 }

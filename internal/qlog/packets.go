@@ -2,6 +2,7 @@ package qlog
 
 import (
 	"github.com/hquic/quic/internal/mono"
+	"github.com/hquic/quic/internal/wire"
 )
 
 // staged is a packet that was built but whose final size is not known yet:
@@ -72,10 +73,16 @@ func (t *Trace) CommitSent(now mono.Time, pn int64, size int, mtuProbe bool) {
 
 // BeginPacketLost starts packet_lost for a packet and leaves the encoder
 // inside its frames array, for the caller to describe the frames it
-// remembers; EndPacketLost finishes the event.
-func (t *Trace) BeginPacketLost(now mono.Time, h *Header, trigger string, mtuProbe bool) *Encoder {
+// remembers; EndPacketLost finishes the event. The header names only the
+// packet's type and number: what a sent packet's record keeps (its
+// connection IDs and key phase are not known then, and a default would
+// misreport them).
+func (t *Trace) BeginPacketLost(now mono.Time, typ wire.PacketType, pn int64, trigger string, mtuProbe bool) *Encoder {
 	e := t.Begin(now, PacketLost)
-	e.Header(h)
+	e.Obj("header")
+	e.Str("packet_type", PacketTypeName(typ))
+	e.I64("packet_number", pn)
+	e.EndObject()
 	if trigger != "" {
 		e.Str("trigger", trigger)
 	}
