@@ -89,7 +89,7 @@ func TestEverySettingHasARow(t *testing.T) {
 				}
 			default:
 				s := defaultSettings()
-				if err := s.update("test", &patch, true, true); err != nil {
+				if err := s.update("test", &patch, true); err != nil {
 					t.Fatal(err)
 				}
 				es := engineSettings(&s)

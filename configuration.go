@@ -50,7 +50,7 @@ func (r *Registration) NewConfiguration(alpns []string, s *Settings) (*Configura
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.settings = l.settings.valuesOnly()
-	if err := c.settings.update(op, s, true, true); err != nil {
+	if err := c.settings.update(op, s, true); err != nil {
 		return nil, err
 	}
 	if err := r.addConfiguration(op, c); err != nil {
@@ -86,7 +86,7 @@ func (c *Configuration) ALPNs() []string { return slices.Clone(c.alpns) }
 func (c *Configuration) SetSettings(s *Settings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.settings.update("Configuration.SetSettings", s, true, true)
+	return c.settings.update("Configuration.SetSettings", s, true)
 }
 
 // Settings returns the configuration's settings: every field's current

@@ -275,7 +275,7 @@ func (c *Connection) SetSettings(s *Settings) error {
 	if c.state.has(connStarted | connConfigured) {
 		return c.setLiveSettings(op, s)
 	}
-	return c.settings.update(op, s, true, true)
+	return c.settings.update(op, s, true)
 }
 
 // NegotiatedALPN returns the ALPN the handshake chose

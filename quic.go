@@ -157,7 +157,7 @@ func (l *Library) TLSProvider() TLSProvider { return TLSProviderGo }
 func (l *Library) SetSettings(s *Settings) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.settings.update("Library.SetSettings", s, true, true); err != nil {
+	if err := l.settings.update("Library.SetSettings", s, true); err != nil {
 		return err
 	}
 	for r := range l.registrations {

@@ -34,8 +34,8 @@ func Some[T any](v T) Optional[T] { return Optional[T]{Value: v, Set: true} }
 //     connection did not set.
 //
 // Setting StreamRecvWindowDefault also sets the three per-stream-type windows
-// at the same level, except those set explicitly (in the same patch, or
-// earlier at that level without overwrite).
+// at the same level, replacing values set there before, except those set in
+// the same patch.
 //
 // Reading settings back (Library.Settings, Configuration.Settings) returns
 // every field's current value, with Set reporting which fields were set

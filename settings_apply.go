@@ -8,10 +8,9 @@ package quic
 // connection). The engine reads a connection's resolved settings as the
 // Values of such a full Settings.
 
-// patchField copies src into dst if src is set and dst is not set or may be
-// overwritten.
-func patchField[T any](dst *Optional[T], src Optional[T], overwrite bool) {
-	if src.Set && (!dst.Set || overwrite) {
+// patchField copies src into dst if src is set.
+func patchField[T any](dst *Optional[T], src Optional[T]) {
+	if src.Set {
 		*dst = src
 	}
 }
@@ -25,13 +24,13 @@ func inheritField[T any](dst *Optional[T], src Optional[T]) {
 
 // update validates patch and applies it to s, a full Settings (see apply).
 // On error s is unchanged. op names the API call in the error.
-func (s *Settings) update(op string, patch *Settings, overwrite, allowMTUAndECN bool) error {
+func (s *Settings) update(op string, patch *Settings, allowMTUAndECN bool) error {
 	p, err := patch.prepare(op)
 	if err != nil {
 		return err
 	}
 	next := *s
-	if err := next.apply(op, &p, overwrite, allowMTUAndECN); err != nil {
+	if err := next.apply(op, &p, allowMTUAndECN); err != nil {
 		return err
 	}
 	*s = next
@@ -39,12 +38,11 @@ func (s *Settings) update(op string, patch *Settings, overwrite, allowMTUAndECN 
 }
 
 // apply copies the set fields of p, which prepare has validated, into s
-// (QuicSettingApply). A field already set in s is replaced only if
-// overwrite is true. Fields copied become Set in s.
+// (QuicSettingApply with OverWrite, as every MsQuic SetParam applies
+// settings): a field set in p replaces s's and becomes Set in s.
 //
-// Setting StreamRecvWindowDefault also writes its value into each per-type
-// window that is not set in s (or into all of them when overwriting); a
-// per-type window set in p then wins over it.
+// Setting StreamRecvWindowDefault also writes its value into the three
+// per-type windows; a per-type window set in p then wins over it.
 //
 // MinimumMTU, MaximumMTU and ECNEnabled may only change when allowMTUAndECN
 // is true (a connection that has not started). When p sets an MTU bound, the
@@ -52,7 +50,7 @@ func (s *Settings) update(op string, patch *Settings, overwrite, allowMTUAndECN 
 // the allowed range (1248 or 1500), as in MsQuic; the resulting minimum must
 // not exceed the maximum. MTU values that p does not touch keep their
 // current values.
-func (s *Settings) apply(op string, p *Settings, overwrite, allowMTUAndECN bool) error {
+func (s *Settings) apply(op string, p *Settings, allowMTUAndECN bool) error {
 	if (p.MinimumMTU.Set || p.MaximumMTU.Set || p.ECNEnabled.Set) && !allowMTUAndECN {
 		field := "ECNEnabled"
 		if p.MinimumMTU.Set {
@@ -71,73 +69,68 @@ func (s *Settings) apply(op string, p *Settings, overwrite, allowMTUAndECN bool)
 		if s.MaximumMTU.Set {
 			hi = s.MaximumMTU
 		}
-		patchField(&lo, p.MinimumMTU, overwrite)
-		patchField(&hi, p.MaximumMTU, overwrite)
+		patchField(&lo, p.MinimumMTU)
+		patchField(&hi, p.MaximumMTU)
 		if lo.Value > hi.Value {
 			return opError(op, StatusInvalidParameter,
 				"Settings.MinimumMTU (%d) must not exceed Settings.MaximumMTU (%d)", lo.Value, hi.Value)
 		}
 		s.MinimumMTU, s.MaximumMTU = lo, hi
 	}
-	patchField(&s.ECNEnabled, p.ECNEnabled, overwrite)
+	patchField(&s.ECNEnabled, p.ECNEnabled)
 
-	patchField(&s.MaxBytesPerKey, p.MaxBytesPerKey, overwrite)
-	patchField(&s.HandshakeIdleTimeout, p.HandshakeIdleTimeout, overwrite)
-	patchField(&s.IdleTimeout, p.IdleTimeout, overwrite)
-	patchField(&s.MTUDiscoverySearchCompleteTimeout, p.MTUDiscoverySearchCompleteTimeout, overwrite)
-	patchField(&s.TLSClientMaxSendBuffer, p.TLSClientMaxSendBuffer, overwrite)
-	patchField(&s.TLSServerMaxSendBuffer, p.TLSServerMaxSendBuffer, overwrite)
-	if p.StreamRecvWindowDefault.Set && (!s.StreamRecvWindowDefault.Set || overwrite) {
+	patchField(&s.MaxBytesPerKey, p.MaxBytesPerKey)
+	patchField(&s.HandshakeIdleTimeout, p.HandshakeIdleTimeout)
+	patchField(&s.IdleTimeout, p.IdleTimeout)
+	patchField(&s.MTUDiscoverySearchCompleteTimeout, p.MTUDiscoverySearchCompleteTimeout)
+	patchField(&s.TLSClientMaxSendBuffer, p.TLSClientMaxSendBuffer)
+	patchField(&s.TLSServerMaxSendBuffer, p.TLSServerMaxSendBuffer)
+	if p.StreamRecvWindowDefault.Set {
 		s.StreamRecvWindowDefault = p.StreamRecvWindowDefault
-		for _, w := range []*Optional[uint32]{
-			&s.StreamRecvWindowBidiLocalDefault,
-			&s.StreamRecvWindowBidiRemoteDefault,
-			&s.StreamRecvWindowUnidiDefault,
-		} {
-			if !w.Set || overwrite {
-				w.Value = p.StreamRecvWindowDefault.Value
-			}
-		}
+		v := p.StreamRecvWindowDefault.Value
+		s.StreamRecvWindowBidiLocalDefault.Value = v
+		s.StreamRecvWindowBidiRemoteDefault.Value = v
+		s.StreamRecvWindowUnidiDefault.Value = v
 	}
-	patchField(&s.StreamRecvWindowBidiLocalDefault, p.StreamRecvWindowBidiLocalDefault, overwrite)
-	patchField(&s.StreamRecvWindowBidiRemoteDefault, p.StreamRecvWindowBidiRemoteDefault, overwrite)
-	patchField(&s.StreamRecvWindowUnidiDefault, p.StreamRecvWindowUnidiDefault, overwrite)
-	patchField(&s.StreamRecvBufferDefault, p.StreamRecvBufferDefault, overwrite)
-	patchField(&s.ConnFlowControlWindow, p.ConnFlowControlWindow, overwrite)
-	patchField(&s.MaxWorkerQueueDelay, p.MaxWorkerQueueDelay, overwrite)
-	patchField(&s.MaxStatelessOperations, p.MaxStatelessOperations, overwrite)
-	patchField(&s.InitialWindowPackets, p.InitialWindowPackets, overwrite)
-	patchField(&s.SendIdleTimeout, p.SendIdleTimeout, overwrite)
-	patchField(&s.InitialRTT, p.InitialRTT, overwrite)
-	patchField(&s.MaxAckDelay, p.MaxAckDelay, overwrite)
-	patchField(&s.DisconnectTimeout, p.DisconnectTimeout, overwrite)
-	patchField(&s.KeepAliveInterval, p.KeepAliveInterval, overwrite)
-	patchField(&s.CongestionControlAlgorithm, p.CongestionControlAlgorithm, overwrite)
-	patchField(&s.PeerBidiStreamCount, p.PeerBidiStreamCount, overwrite)
-	patchField(&s.PeerUnidiStreamCount, p.PeerUnidiStreamCount, overwrite)
-	patchField(&s.MaxBindingStatelessOperations, p.MaxBindingStatelessOperations, overwrite)
-	patchField(&s.StatelessOperationExpiration, p.StatelessOperationExpiration, overwrite)
-	patchField(&s.SendBufferingEnabled, p.SendBufferingEnabled, overwrite)
-	patchField(&s.PacingEnabled, p.PacingEnabled, overwrite)
-	patchField(&s.MigrationEnabled, p.MigrationEnabled, overwrite)
-	patchField(&s.DatagramReceiveEnabled, p.DatagramReceiveEnabled, overwrite)
-	patchField(&s.ServerResumptionLevel, p.ServerResumptionLevel, overwrite)
-	patchField(&s.GreaseQUICBitEnabled, p.GreaseQUICBitEnabled, overwrite)
-	patchField(&s.MaxOperationsPerDrain, p.MaxOperationsPerDrain, overwrite)
-	patchField(&s.MTUDiscoveryMissingProbeCount, p.MTUDiscoveryMissingProbeCount, overwrite)
-	patchField(&s.DestCIDUpdateIdleTimeout, p.DestCIDUpdateIdleTimeout, overwrite)
-	patchField(&s.HyStartEnabled, p.HyStartEnabled, overwrite)
-	patchField(&s.EncryptionOffloadAllowed, p.EncryptionOffloadAllowed, overwrite)
-	patchField(&s.ReliableResetEnabled, p.ReliableResetEnabled, overwrite)
-	patchField(&s.OneWayDelayEnabled, p.OneWayDelayEnabled, overwrite)
-	patchField(&s.NetStatsEventEnabled, p.NetStatsEventEnabled, overwrite)
-	patchField(&s.StreamMultiReceiveEnabled, p.StreamMultiReceiveEnabled, overwrite)
-	patchField(&s.XDPEnabled, p.XDPEnabled, overwrite)
-	patchField(&s.QTIPEnabled, p.QTIPEnabled, overwrite)
-	patchField(&s.Extensions.MaxPacketRetryCount, p.Extensions.MaxPacketRetryCount, overwrite)
-	patchField(&s.Extensions.LossDetectionGracePeriod, p.Extensions.LossDetectionGracePeriod, overwrite)
-	patchField(&s.Extensions.QlogDir, p.Extensions.QlogDir, overwrite)
-	patchField(&s.Extensions.Tracer, p.Extensions.Tracer, overwrite)
+	patchField(&s.StreamRecvWindowBidiLocalDefault, p.StreamRecvWindowBidiLocalDefault)
+	patchField(&s.StreamRecvWindowBidiRemoteDefault, p.StreamRecvWindowBidiRemoteDefault)
+	patchField(&s.StreamRecvWindowUnidiDefault, p.StreamRecvWindowUnidiDefault)
+	patchField(&s.StreamRecvBufferDefault, p.StreamRecvBufferDefault)
+	patchField(&s.ConnFlowControlWindow, p.ConnFlowControlWindow)
+	patchField(&s.MaxWorkerQueueDelay, p.MaxWorkerQueueDelay)
+	patchField(&s.MaxStatelessOperations, p.MaxStatelessOperations)
+	patchField(&s.InitialWindowPackets, p.InitialWindowPackets)
+	patchField(&s.SendIdleTimeout, p.SendIdleTimeout)
+	patchField(&s.InitialRTT, p.InitialRTT)
+	patchField(&s.MaxAckDelay, p.MaxAckDelay)
+	patchField(&s.DisconnectTimeout, p.DisconnectTimeout)
+	patchField(&s.KeepAliveInterval, p.KeepAliveInterval)
+	patchField(&s.CongestionControlAlgorithm, p.CongestionControlAlgorithm)
+	patchField(&s.PeerBidiStreamCount, p.PeerBidiStreamCount)
+	patchField(&s.PeerUnidiStreamCount, p.PeerUnidiStreamCount)
+	patchField(&s.MaxBindingStatelessOperations, p.MaxBindingStatelessOperations)
+	patchField(&s.StatelessOperationExpiration, p.StatelessOperationExpiration)
+	patchField(&s.SendBufferingEnabled, p.SendBufferingEnabled)
+	patchField(&s.PacingEnabled, p.PacingEnabled)
+	patchField(&s.MigrationEnabled, p.MigrationEnabled)
+	patchField(&s.DatagramReceiveEnabled, p.DatagramReceiveEnabled)
+	patchField(&s.ServerResumptionLevel, p.ServerResumptionLevel)
+	patchField(&s.GreaseQUICBitEnabled, p.GreaseQUICBitEnabled)
+	patchField(&s.MaxOperationsPerDrain, p.MaxOperationsPerDrain)
+	patchField(&s.MTUDiscoveryMissingProbeCount, p.MTUDiscoveryMissingProbeCount)
+	patchField(&s.DestCIDUpdateIdleTimeout, p.DestCIDUpdateIdleTimeout)
+	patchField(&s.HyStartEnabled, p.HyStartEnabled)
+	patchField(&s.EncryptionOffloadAllowed, p.EncryptionOffloadAllowed)
+	patchField(&s.ReliableResetEnabled, p.ReliableResetEnabled)
+	patchField(&s.OneWayDelayEnabled, p.OneWayDelayEnabled)
+	patchField(&s.NetStatsEventEnabled, p.NetStatsEventEnabled)
+	patchField(&s.StreamMultiReceiveEnabled, p.StreamMultiReceiveEnabled)
+	patchField(&s.XDPEnabled, p.XDPEnabled)
+	patchField(&s.QTIPEnabled, p.QTIPEnabled)
+	patchField(&s.Extensions.MaxPacketRetryCount, p.Extensions.MaxPacketRetryCount)
+	patchField(&s.Extensions.LossDetectionGracePeriod, p.Extensions.LossDetectionGracePeriod)
+	patchField(&s.Extensions.QlogDir, p.Extensions.QlogDir)
+	patchField(&s.Extensions.Tracer, p.Extensions.Tracer)
 	return nil
 }
 

@@ -60,10 +60,10 @@ func (c *Connection) setLiveSettings(op string, p *Settings) error {
 			p.ConnFlowControlWindow.Value, c.resolved.ConnFlowControlWindow.Value)
 	}
 	next := c.resolved
-	if err := next.update(op, p, true, false); err != nil {
+	if err := next.update(op, p, false); err != nil {
 		return err
 	}
-	if err := c.settings.update(op, p, true, false); err != nil {
+	if err := c.settings.update(op, p, false); err != nil {
 		return err
 	}
 	c.resolved = next

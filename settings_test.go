@@ -189,7 +189,7 @@ func TestApplyAndInheritCoverEveryField(t *testing.T) {
 		var patch Settings
 		setField(&patch, name, v)
 		s := defaultSettings()
-		err := s.update("test", &patch, true, true)
+		err := s.update("test", &patch, true)
 		if refusedSettings[name] {
 			if !errors.Is(err, ErrNotSupported) {
 				t.Errorf("%s = %v: %v, want ErrNotSupported", name, v, err)
@@ -230,36 +230,36 @@ func TestApplyAndInheritCoverEveryField(t *testing.T) {
 
 func TestPatchSemantics(t *testing.T) {
 	s := defaultSettings()
-	if err := s.update("t", &Settings{IdleTimeout: Some(time.Duration(0))}, true, true); err != nil {
+	if err := s.update("t", &Settings{IdleTimeout: Some(time.Duration(0))}, true); err != nil {
 		t.Fatal(err)
 	}
 	if !s.IdleTimeout.Set || s.IdleTimeout.Value != 0 {
 		t.Fatalf("IdleTimeout = %+v: a set zero must disable, not be ignored", s.IdleTimeout)
 	}
 	// An unset field in a later patch leaves the earlier value alone.
-	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Second)}, true, true); err != nil {
+	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Second)}, true); err != nil {
 		t.Fatal(err)
 	}
 	if !s.IdleTimeout.Set || s.IdleTimeout.Value != 0 || s.KeepAliveInterval.Value != time.Second {
 		t.Fatalf("second patch disturbed the first: %+v %+v", s.IdleTimeout, s.KeepAliveInterval)
 	}
-	// Without overwrite, fields already set stay; unset ones are filled.
-	if err := s.update("t", &Settings{IdleTimeout: Some(time.Minute), MaxAckDelay: Some(time.Millisecond)}, false, true); err != nil {
+	// A later patch replaces a field set before.
+	if err := s.update("t", &Settings{IdleTimeout: Some(time.Minute), MaxAckDelay: Some(time.Millisecond)}, true); err != nil {
 		t.Fatal(err)
 	}
-	if s.IdleTimeout.Value != 0 || s.MaxAckDelay.Value != time.Millisecond || !s.MaxAckDelay.Set {
-		t.Fatalf("no-overwrite apply: IdleTimeout %v MaxAckDelay %+v", s.IdleTimeout.Value, s.MaxAckDelay)
+	if s.IdleTimeout.Value != time.Minute || s.MaxAckDelay.Value != time.Millisecond || !s.MaxAckDelay.Set {
+		t.Fatalf("second patch: IdleTimeout %v MaxAckDelay %+v", s.IdleTimeout.Value, s.MaxAckDelay)
 	}
 	// nil and empty patches change nothing.
 	before := s
-	if err := s.update("t", nil, true, true); err != nil || s != before {
+	if err := s.update("t", nil, true); err != nil || s != before {
 		t.Fatal("nil patch changed settings")
 	}
-	if err := s.update("t", &Settings{}, true, true); err != nil || s != before {
+	if err := s.update("t", &Settings{}, true); err != nil || s != before {
 		t.Fatal("empty patch changed settings")
 	}
 	// A failed update leaves the settings untouched.
-	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Hour), InitialRTT: Some(time.Duration(0))}, true, true); err == nil {
+	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Hour), InitialRTT: Some(time.Duration(0))}, true); err == nil {
 		t.Fatal("invalid patch accepted")
 	}
 	if s != before {
@@ -274,7 +274,7 @@ func TestDurationsTruncateToMsQuicUnits(t *testing.T) {
 		MTUDiscoverySearchCompleteTimeout: Some(1500 * time.Nanosecond),
 		MaxAckDelay:                       Some(16383*time.Millisecond + 999*time.Microsecond),
 	}
-	if err := s.update("t", &patch, true, true); err != nil {
+	if err := s.update("t", &patch, true); err != nil {
 		t.Fatal(err)
 	}
 	if s.IdleTimeout.Value != time.Millisecond || s.MTUDiscoverySearchCompleteTimeout.Value != time.Microsecond ||
@@ -382,7 +382,7 @@ func TestValidateNilAndErrorShape(t *testing.T) {
 
 func TestMTUClamping(t *testing.T) {
 	s := defaultSettings()
-	if err := s.update("t", &Settings{MinimumMTU: Some(uint16(100)), MaximumMTU: Some(uint16(9000))}, true, true); err != nil {
+	if err := s.update("t", &Settings{MinimumMTU: Some(uint16(100)), MaximumMTU: Some(uint16(9000))}, true); err != nil {
 		t.Fatal(err)
 	}
 	if s.MinimumMTU.Value != 1248 || s.MaximumMTU.Value != 1500 {
@@ -392,13 +392,13 @@ func TestMTUClamping(t *testing.T) {
 
 func TestMTUApplyCombinesWithDestination(t *testing.T) {
 	s := defaultSettings()
-	if err := s.update("t", &Settings{MaximumMTU: Some(uint16(1280))}, true, true); err != nil {
+	if err := s.update("t", &Settings{MaximumMTU: Some(uint16(1280))}, true); err != nil {
 		t.Fatalf("MaximumMTU 1280 alone must be accepted (unset minimum is the 1248 floor): %v", err)
 	}
 	if s.MinimumMTU.Value != 1248 || s.MaximumMTU.Value != 1280 {
 		t.Fatalf("MTU %d..%d, want 1248..1280", s.MinimumMTU.Value, s.MaximumMTU.Value)
 	}
-	err := s.update("t", &Settings{MinimumMTU: Some(uint16(1400))}, true, true)
+	err := s.update("t", &Settings{MinimumMTU: Some(uint16(1400))}, true)
 	if !errors.Is(err, ErrInvalidParameter) || !strings.Contains(err.Error(), "MinimumMTU (1400) must not exceed Settings.MaximumMTU (1280)") {
 		t.Fatalf("minimum above the set maximum: %v", err)
 	}
@@ -411,13 +411,13 @@ func TestMTUAndECNLockedAfterStart(t *testing.T) {
 		{ECNEnabled: Some(true)},
 	} {
 		s := defaultSettings()
-		err := s.update("Connection.SetSettings", &p, true, false)
+		err := s.update("Connection.SetSettings", &p, false)
 		if !errors.Is(err, ErrInvalidParameter) || !strings.Contains(err.Error(), "cannot change after the connection started") {
 			t.Errorf("patch %+v after start: %v", p, err)
 		}
 	}
 	s := defaultSettings()
-	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Second)}, true, false); err != nil {
+	if err := s.update("t", &Settings{KeepAliveInterval: Some(time.Second)}, false); err != nil {
 		t.Fatalf("live field rejected after start: %v", err)
 	}
 }
@@ -444,11 +444,11 @@ func TestInheritMTURules(t *testing.T) {
 	}
 }
 
-// The three StreamRecvWindowDefault cases of MsQuic's SettingsTest, plus the
-// overwrite case of QuicSettingApply.
+// StreamRecvWindowDefault sets the three per-type windows at its level
+// without marking them set.
 func TestStreamRecvWindowDefaultSetsIndividualWindows(t *testing.T) {
 	var s Settings
-	if err := s.update("t", &Settings{StreamRecvWindowDefault: Some(uint32(1024))}, true, true); err != nil {
+	if err := s.update("t", &Settings{StreamRecvWindowDefault: Some(uint32(1024))}, true); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []Optional[uint32]{s.StreamRecvWindowBidiLocalDefault, s.StreamRecvWindowBidiRemoteDefault, s.StreamRecvWindowUnidiDefault} {
@@ -458,21 +458,15 @@ func TestStreamRecvWindowDefaultSetsIndividualWindows(t *testing.T) {
 	}
 }
 
-func TestStreamRecvWindowDefaultKeepsWindowsSetAtDestination(t *testing.T) {
+// A later StreamRecvWindowDefault replaces per-type windows set before, as
+// QuicSettingApply with OverWrite (every SetParam) does.
+func TestStreamRecvWindowDefaultReplacesWindowsSetBefore(t *testing.T) {
 	s := Settings{
 		StreamRecvWindowBidiLocalDefault:  Some(uint32(2048)),
 		StreamRecvWindowBidiRemoteDefault: Some(uint32(2048)),
 		StreamRecvWindowUnidiDefault:      Some(uint32(2048)),
 	}
-	if err := s.update("t", &Settings{StreamRecvWindowDefault: Some(uint32(1024))}, false, true); err != nil {
-		t.Fatal(err)
-	}
-	if s.StreamRecvWindowDefault.Value != 1024 || s.StreamRecvWindowBidiLocalDefault.Value != 2048 ||
-		s.StreamRecvWindowBidiRemoteDefault.Value != 2048 || s.StreamRecvWindowUnidiDefault.Value != 2048 {
-		t.Fatalf("got %+v", s)
-	}
-	// Overwriting replaces them, as QuicSettingApply does.
-	if err := s.update("t", &Settings{StreamRecvWindowDefault: Some(uint32(512))}, true, true); err != nil {
+	if err := s.update("t", &Settings{StreamRecvWindowDefault: Some(uint32(512))}, true); err != nil {
 		t.Fatal(err)
 	}
 	if s.StreamRecvWindowBidiLocalDefault.Value != 512 || s.StreamRecvWindowUnidiDefault.Value != 512 {
@@ -488,7 +482,7 @@ func TestStreamRecvWindowDefaultOverriddenByIndividualWindows(t *testing.T) {
 		StreamRecvWindowBidiRemoteDefault: Some(uint32(4096)),
 		StreamRecvWindowUnidiDefault:      Some(uint32(8192)),
 	}
-	if err := s.update("t", &patch, true, true); err != nil {
+	if err := s.update("t", &patch, true); err != nil {
 		t.Fatal(err)
 	}
 	if s.StreamRecvWindowDefault.Value != 1024 || s.StreamRecvWindowBidiLocalDefault.Value != 2048 ||
@@ -499,7 +493,7 @@ func TestStreamRecvWindowDefaultOverriddenByIndividualWindows(t *testing.T) {
 
 func TestValuesOnlyClearsSet(t *testing.T) {
 	s := defaultSettings()
-	if err := s.update("t", &Settings{IdleTimeout: Some(time.Second), MinimumMTU: Some(uint16(1400))}, true, true); err != nil {
+	if err := s.update("t", &Settings{IdleTimeout: Some(time.Second), MinimumMTU: Some(uint16(1400))}, true); err != nil {
 		t.Fatal(err)
 	}
 	v := s.valuesOnly()
@@ -557,7 +551,7 @@ func TestPrecedenceChain(t *testing.T) {
 		t.Fatalf("connection starts with %+v", conn.IdleTimeout)
 	}
 	// ...the application sets a field on it...
-	if err := conn.update("Connection.SetSettings", &Settings{IdleTimeout: Some(3 * time.Second)}, true, true); err != nil {
+	if err := conn.update("Connection.SetSettings", &Settings{IdleTimeout: Some(3 * time.Second)}, true); err != nil {
 		t.Fatal(err)
 	}
 	// ...later library changes reach configurations (for fields they did
@@ -574,20 +568,18 @@ func TestPrecedenceChain(t *testing.T) {
 	if conn.KeepAliveInterval.Value != 0 {
 		t.Fatal("library change reached an existing connection")
 	}
-	// ...and attaching the configuration fills only what the connection
-	// did not set.
+	// ...and attaching the configuration (Connection.connectionSettings)
+	// fills only what the connection did not set.
 	cs := cfg.Settings()
-	if err := conn.update("Connection.Start", &cs, false, true); err != nil {
-		t.Fatal(err)
-	}
+	conn.inherit(&cs)
 	if conn.IdleTimeout.Value != 3*time.Second {
 		t.Errorf("connection field lost to the configuration: %v", conn.IdleTimeout.Value)
 	}
 	if conn.MaxAckDelay.Value != 10*time.Millisecond || conn.MinimumMTU.Value != 1300 {
 		t.Errorf("configuration fields not applied: MaxAckDelay %v MinimumMTU %d", conn.MaxAckDelay.Value, conn.MinimumMTU.Value)
 	}
-	if conn.PeerBidiStreamCount.Value != 4 || conn.KeepAliveInterval.Value != 0 {
-		t.Errorf("fields set nowhere must keep the library values of connection creation: %d %v",
+	if conn.PeerBidiStreamCount.Value != 4 || conn.KeepAliveInterval.Value != time.Second {
+		t.Errorf("fields set nowhere must come from the configuration, which follows the library: %d %v",
 			conn.PeerBidiStreamCount.Value, conn.KeepAliveInterval.Value)
 	}
 }

@@ -148,10 +148,10 @@ func (g *GlobalSettings) validate(op string) error {
 
 // apply copies the set fields of p into g.
 func (g *GlobalSettings) apply(p *GlobalSettings) {
-	patchField(&g.RetryMemoryLimit, p.RetryMemoryLimit, true)
-	patchField(&g.LoadBalancingMode, p.LoadBalancingMode, true)
-	patchField(&g.FixedServerID, p.FixedServerID, true)
-	patchField(&g.StatelessRetryEnabled, p.StatelessRetryEnabled, true)
+	patchField(&g.RetryMemoryLimit, p.RetryMemoryLimit)
+	patchField(&g.LoadBalancingMode, p.LoadBalancingMode)
+	patchField(&g.FixedServerID, p.FixedServerID)
+	patchField(&g.StatelessRetryEnabled, p.StatelessRetryEnabled)
 }
 
 // defaultGlobalSettings returns MsQuic's global defaults, none marked Set.

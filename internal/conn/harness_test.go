@@ -488,11 +488,6 @@ func newEndpoint(p *pair, name string, addr netip.AddrPort) *endpoint {
 		streamDone: map[*Stream]bool{}, handleClosed: map[*Stream]bool{}, live: map[*Stream]bool{}}
 }
 
-// transmit puts a datagram on the wire from e, applying loss.
-func (p *pair) transmit(from *endpoint, data []byte) {
-	p.transmitFrom(from, data, netip.AddrPort{}, netip.AddrPort{})
-}
-
 // transmitFrom puts a datagram sent from local to dst on the wire. Client
 // datagrams pass through p.nat, which maps a client socket address to the
 // address the server sees; a server datagram to an address no client

@@ -375,9 +375,6 @@ func (tc *testConn) writeAckForAll() {
 // ignoreFrame makes wantFrame and wantIdle skip frames of f's type.
 func (tc *testConn) ignoreFrame(f wire.DebugFrame) { tc.ignored[reflect.TypeOf(f)] = true }
 
-// acceptFrame undoes ignoreFrame.
-func (tc *testConn) acceptFrame(f wire.DebugFrame) { delete(tc.ignored, reflect.TypeOf(f)) }
-
 // readFrame returns the next frame the connection sent that is not
 // ignored.
 func (tc *testConn) readFrame() (sentFrame, bool) {
@@ -494,14 +491,6 @@ func streamID(initiator Side, uni bool, n uint64) uint64 {
 		id |= 2
 	}
 	return id
-}
-
-// peerSide is the side the scripted peer plays.
-func (tc *testConn) peerSide() Side {
-	if tc.c.side == Client {
-		return Server
-	}
-	return Client
 }
 
 // openStream opens, starts and writes data on a stream of the connection
