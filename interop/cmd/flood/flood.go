@@ -21,6 +21,9 @@ type flooder struct {
 	server *net.UDPAddr
 	hellos []hello
 	srcs   [][]byte // marshalled IP_PKTINFO control messages, one per source address
+	// pool, when filled, holds sealed Initial datagrams that the senders
+	// send in turn instead of sealing each anew (see fillPool).
+	pool []pooled
 
 	sent, sendErr atomic.Uint64
 	// Replies the server sent back, by long-header packet type.
@@ -52,6 +55,35 @@ func newFlooder(server netip.AddrPort, addrs int, hellos []hello) (*flooder, err
 	}
 	go f.readReplies()
 	return f, nil
+}
+
+// pooled is a sealed Initial datagram and the source address it goes from.
+type pooled struct {
+	pkt []byte
+	src []byte // IP_PKTINFO control message
+}
+
+// fillPool seals Initials to n fresh random DCIDs, each from its own
+// source address in turn, for the senders to send round robin: sealing
+// (key derivation and AES-GCM over 1200 bytes) is most of the generator's
+// CPU per Initial, so a pool lets a machine that cannot both seal and send
+// at the rate asked reach it, at the price of DCIDs that recur once per
+// pass over the pool. A server that has switched to Retry keeps no state
+// per DCID, so a recurring DCID costs it as much as a fresh one; one that
+// made a half-open connection for it sees a duplicate Initial.
+func (f *flooder) fillPool(n int) {
+	s := newSealer()
+	for i := range n {
+		h := &f.hellos[i%len(f.hellos)]
+		bufs := make([][]byte, h.datagrams())
+		for j := range bufs {
+			bufs[j] = make([]byte, 0, initialSize)
+		}
+		pkts, _ := s.seal(bufs, h)
+		for _, p := range pkts {
+			f.pool = append(f.pool, pooled{pkt: p, src: f.srcs[i%len(f.srcs)]})
+		}
+	}
 }
 
 // readReplies counts what the server answers until the socket closes.
@@ -107,6 +139,7 @@ func (f *flooder) send(rate float64, seed int, stop <-chan struct{}) {
 		bufs[i] = make([]byte, 0, initialSize)
 		msgs[i].Addr = f.server
 	}
+	s := newSealer()
 	start := time.Now()
 	next := seed * 7919 // walk addresses and hellos from different points
 	var sent float64
@@ -122,9 +155,16 @@ func (f *flooder) send(rate float64, seed int, stop <-chan struct{}) {
 			continue
 		}
 		n := 0
-		for n < min(due, batch-1) {
+		for len(f.pool) > 0 && n < min(due, batch) {
+			p := &f.pool[next%len(f.pool)]
+			msgs[n].Buffers = [][]byte{p.pkt}
+			msgs[n].OOB = p.src
+			n++
+			next++
+		}
+		for len(f.pool) == 0 && n < min(due, batch-1) {
 			h := &f.hellos[next%len(f.hellos)]
-			pkts, _ := sealInitials(bufs[n:], h)
+			pkts, _ := s.seal(bufs[n:], h)
 			for _, p := range pkts {
 				msgs[n].Buffers = [][]byte{p}
 				msgs[n].OOB = f.srcs[next%len(f.srcs)]

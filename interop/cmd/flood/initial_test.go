@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"net/netip"
 	"testing"
 
 	"github.com/hquic/quic/internal/packet"
@@ -13,7 +14,7 @@ import (
 // The client Initial keys of RFC 9001 Appendix A.1.
 func TestClientInitialKeysMatchRFC9001(t *testing.T) {
 	dcid, _ := hex.DecodeString("8394c8f03e515708")
-	key, iv, hp := clientInitialKeys(dcid)
+	key, iv, hp := newSealer().keys(dcid)
 	for _, c := range []struct {
 		name string
 		got  []byte
@@ -47,7 +48,7 @@ func TestSealedInitialsOpenWithTheLibrarysKeys(t *testing.T) {
 			t.Fatalf("mlkem %v: a %d-byte ClientHello in %d datagrams, want %d", mlkem, len(h.msg), h.datagrams(), want)
 		}
 		bufs := [][]byte{make([]byte, 0, initialSize), make([]byte, 0, initialSize)}
-		pkts, dcid := sealInitials(bufs, &h)
+		pkts, dcid := newSealer().seal(bufs, &h)
 		var hello []byte
 		for i, pkt := range pkts {
 			if len(pkt) != initialSize {
@@ -80,5 +81,52 @@ func TestSealedInitialsOpenWithTheLibrarysKeys(t *testing.T) {
 		if !bytes.Equal(hello, h.msg) {
 			t.Fatalf("mlkem %v: CRYPTO data is not the ClientHello", mlkem)
 		}
+	}
+}
+
+// BenchmarkSealInitial is the generator's cost per flood Initial, from the
+// random DCID to the protected datagram.
+func BenchmarkSealInitial(b *testing.B) {
+	h, err := newHello("localhost", "echo", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newSealer()
+	bufs := [][]byte{make([]byte, 0, initialSize)}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.seal(bufs, &h)
+	}
+}
+
+// A pool holds one sealed Initial per DCID asked for, each DCID distinct,
+// taking the source addresses in turn.
+func TestPoolSealsDistinctInitialsFromEachAddressInTurn(t *testing.T) {
+	h, err := newHello("localhost", "echo", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := newFlooder(netip.MustParseAddrPort("127.0.0.1:9"), 3, []hello{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	f.fillPool(8)
+	if len(f.pool) != 8 {
+		t.Fatalf("%d pooled datagrams, want 8", len(f.pool))
+	}
+	dcids := map[string]bool{}
+	for i, p := range f.pool {
+		lh, ok := wire.ParseLongHeader(p.pkt)
+		if !ok || lh.Type != wire.PacketInitial || len(p.pkt) != initialSize {
+			t.Fatalf("pooled datagram %d is not a %d-byte Initial", i, initialSize)
+		}
+		dcids[string(lh.DCID)] = true
+		if !bytes.Equal(p.src, f.srcs[i%3]) {
+			t.Errorf("pooled datagram %d goes from source %x, want %x", i, p.src, f.srcs[i%3])
+		}
+	}
+	if len(dcids) != 8 {
+		t.Errorf("%d distinct DCIDs among 8 Initials", len(dcids))
 	}
 }

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	flood [-impl hquic|quicgo] [-rate 20000] [-addrs 4096] [-duration 15s] [-legit 20] ...
+//	flood [-impl hquic|quicgo] [-rate 20000] [-addrs 4096] [-duration 15s] [-legit 20] [-pool 0] ...
 //	flood serve -impl hquic|quicgo [-listen ADDR]
 //	flood soak [-duration 10m] [-churn 50] [-abandon 2] [-halfopen 20]
 //
@@ -123,6 +123,7 @@ type options struct {
 	timeout          time.Duration
 	senders          int
 	hellos           int
+	pool             int
 	mlkem            bool
 	alpn             string
 	server           string
@@ -148,6 +149,7 @@ func runFlood(args []string) error {
 	fs.IntVar(&o.senders, "senders", 1, "flood sender goroutines")
 	fs.IntVar(&o.established, "established", 4, "connections kept open through the run, echoing 1 KiB every 10ms")
 	fs.IntVar(&o.hellos, "hellos", 256, "distinct pre-generated ClientHellos")
+	fs.IntVar(&o.pool, "pool", 0, "seal this many Initials (distinct random DCIDs) before the flood and send them in turn; 0 seals every Initial anew")
 	fs.BoolVar(&o.mlkem, "mlkem", false, "offer X25519MLKEM768 in flood ClientHellos, which then span two Initial datagrams (-rate counts datagrams)")
 	fs.StringVar(&o.alpn, "alpn", "echo", "ALPN")
 	fs.StringVar(&o.server, "server", "", "flood an already running server at this address instead of starting one (needs -pid)")
@@ -155,8 +157,8 @@ func runFlood(args []string) error {
 	fs.StringVar(&o.settings, "settings", "", "hquic server library settings as JSON (see flood serve -h)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server to this file")
 	fs.Parse(args)
-	if o.rate < 0 || o.legitRate <= 0 || o.senders < 1 || o.hellos < 1 {
-		return errors.New("-rate must be ≥ 0, -legit > 0, -senders and -hellos ≥ 1")
+	if o.rate < 0 || o.legitRate <= 0 || o.senders < 1 || o.hellos < 1 || o.pool < 0 {
+		return errors.New("-rate must be ≥ 0, -legit > 0, -senders and -hellos ≥ 1, -pool ≥ 0")
 	}
 	srv, err := startServer(&o)
 	if err != nil {

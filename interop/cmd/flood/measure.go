@@ -24,6 +24,9 @@ func measure(o *options, srv *server) error {
 		return err
 	}
 	defer f.close()
+	if o.pool > 0 {
+		f.fillPool(o.pool)
+	}
 
 	var (
 		mu      sync.Mutex
@@ -93,7 +96,7 @@ func measure(o *options, srv *server) error {
 		base: base, end: end, after: after, samples: samples, attempts: legit.results(),
 		sent: f.sent.Load(), sendErr: f.sendErr.Load(), selfCPU: selfUsed, kernelDrops: kernelDrops,
 		retries: f.retries.Load(), initials: f.initials.Load(), vns: f.vns.Load(), others: f.others.Load(),
-		est: est,
+		est: est, pool: f.pool,
 	}
 	return r.print()
 }
@@ -111,6 +114,7 @@ type report struct {
 	selfCPU                        time.Duration
 	kernelDrops                    uint64
 	est                            *established
+	pool                           []pooled
 }
 
 // second summarises one second of the run.
@@ -209,6 +213,10 @@ func (r *report) print() error {
 		mib(r.base.rss), mib(peak), mib(peak-r.base.rss), mib(r.after.hwm), mib(r.after.rss))
 	fmt.Printf("generator: %d Initials sent (%.0f/s, %d send errors), %.2f cores for flood and clients; replies: %d Retry, %d Initial, %d VN, %d other\n",
 		r.sent, float64(r.sent)/dur.Seconds(), r.sendErr, r.selfCPU.Seconds()/dur.Seconds(), r.retries, r.initials, r.vns, r.others)
+	if r.o.pool > 0 {
+		fmt.Printf("generator pool: %d sealed datagrams (%d distinct DCIDs), each sent %.1f times on average\n",
+			len(r.pool), r.o.pool, float64(r.sent)/float64(len(r.pool)))
+	}
 	for _, ph := range []struct {
 		name     string
 		from, to time.Time
