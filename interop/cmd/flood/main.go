@@ -74,6 +74,7 @@ func runServe(args []string) error {
 	gc := fs.Bool("gc", false, "collect garbage before each statistics report (hquic), to report the live heap")
 	settings := fs.String("settings", "", "hquic library settings as JSON, e.g. '{\"MaxStatelessOperations\":{\"Value\":256,\"Set\":true}}'")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
+	memprofile := fs.String("memprofile", "", "with -gc (hquic), rewrite this heap profile after each report's collection, so that it holds the last")
 	fs.Parse(args)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -104,7 +105,7 @@ func runServe(args []string) error {
 				return fmt.Errorf("-settings: %w", err)
 			}
 		}
-		return serveHquic(addr, *alpn, time.Second, *gc, &lib)
+		return serveHquic(addr, *alpn, time.Second, *gc, *memprofile, &lib)
 	case "quicgo":
 		return serveQuicGo(addr, *alpn)
 	}
@@ -130,7 +131,8 @@ type options struct {
 	serverPID        int
 	settings         string
 	cpuprofile       string
-	gcStats          bool // the server reports its live heap
+	memprofile       string // the server's heap profile (soak)
+	gcStats          bool   // the server reports its live heap
 	established      int
 }
 
@@ -205,7 +207,7 @@ func startServer(o *options) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self, "serve", "-impl", o.impl, "-alpn", o.alpn, "-settings", o.settings, "-cpuprofile", o.cpuprofile,
-		fmt.Sprintf("-gc=%v", o.gcStats))
+		"-memprofile", o.memprofile, fmt.Sprintf("-gc=%v", o.gcStats))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

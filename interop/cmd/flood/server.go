@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -65,9 +66,10 @@ type serverStats struct {
 var openConns atomic.Int64
 
 // serveHquic runs hquic's echo server on listen.
-// With gc set, each report first collects garbage, to report the live heap.
-// settings are applied to the library (Library.SetSettings).
-func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration, gc bool, settings *quic.Settings) error {
+// With gc set, each report first collects garbage, to report the live heap,
+// and with memprofile also rewrites that heap profile. settings are applied
+// to the library (Library.SetSettings).
+func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration, gc bool, memprofile string, settings *quic.Settings) error {
 	cert, err := selfSigned()
 	if err != nil {
 		return err
@@ -127,10 +129,27 @@ func serveHquic(listen netip.AddrPort, alpn string, statsEvery time.Duration, gc
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
 			st.HeapLive = m.HeapAlloc
+			if memprofile != "" {
+				writeHeapProfile(memprofile)
+			}
 		}
 		b, _ := json.Marshal(st)
 		fmt.Printf("stats %s\n", b)
 	})
+}
+
+// writeHeapProfile replaces file with a heap profile, through a temporary
+// file so that a reader never sees half of one.
+func writeHeapProfile(file string) {
+	tmp := file + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return
+	}
+	err = pprof.WriteHeapProfile(f)
+	if f.Close() == nil && err == nil {
+		os.Rename(tmp, file)
+	}
 }
 
 func echoConnection(c *quic.Connection, ev quic.ConnectionEvent) error {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type soakOptions struct {
 	settle       time.Duration // longest wait for the server to return to baseline
 	heapSlack    int64
 	goroutineTol int
+	memprofile   string
 }
 
 func runSoak(args []string) error {
@@ -48,8 +50,9 @@ func runSoak(args []string) error {
 	fs.DurationVar(&o.settle, "settle", 90*time.Second, "longest wait after the churn for the server to return to its baseline")
 	fs.Int64Var(&o.heapSlack, "heapslack", 1<<20, "live heap growth over the baseline still counted as back (bytes)")
 	fs.IntVar(&o.goroutineTol, "goroutines", 0, "goroutines over the baseline still counted as back")
+	fs.StringVar(&o.memprofile, "memprofile", "", "keep the server's heap profile here at the end, and at the baseline in FILE.baseline (compare with go tool pprof -base)")
 	fs.Parse(args)
-	fo := &options{impl: "hquic", alpn: "echo", gcStats: true}
+	fo := &options{impl: "hquic", alpn: "echo", gcStats: true, memprofile: o.memprofile}
 	srv, err := startServer(fo)
 	if err != nil {
 		return err
@@ -67,6 +70,11 @@ func soak(o *soakOptions, srv *server) error {
 		return errors.New("the server reports no statistics")
 	}
 	baseRSS, _ := sampleProc(srv.pid)
+	if o.memprofile != "" {
+		if b, err := os.ReadFile(o.memprofile); err == nil {
+			os.WriteFile(o.memprofile+".baseline", b, 0o644)
+		}
+	}
 
 	h, err := newHello("localhost", "echo", false)
 	if err != nil {
