@@ -189,15 +189,16 @@ func repeat(n, size int) []int {
 	return s
 }
 
-// lossy is the runner's drop-rate / corrupt-rate scenario: rate in both
-// directions with bursts of up to 3 datagrams.
+// lossy is the runner's drop-rate / corrupt-rate scenario with burst 3, in
+// both directions: each datagram is hit independently at rate, but never
+// more than 3 in a row (relay.Impairment.LossRunMax).
 func lossy(rate float64, corrupt bool) func(*relay.Config) {
 	return func(c *relay.Config) {
 		for _, imp := range []*relay.Impairment{&c.ToServer, &c.ToClient} {
 			if corrupt {
-				imp.CorruptRate, imp.CorruptBurst = rate, 3
+				imp.CorruptRate, imp.CorruptRunMax = rate, 3
 			} else {
-				imp.LossRate, imp.LossBurst = rate, 3
+				imp.LossRate, imp.LossRunMax = rate, 3
 			}
 		}
 	}

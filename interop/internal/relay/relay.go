@@ -55,6 +55,14 @@ type Impairment struct {
 	// corrupted datagram is delivered with one byte changed.
 	CorruptRate  float64
 	CorruptBurst int
+	// LossRunMax and CorruptRunMax, if set, replace the bursts with the
+	// interop runner's model (its drop-rate and corrupt-rate scenarios'
+	// burst option): every datagram is hit independently with the rate,
+	// except that after RunMax hits in a row the next one passes, so no
+	// run is longer; a corrupted datagram has one of its first 51 bytes
+	// changed, and Version Negotiation packets are never corrupted. Each
+	// excludes the matching Burst above.
+	LossRunMax, CorruptRunMax int
 	// Drop lists datagram indices (1 is the first datagram in this
 	// direction) that are dropped.
 	Drop []int
@@ -75,8 +83,10 @@ type Config struct {
 	BlackholeOn, BlackholeOff time.Duration
 	// RebindFirst and RebindEvery, when RebindFirst is set, give every
 	// client a new source port, as the server sees it, RebindFirst after
-	// the relay started and every RebindEvery afterwards (never again if
-	// 0). Datagrams the server sends to an old binding are lost, as at a
+	// the first client datagram (not the relay's start: a client that is
+	// slow to start, as node is on a loaded machine, would otherwise be
+	// moved during its handshake) and every RebindEvery afterwards (never
+	// again if 0). Datagrams the server sends to an old binding are lost, as at a
 	// NAT.
 	RebindFirst, RebindEvery time.Duration
 	// RebindAddr changes the client's IP address as well at each rebind,
@@ -158,9 +168,12 @@ type Relay struct {
 	records []Record
 	nextIP  int
 	closed  bool
-	done    chan struct{}
-	wg      sync.WaitGroup // readers and timers
-	dwg     sync.WaitGroup // delivery loops
+	// firstClient is closed when the first client datagram arrives.
+	firstClient     chan struct{}
+	firstClientOnce sync.Once
+	done            chan struct{}
+	wg              sync.WaitGroup // readers and timers
+	dwg             sync.WaitGroup // delivery loops
 }
 
 // flow is one client's binding towards the server.
@@ -175,6 +188,11 @@ func Start(cfg Config) (*Relay, error) {
 	if !cfg.Server.IsValid() {
 		return nil, errors.New("relay: no server address")
 	}
+	for _, imp := range []Impairment{cfg.ToServer, cfg.ToClient} {
+		if (imp.LossRunMax > 0 && imp.LossBurst > 1) || (imp.CorruptRunMax > 0 && imp.CorruptBurst > 1) {
+			return nil, errors.New("relay: a RunMax and a Burst for the same impairment")
+		}
+	}
 	c, err := listen(cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -186,6 +204,8 @@ func Start(cfg Config) (*Relay, error) {
 		flows:  make(map[netip.AddrPort]*flow),
 		done:   make(chan struct{}),
 		nextIP: 2,
+
+		firstClient: make(chan struct{}),
 	}
 	r.links[ToServer] = newLink(cfg.ToServer, cfg.Seed)
 	r.links[ToClient] = newLink(cfg.ToClient, cfg.Seed^0x9e3779b97f4a7c15)
@@ -258,6 +278,7 @@ func (r *Relay) readClients() {
 		if err != nil {
 			return
 		}
+		r.firstClientOnce.Do(func() { close(r.firstClient) })
 		f, err := r.flowFor(from)
 		if err != nil {
 			continue
@@ -405,6 +426,11 @@ func (r *Relay) record(rec Record) {
 func (r *Relay) rebindLoop() {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, r.cfg.Seed^0x2545f4914f6cdd1d))
 	wait := r.cfg.RebindFirst
+	select {
+	case <-r.done:
+		return
+	case <-r.firstClient:
+	}
 	for {
 		select {
 		case <-r.done:
@@ -462,6 +488,8 @@ type link struct {
 	index    int
 	lossLeft int // datagrams still to drop in the current loss burst
 	corrLeft int
+	lossRun  int // datagrams lost in a row (LossRunMax)
+	corrRun  int
 	queue    []time.Time // departure times of datagrams still in the queue
 	nextFree time.Time   // when the bottleneck is free
 	out      chan delivery
@@ -491,13 +519,15 @@ func (l *link) admit(now time.Time, data []byte, ecn uint8, send func([]byte, ui
 			return DroppedIndex, time.Time{}
 		}
 	}
-	if l.burst(&l.lossLeft, l.imp.LossRate, l.imp.LossBurst) {
+	if l.hit(&l.lossLeft, &l.lossRun, l.imp.LossRate, l.imp.LossBurst, l.imp.LossRunMax) {
 		return Lost, time.Time{}
 	}
 	fate := Delivered
-	if l.burst(&l.corrLeft, l.imp.CorruptRate, l.imp.CorruptBurst) && len(data) > 0 {
+	if l.imp.CorruptRunMax > 0 && isVersionNegotiation(data) {
+		l.corrRun = 0
+	} else if l.hit(&l.corrLeft, &l.corrRun, l.imp.CorruptRate, l.imp.CorruptBurst, l.imp.CorruptRunMax) && len(data) > 0 {
 		fate = Corrupted
-		data[l.rng.IntN(len(data))] ^= byte(1 + l.rng.IntN(255))
+		data[l.corruptAt(len(data))] ^= byte(1 + l.rng.IntN(255))
 	}
 	depart := now
 	if l.imp.Rate > 0 {
@@ -523,6 +553,42 @@ func (l *link) admit(now time.Time, data []byte, ecn uint8, send func([]byte, ui
 		return QueueFull, time.Time{}
 	}
 	return fate, at
+}
+
+// corruptAt picks the byte to change: anywhere, or with the runner's
+// model one of the first 51, which often hits the QUIC header.
+func (l *link) corruptAt(n int) int {
+	if l.imp.CorruptRunMax > 0 {
+		n = min(n, 51)
+	}
+	return l.rng.IntN(n)
+}
+
+// isVersionNegotiation reports a long header with version 0, which the
+// runner's model never corrupts (a client ignores one that lists the
+// version it offered, so corrupting it would test nothing).
+func isVersionNegotiation(b []byte) bool {
+	return len(b) >= 5 && b[0]&0x80 != 0 && b[1]|b[2]|b[3]|b[4] == 0
+}
+
+// hit decides whether the next datagram is lost (or corrupted): by the
+// runner's capped runs when runMax is set, else by bursts.
+func (l *link) hit(left, run *int, rate float64, maxBurst, runMax int) bool {
+	if runMax > 0 {
+		return l.capped(run, rate, runMax)
+	}
+	return l.burst(left, rate, maxBurst)
+}
+
+// capped is the runner's error model: independent hits at rate, but after
+// runMax hits in a row (counted in run) the next datagram passes.
+func (l *link) capped(run *int, rate float64, runMax int) bool {
+	if *run >= runMax || l.rng.Float64() >= rate {
+		*run = 0
+		return false
+	}
+	*run++
+	return true
 }
 
 // burst decides whether the next datagram is hit by a bursty event of

@@ -147,6 +147,27 @@ func TestRelayRebind(t *testing.T) {
 	}
 }
 
+// TestRebindCountsFromFirstClientDatagram: the schedule starts with the
+// client, so a client that starts late is not moved at once (nor, when
+// the only rebind falls before it starts, never).
+func TestRebindCountsFromFirstClientDatagram(t *testing.T) {
+	srv, from := echoServer(t, "udp4", "127.0.0.1:0")
+	r := startRelay(t, Config{Listen: netip.MustParseAddrPort("127.0.0.1:0"), Server: srv, RebindFirst: 50 * time.Millisecond})
+	time.Sleep(150 * time.Millisecond) // the client starts after RebindFirst
+	c := client(t, "udp4")
+	roundTrip(t, c, r.Addr(), []byte("first"))
+	first := <-from
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		roundTrip(t, c, r.Addr(), []byte("again"))
+		if a := <-from; a != first {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the client was never rebound")
+}
+
 func TestRelayIPv6(t *testing.T) {
 	srv, from := echoServer(t, "udp6", "[::1]:0")
 	r := startRelay(t, Config{Listen: netip.MustParseAddrPort("[::1]:0"), Server: srv})
@@ -184,6 +205,47 @@ func TestBurstLossRate(t *testing.T) {
 		if tc.burst == 1 && runs < lost*8/10 {
 			t.Errorf("rate %v: %d losses in only %d runs", tc.rate, lost, runs)
 		}
+	}
+}
+
+// TestCappedRuns: the runner's model hits datagrams independently at the
+// rate but never more than the cap in a row.
+func TestCappedRuns(t *testing.T) {
+	l := newLink(Impairment{}, 1)
+	const n = 200000
+	lost, cur, longest, runs3 := 0, 0, 0, 0
+	for range n {
+		if l.hit(&l.lossLeft, &l.lossRun, 0.3, 0, 3) {
+			lost++
+			cur++
+			longest = max(longest, cur)
+			if cur == 3 {
+				runs3++
+			}
+		} else {
+			cur = 0
+		}
+	}
+	if longest != 3 {
+		t.Errorf("longest run %d, want 3", longest)
+	}
+	// Independent hits at 0.3 with every fourth of a run of three forced
+	// through: a long-run rate a little under 0.3.
+	if got := float64(lost) / n; got < 0.27 || got > 0.3 {
+		t.Errorf("long-run loss %.4f", got)
+	}
+	if runs3 == 0 {
+		t.Error("no run reached the cap")
+	}
+}
+
+func TestRunMaxExcludesBurst(t *testing.T) {
+	_, err := Start(Config{
+		Listen: netip.MustParseAddrPort("127.0.0.1:0"), Server: netip.MustParseAddrPort("127.0.0.1:9"),
+		ToServer: Impairment{LossRate: 0.1, LossBurst: 3, LossRunMax: 3},
+	})
+	if err == nil {
+		t.Fatal("Start took both LossBurst and LossRunMax")
 	}
 }
 
