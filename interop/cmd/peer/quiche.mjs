@@ -46,6 +46,30 @@ async function readAll(stream, limit) {
   return Buffer.concat(chunks);
 }
 
+// writeEnd writes buf and ends the stream, never with a FIN-only STREAM
+// frame. quiche 0.18 counts a stream's sending side complete once its
+// data is acknowledged, whether or not the FIN was (SendBuf::is_complete
+// compares the acknowledged ranges with 0..fin_off), and collects the
+// stream then; a lost FIN-only frame is therefore never sent again and
+// the peer waits for the FIN until its idle timeout. The library's writer
+// sends the FIN alone (its close() calls streamSend with no data after
+// the last write went out), so the last byte goes with the FIN through
+// quiche's streamSend; a FIN on a frame with data is resent like data.
+async function writeEnd(stream, writer, buf) {
+  if (buf.byteLength > 1) await writer.write(buf.subarray(0, buf.byteLength - 1));
+  let tail = buf.subarray(Math.max(0, buf.byteLength - 1));
+  while (tail.byteLength > 0) {
+    // null: no send capacity yet (flow or congestion control).
+    const n = stream.connection.conn.streamSend(stream.streamId, tail, true);
+    if (n === tail.byteLength) break;
+    if (n) tail = tail.subarray(n);
+    else await new Promise((r) => setTimeout(r, 5));
+  }
+  // The FIN is queued already: close() adds nothing to the wire, but
+  // closes the writer and makes the connection send.
+  await writer.close();
+}
+
 async function serveStream(stream) {
   if (env.HQ_DEBUG) {
     console.error(`quiche server: stream ${stream.streamId} opened`);
@@ -55,8 +79,7 @@ async function serveStream(stream) {
   try {
     const p = requestPath(await readAll(stream, maxRequest));
     if (p === null) throw new Error('bad request');
-    await writer.write(await readFile(path.join(env.HQ_WWW, p)));
-    await writer.close();
+    await writeEnd(stream, writer, await readFile(path.join(env.HQ_WWW, p)));
   } catch (e) {
     console.error('quiche server: ' + e.message);
     await writer.abort(e).catch(() => {});
@@ -131,8 +154,7 @@ async function newStream(client, inFlight) {
 async function download(client, url, inFlight) {
   const stream = await newStream(client, inFlight);
   const writer = stream.writable.getWriter();
-  await writer.write(Buffer.from(`GET ${url.pathname}\r\n`));
-  await writer.close();
+  await writeEnd(stream, writer, Buffer.from(`GET ${url.pathname}\r\n`));
   const body = await readAll(stream);
   const dst = path.join(env.HQ_DOWNLOADS, path.posix.normalize('/' + decodeURIComponent(url.pathname)));
   await mkdir(path.dirname(dst), { recursive: true });
