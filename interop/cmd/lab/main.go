@@ -11,7 +11,8 @@
 //
 // Flags: -cases (comma-separated, default all), -pairings (any of
 // hquic-hquic, hquic-quic-go, quic-go-hquic, hquic-msquic, msquic-hquic,
-// hquic-quiche, quiche-hquic; default all), -dir (keep the
+// hquic-quiche, quiche-hquic; default all; any other client-server pair
+// of these stacks, such as quic-go-msquic, runs as a reference), -dir (keep the
 // runs' files there instead of a temporary directory), -v (endpoint
 // output), -features (run MsQuic's feature checker, quicinterop, against
 // hquic's server with and without forced Retry; default: with the full
@@ -85,19 +86,14 @@ func run(casesFlag, pairingsFlag, dir string, verbose, features bool) int {
 	fmt.Fprintln(os.Stderr, lab.PeerReport(peers))
 	pairings := lab.Pairings(hq, gq, peers...)
 	if pairingsFlag != "" {
-		want := make(map[string]bool)
-		for _, p := range strings.Split(pairingsFlag, ",") {
-			want[strings.TrimSpace(p)] = true
-		}
 		var sel []lab.Pairing
-		for _, p := range pairings {
-			if want[p.Client.Name+"-"+p.Server.Name] {
-				sel = append(sel, p)
+		for _, name := range strings.Split(pairingsFlag, ",") {
+			p, ok := lab.PairingByName(strings.TrimSpace(name), append([]lab.Impl{hq, gq}, peers...)...)
+			if !ok {
+				fmt.Fprintf(os.Stderr, "lab: no pairing %q\n", name)
+				return 2
 			}
-		}
-		if len(sel) == 0 {
-			fmt.Fprintf(os.Stderr, "lab: no pairing matches %q\n", pairingsFlag)
-			return 2
+			sel = append(sel, p)
 		}
 		pairings = sel
 	}

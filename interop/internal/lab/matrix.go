@@ -90,6 +90,20 @@ func Pairings(hquic, quicgo Impl, peers ...Impl) []Pairing {
 	return ps
 }
 
+// PairingByName finds the pairing "client-server" among every ordered
+// pair of impls, including pairs without hquic (a reference pairing such
+// as quic-go-quiche, which tells a peer's limits from hquic's bugs).
+func PairingByName(name string, impls ...Impl) (Pairing, bool) {
+	for _, c := range impls {
+		for _, s := range impls {
+			if c.Name+"-"+s.Name == name {
+				return Pairing{c, s}, true
+			}
+		}
+	}
+	return Pairing{}, false
+}
+
 // PeerReport says which peers run and which are skipped, and why.
 func PeerReport(peers []Impl) string {
 	var b strings.Builder
