@@ -13,7 +13,7 @@ import (
 // and no packet outgrows its datagram (the harness checks each).
 func TestDatagramsReachOneFinalStateUnderLoss(t *testing.T) {
 	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
-	for seed := uint64(1); seed <= 60; seed++ {
+	for seed := uint64(1); seed <= sweepSeeds(60); seed++ {
 		r := rand.New(rand.NewPCG(seed, 22))
 		p := newPair(t, withClientSettings(func(s *Settings) { s.DatagramReceive = true }))
 		p.serverSettings.DatagramReceive = true

@@ -126,7 +126,7 @@ func TestServerSwitchesVersionWhenTheClientHelloCompletesInTime(t *testing.T) {
 			return false
 		}
 		p.seq++
-		p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay + 10*time.Millisecond), seq: p.seq, to: p.server,
+		p.put(inFlight{at: p.now.Add(p.delay + 10*time.Millisecond), seq: p.seq, to: p.server,
 			data: data, src: clientAddr, dst: serverAddr})
 		return true
 	}
@@ -223,7 +223,7 @@ func TestServerCIDPrefixWithPartialClientHello(t *testing.T) {
 				}
 				if tc.late > 0 {
 					p.seq++
-					p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay + tc.late), seq: p.seq, to: p.server,
+					p.put(inFlight{at: p.now.Add(p.delay + tc.late), seq: p.seq, to: p.server,
 						data: data, src: clientAddr, dst: serverAddr})
 				}
 				return true

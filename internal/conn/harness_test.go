@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -392,6 +391,8 @@ type pair struct {
 	t              testing.TB
 	now            mono.Time
 	client, server *endpoint
+	// wire holds the datagrams in flight, a min-heap by delivery time
+	// and then sending order: add with put, remove with take.
 	wire           []inFlight
 	seq            int
 	delay          time.Duration // one-way
@@ -515,7 +516,7 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 	}
 	if from == p.client && p.spoofSrc.IsValid() {
 		p.seq++
-		p.wire = append(p.wire, inFlight{at: p.now.Add(p.delay - time.Millisecond), seq: p.seq, to: p.server,
+		p.put(inFlight{at: p.now.Add(p.delay - time.Millisecond), seq: p.seq, to: p.server,
 			data: bytes.Clone(data), src: p.spoofSrc, dst: serverAddr})
 	}
 	if len(data) < minInitialDatagram && p.client.c != nil {
@@ -539,7 +540,55 @@ func (p *pair) transmitFrom(from *endpoint, data []byte, local, dst netip.AddrPo
 		at = at.Add(time.Duration(p.rng.IntN(20)) * time.Millisecond)
 	}
 	p.seq++
-	p.wire = append(p.wire, inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst, ecn: p.ecn, sentTo: sentTo})
+	p.put(inFlight{at: at, seq: p.seq, to: from.peer, data: data, src: src, dst: dst, ecn: p.ecn, sentTo: sentTo})
+}
+
+// before orders datagrams by delivery time, then by sending order (seq
+// is unique).
+func (d *inFlight) before(o *inFlight) bool {
+	if d.at != o.at {
+		return d.at < o.at
+	}
+	return d.seq < o.seq
+}
+
+// put adds d to the wire.
+func (p *pair) put(d inFlight) {
+	w := append(p.wire, d)
+	for i := len(w) - 1; i > 0; {
+		up := (i - 1) / 2
+		if !w[i].before(&w[up]) {
+			break
+		}
+		w[i], w[up] = w[up], w[i]
+		i = up
+	}
+	p.wire = w
+}
+
+// take removes and returns the datagram due first; the wire must not be
+// empty.
+func (p *pair) take() inFlight {
+	w := p.wire
+	d, n := w[0], len(w)-1
+	w[0], w[n] = w[n], inFlight{}
+	w = w[:n]
+	for i := 0; ; {
+		m := 2*i + 1
+		if m >= n {
+			break
+		}
+		if r := m + 1; r < n && w[r].before(&w[m]) {
+			m = r
+		}
+		if !w[m].before(&w[i]) {
+			break
+		}
+		w[i], w[m] = w[m], w[i]
+		i = m
+	}
+	p.wire = w
+	return d
 }
 
 // bottleneck returns when a datagram of size bytes that from sends now
@@ -666,8 +715,8 @@ func (p *pair) step() {
 // next returns the time of the next network delivery or timer.
 func (p *pair) next() mono.Time {
 	var t mono.Time
-	for _, d := range p.wire {
-		t = mono.Min(t, d.at)
+	if len(p.wire) > 0 {
+		t = p.wire[0].at
 	}
 	for _, e := range []*endpoint{p.client, p.server} {
 		if e.c != nil && !e.closed {
@@ -697,16 +746,8 @@ func (p *pair) runUntil(limit time.Duration, cond func() bool) bool {
 		} else if stuck++; stuck > 10000 {
 			p.t.Fatalf("virtual time stuck at %v: client %s; server %s", p.now, p.client.deadlines(), p.server.deadlines())
 		}
-		sort.SliceStable(p.wire, func(i, j int) bool {
-			if p.wire[i].at != p.wire[j].at {
-				return p.wire[i].at < p.wire[j].at
-			}
-			return p.wire[i].seq < p.wire[j].seq
-		})
 		for len(p.wire) > 0 && p.wire[0].at <= p.now {
-			d := p.wire[0]
-			p.wire = p.wire[1:]
-			p.deliver(d)
+			p.deliver(p.take())
 		}
 		p.step()
 	}

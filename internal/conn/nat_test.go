@@ -89,7 +89,7 @@ func TestNATMovesDownloadingClient(t *testing.T) {
 // intact, the server following the client to every address it used.
 func TestRandomNATMovesUnderLoad(t *testing.T) {
 	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
-	for seed := uint64(1); seed <= 100; seed++ {
+	for seed := uint64(1); seed <= sweepSeeds(100); seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { natMovesUnderLoad(t, seed) })
 	}
 }

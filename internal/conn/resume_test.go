@@ -511,7 +511,7 @@ func TestRandomZeroRTTUnderLoss(t *testing.T) {
 	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
 	cfg := resumeServer()
 	ticket := getTicket(t, cfg, ResumeZeroRTT, "app")
-	for seed := uint64(1); seed <= 300; seed++ {
+	for seed := uint64(1); seed <= sweepSeeds(300); seed++ {
 		r := rand.New(rand.NewPCG(seed, 11))
 		p := newPair(t, withResumption(cfg, ResumeZeroRTT, ticket))
 		p.rng = rand.New(rand.NewPCG(seed, 3))

@@ -48,12 +48,11 @@ func newHandshakeTestConn(t *testing.T, side Side, opts ...tcOption) *testConn {
 		tc.side, tc.peer = p.client, p.server
 	}
 	hs := &tcHandshake{version: p.client.c.version}
-	for _, d := range p.wire {
-		if d.to == p.server {
+	for len(p.wire) > 0 {
+		if d := p.take(); d.to == p.server {
 			hs.held = append(hs.held, d)
 		}
 	}
-	p.wire = nil
 	tc.hs = hs
 	tc.c = tc.side.c
 	tc.c.host = tc

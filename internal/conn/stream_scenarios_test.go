@@ -14,6 +14,19 @@ import (
 // Stream scenarios: concurrency, every RESET_STREAM and
 // STOP_SENDING interaction, stream limits, and the RECEIVE contract.
 
+// sweepSeeds is how many of a seed sweep's n seeds run: all of them, or a
+// fifth under the race detector. The pair harness runs both connections
+// and the network on the test's goroutine, so the detector has only the
+// TLS handshake's goroutine to check the engine against, and the first
+// seeds exercise that as every other does; the rest add simulation, which
+// the run without -race covers in full.
+func sweepSeeds(n uint64) uint64 {
+	if raceEnabled {
+		return max(1, n/5)
+	}
+	return n
+}
+
 // payload returns n deterministic pseudo-random bytes.
 func payload(seed uint64, n int) []byte {
 	r := rand.NewPCG(seed, 7)

@@ -216,7 +216,7 @@ func TestKeyUpdatesUnderLossBothSidesRepeatedly(t *testing.T) {
 // disconnect timeout).
 func TestRandomEchoesUnderLossAndKeyUpdates(t *testing.T) {
 	t.Parallel() // a seed sweep of independent pairs; sequential tests count allocations alone
-	for seed := uint64(1); seed <= 1200; seed++ {
+	for seed := uint64(1); seed <= sweepSeeds(1200); seed++ {
 		r := rand.New(rand.NewPCG(seed, 99))
 		keyBytes := uint64(22<<10 + r.IntN(128<<10))
 		p := newPair(t, withClientSettings(func(s *Settings) { s.MaxBytesPerKey = keyBytes }))
