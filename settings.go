@@ -114,7 +114,9 @@ type Settings struct {
 	// Default 10.
 	InitialWindowPackets Optional[uint32]
 	// SendIdleTimeout resets the congestion window after sending nothing
-	// for this long. Default 1s.
+	// for this long (CUBIC and NewReno; BBR, like MsQuic's, keeps its
+	// window and paces its restart at its bandwidth estimate instead).
+	// Default 1s.
 	SendIdleTimeout Optional[time.Duration]
 	// InitialRTT is the RTT estimate before the first sample; at least 1ms.
 	// Default 333ms.

@@ -33,7 +33,9 @@ const (
 	bbrProbeRTTInterval   = 5 * time.Second
 	bbrProbeRTTDuration   = 200 * time.Millisecond
 	bbrProbeWaitBase      = 2 * time.Second
-	bbrLossBaseGain       = 1.0 / 8 // EWMA gain of lossBase
+	// bbrLossBaseWindow is how much data, in datagrams, the baseline loss
+	// rate is measured over: its counts halve when they pass it.
+	bbrLossBaseWindow = 2000
 )
 
 // Infinite values of the model (the draft's "Infinity").
@@ -126,7 +128,8 @@ type bbr struct {
 	roundLost0         int64   // C.lost at the start of the loss round
 	roundDelivered0    int64   // C.delivered at the start of the loss round
 	lossBase           float64 // loss rate the flow does not cause (learnLossBase)
-	lossBaseSet        bool
+	lossBaseLost       int64   // bytes lost in the rounds lossBase measures
+	lossBaseTotal      int64   // bytes sent in those rounds
 
 	// Full-pipe estimation (Section 5.3.1.2).
 	fullBw        float64
@@ -293,10 +296,15 @@ func (b *bbr) onPersistentCongestion() {
 	b.recoveryEndSeq = b.lastSentSeq + 1
 }
 
-// restart applies SendIdleTimeout: the window is lowered to at most the
-// initial window and grows back by the bytes acknowledged, up to the
-// model's bound.
-func (b *bbr) restart() { b.cwnd = min(b.cwnd, b.p.initialWindow()) }
+// restart is SendIdleTimeout's window restart, which BBR does not take:
+// its restart from idle (handleRestartFromIdle, Section 5.4.1) keeps the
+// window and paces the first flight at the model's bandwidth, so nothing
+// is sent in a burst, and the model ages out by its own filters (max_bw
+// over two ProbeBW cycles, min_rtt over ProbeRTTInterval). Collapsing the
+// window to the initial one cost a long path several seconds of regrowth
+// after every pause of a second, as when the peer's flow control held
+// the sender back.
+func (b *bbr) restart() {}
 
 func (b *bbr) onMaxDatagramSizeChanged(resetWindow bool) {
 	if resetWindow {

@@ -44,16 +44,12 @@ func (b *bbr) updateCongestionSignals(rs *rateSample) {
 	}
 	lost := b.rate.lost - b.roundLost0
 	total := lost + b.rate.delivered - b.roundDelivered0
-	roundLoss := 0.0
-	if total > 0 {
-		roundLoss = float64(lost) / float64(total)
-	}
 	inStartup := b.mode == bbrStartup && !b.fullBwReached
 	b.checkStartupHighLoss(lost, total)
 	if (inStartup && !b.fullBwReached || b.mode == bbrProbeBWDown || b.mode == bbrProbeBWCruise) && total >= int64(bbrMinPipePackets*b.mds()) {
-		b.learnLossBase(roundLoss)
+		b.learnLossBase(lost, total)
 	}
-	if roundLoss > b.lossBase {
+	if b.lossAboveBase(lost, total) {
 		b.adaptLowerBoundsFromCongestion()
 	}
 	b.lossInRound = false
@@ -62,9 +58,10 @@ func (b *bbr) updateCongestionSignals(rs *rateSample) {
 	b.roundDelivered0 = b.rate.delivered
 }
 
-// learnLossBase folds the loss rate of a round the flow did not push past
-// the path's capacity into lossBase: the rounds of Startup before it ends,
-// and of ProbeBW's DOWN and CRUISE.
+// learnLossBase folds the losses of a round the flow did not push past the
+// path's capacity into lossBase: the rounds of Startup before it ends,
+// and of ProbeBW's DOWN and CRUISE. lost and total are the round's lost
+// and sent bytes.
 //
 // This is hquic's one departure from the draft's loss response. The draft
 // treats any loss rate above LossThresh (2%) as too much inflight, and
@@ -72,15 +69,38 @@ func (b *bbr) updateCongestionSignals(rs *rateSample) {
 // packets at random (radio links), that caps inflight far below the BDP
 // as soon as the random loss rate passes 2%. lossBase is the loss the
 // flow sees without having caused it: the loss tests measure the excess
-// over it (isInflightTooHigh), and only rounds that lose more than it
-// lower the short-term model. Where losses come from queue overflow only,
-// lossBase stays near zero and the draft's behaviour is unchanged.
-func (b *bbr) learnLossBase(roundLoss float64) {
-	if !b.lossBaseSet {
-		b.lossBase, b.lossBaseSet = roundLoss, true
-		return
+// over it (isInflightTooHigh, lossAboveBase). Where losses come only from
+// queue overflow, lossBase stays near zero and the draft's behaviour is
+// unchanged.
+//
+// lossBase is the ratio of the bytes lost to the bytes sent over the
+// last bbrLossBaseWindow datagrams or so of those rounds (the counts halve
+// past it), so that it converges with the amount of data measured, not the
+// number of rounds: a per-round average took ten rounds, six seconds on a
+// 600 ms path, to learn a 5% loss rate, and until then random loss ended
+// Startup and every bandwidth probe early.
+func (b *bbr) learnLossBase(lost, total int64) {
+	b.lossBaseLost += lost
+	b.lossBaseTotal += total
+	if b.lossBaseTotal > int64(bbrLossBaseWindow*b.mds()) {
+		b.lossBaseLost /= 2
+		b.lossBaseTotal /= 2
 	}
-	b.lossBase += (roundLoss - b.lossBase) * bbrLossBaseGain
+	b.lossBase = float64(b.lossBaseLost) / float64(b.lossBaseTotal)
+}
+
+// lossAboveBase reports whether a round that lost lost of total bytes lost
+// more than the baseline allows: more than lossBase plus two standard
+// deviations of its binomial noise over the round's datagrams. Rounds
+// within the noise say nothing of congestion; on a lossless path any loss
+// is above the base, as in the draft.
+func (b *bbr) lossAboveBase(lost, total int64) bool {
+	if lost == 0 {
+		return false
+	}
+	n := float64(total) / float64(b.mds())
+	allowed := n*b.lossBase + 2*math.Sqrt(n*b.lossBase*(1-b.lossBase))
+	return float64(lost)/float64(b.mds()) > allowed
 }
 
 // updateMaxBw is BBRUpdateMaxBw (Section 5.5.5): application-limited

@@ -423,6 +423,29 @@ func TestBBRStartupIgnoresRandomLoss(t *testing.T) {
 	}
 }
 
+func TestBBRLearnsBaselineLossOnALongPath(t *testing.T) {
+	// 5% random loss on a 600 ms path, the sender application-limited
+	// half the time (300 ms on, 300 ms off) for 6 s: ten rounds, the
+	// early ones a few packets each. The baseline is measured over the
+	// data, not averaged over rounds, so it is close to 5% by then and
+	// Startup has not ended on the random loss.
+	s := newPathSim(t, bbrConfig(), 100e6, 600*time.Millisecond, 0)
+	s.queue = s.bdpPackets()
+	s.loss = 0.05
+	for range 10 {
+		s.run(300 * time.Millisecond)
+		s.appLimitedUntil = s.now.Add(300 * time.Millisecond)
+		s.run(300 * time.Millisecond)
+	}
+	b := s.l.bbr
+	if b.lossBase < 0.035 || b.lossBase > 0.065 {
+		t.Errorf("baseline loss %.3f after 6 s at 5%%", b.lossBase)
+	}
+	if b.fullBwReached {
+		t.Errorf("Startup ended on random loss while application-limited")
+	}
+}
+
 func TestBBRTreatsCEMarksAsCongestion(t *testing.T) {
 	// A deep buffer that marks CE once 20 packets are queued: no packet is
 	// lost, yet BBR bounds its inflight as if the marked packets were.
@@ -476,8 +499,11 @@ func TestBBRAppLimitedSamplesDoNotLowerMaxBw(t *testing.T) {
 
 func TestBBRRestartFromIdlePacesAtBw(t *testing.T) {
 	// After an idle period in ProbeBW the first packet is paced at
-	// exactly bw (Section 5.4.1), and the window is kept.
-	s := newPathSim(t, bbrConfig(), 10e6, 50*time.Millisecond, 200)
+	// exactly bw (Section 5.4.1), and the window is kept, also when the
+	// pause is longer than SendIdleTimeout.
+	cfg := bbrConfig()
+	cfg.SendIdleTimeout = 500 * time.Millisecond
+	s := newPathSim(t, cfg, 10e6, 50*time.Millisecond, 200)
 	if !runUntilMode(s, bbrProbeBWCruise, 3*time.Second) {
 		t.Fatal("no CRUISE")
 	}

@@ -161,7 +161,8 @@ type Config struct {
 	// packet is counted. ssthresh is kept (so slow start resumes up to it,
 	// as in RFC 5681 Section 4.1), CUBIC's epoch restarts and the pacer's
 	// bucket refills. MsQuic additionally forgets ssthresh. Zero disables
-	// the restart.
+	// the restart. BBR does not take it (as MsQuic's BBR): its own restart
+	// from idle keeps the window and paces at the model's bandwidth.
 	SendIdleTimeout time.Duration
 	// ECN enables sending ECT(0) marks and their validation (MsQuic
 	// EcnEnabled).
