@@ -81,7 +81,9 @@ func (rp *rrPair) round() {
 
 // BenchmarkRequestResponse exchanges requests and responses; one op is
 // one request answered. packets/op counts the datagrams of both
-// directions, so ns per packet is ns/op divided by it.
+// directions, so ns per packet is ns/op divided by it. cpu-ns/op is the
+// process's CPU time per request (with a trace, its writer's too), which
+// other load on the machine disturbs less than ns/op.
 func BenchmarkRequestResponse(b *testing.B) {
 	benchRequestResponse(b)
 }
@@ -94,12 +96,15 @@ func benchRequestResponse(b *testing.B, opts ...pairOption) {
 	done, packets := rp.cli.completed, rp.up.datagrams+rp.down.datagrams
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for rp.cli.completed-done < b.N {
 		rp.round()
 		if rp.cli.closed || rp.srv.closed {
 			b.Fatal("connection closed during the exchange")
 		}
 	}
+	cpu = processCPU() - cpu
 	b.StopTimer()
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(rp.up.datagrams+rp.down.datagrams-packets)/float64(b.N), "packets/op")
 }
