@@ -29,9 +29,14 @@ const MaxLimit = 1<<62 - 1
 // ahead of the application.
 //
 // Update rule: a new limit is due when the credit still open to the peer,
-// Limit()-consumed, has fallen to half the window or less. Sending the update
-// at the half-way point leaves the peer half a window to send while the update
-// travels, so a sender that keeps up with the window never stalls.
+// Limit()-consumed, has fallen to three quarters of the window or less (a
+// quarter window consumed since the last update, MsQuic's drain ratio).
+// Updating that early leaves the peer most of a window to send while the
+// update travels, so a sender that keeps up with the window never stalls;
+// and on a lossy path, where consumption moves in steps as retransmissions
+// fill gaps, each step of a quarter window is an auto-tuning epoch of its
+// own, so a window that holds the sender back doubles several times per
+// round of repairs rather than once.
 //
 // Auto-tuning rule: when an update is due, the window is doubled (up to the
 // maximum window) if the application consumed, since the previous update,
@@ -107,7 +112,7 @@ func (w *RecvWindow) NeedsUpdate() bool {
 }
 
 func (w *RecvWindow) thresholdReached() bool {
-	return w.limit < MaxLimit && w.limit-min(w.consumed, w.limit) <= w.window/2
+	return w.limit < MaxLimit && w.limit-min(w.consumed, w.limit) <= w.window-w.window/4
 }
 
 // Update returns the limit to send in a MAX_DATA or MAX_STREAM_DATA frame, and

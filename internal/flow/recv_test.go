@@ -26,27 +26,27 @@ func TestRecvWindowRejectsDataBeyondLimit(t *testing.T) {
 	}
 }
 
-func TestRecvWindowUpdateAtHalfWindow(t *testing.T) {
+func TestRecvWindowUpdateAtQuarterWindow(t *testing.T) {
 	var w RecvWindow
 	w.Init(1000, 1000) // no auto-tuning headroom
 	now := mono.Time(1e9)
 	w.OnReceived(1000)
-	w.OnConsumed(now, 499, 10*ms)
+	w.OnConsumed(now, 249, 10*ms)
 	if w.NeedsUpdate() {
-		t.Fatal("update due with 501 of 1000 bytes of credit left")
+		t.Fatal("update due with 751 of 1000 bytes of credit left")
 	}
 	if _, ok := w.Update(now); ok {
 		t.Fatal("Update returned a limit before the threshold")
 	}
 	w.OnConsumed(now, 1, 10*ms)
 	if !w.NeedsUpdate() {
-		t.Fatal("no update due with half the window left")
+		t.Fatal("no update due with three quarters of the window left")
 	}
 	lim, ok := w.Update(now.Add(time.Second))
-	if !ok || lim != 1500 {
-		t.Fatalf("Update = %d, %v; want 1500, true", lim, ok)
+	if !ok || lim != 1250 {
+		t.Fatalf("Update = %d, %v; want 1250, true", lim, ok)
 	}
-	if w.Limit() != 1500 || w.NeedsUpdate() {
+	if w.Limit() != 1250 || w.NeedsUpdate() {
 		t.Fatalf("after update: Limit %d, NeedsUpdate %v", w.Limit(), w.NeedsUpdate())
 	}
 }
@@ -158,6 +158,27 @@ func TestRecvWindowAutoTuneGrowsBehindLossRepairs(t *testing.T) {
 	}
 	if w.Window() != 64<<10 {
 		t.Fatalf("window grew to %d for a reader taking ten RTTs per window", w.Window())
+	}
+}
+
+func TestRecvWindowAutoTuneGrowsOnEachRepairStep(t *testing.T) {
+	// Several gaps per window, repaired one after another: consumption
+	// moves a quarter window every 0.6 RTT. Each step is an epoch that
+	// doubles the window; updating only every half window doubled it on
+	// every other step.
+	var w RecvWindow
+	w.Init(64<<10, 16<<20)
+	rtt := 100 * ms
+	now := mono.Time(1e9)
+	w.OnConsumed(now, 1, rtt)
+	for range 8 {
+		w.OnReceived(w.Limit())
+		now = now.Add(60 * ms)
+		w.OnConsumed(now, w.Window()/4, rtt)
+		w.Update(now)
+	}
+	if w.Window() < 8<<20 {
+		t.Fatalf("window %d after eight quarter-window steps, want at least 8 MiB", w.Window())
 	}
 }
 

@@ -232,17 +232,17 @@ func TestRecvConsumeReturnsCreditAndUpdatesLimit(t *testing.T) {
 	if err := r.Consume(1, 101, testRTT); err != ErrConsumeTooMuch {
 		t.Fatalf("consume beyond readable: %v", err)
 	}
-	if err := r.Consume(1, 30, testRTT); err != nil {
+	if err := r.Consume(1, 20, testRTT); err != nil {
 		t.Fatal(err)
 	}
 	if r.NeedsMaxStreamData() {
-		t.Fatal("MAX_STREAM_DATA due with 70% of the window left")
+		t.Fatal("MAX_STREAM_DATA due with 80% of the window left")
 	}
 	off, bufs, _ = r.Readable()
-	if off != 30 || !bytes.Equal(joined(bufs), pattern(30, 70)) {
+	if off != 20 || !bytes.Equal(joined(bufs), pattern(20, 80)) {
 		t.Fatal("partial consumption: the rest is not re-offered")
 	}
-	r.Consume(1, 20, testRTT)
+	r.Consume(1, 30, testRTT)
 	lim, ok := r.MaxStreamData(2)
 	if !ok || lim != 150 {
 		t.Fatalf("MaxStreamData = %d, %v; want 150, true", lim, ok)
