@@ -95,6 +95,16 @@ func (s *Stream) handle(qs *quic.Stream, ev quic.StreamEvent) error {
 		if ev.Status.Failed() {
 			qs.Close() // no other event follows a failed start
 		}
+	case *quic.PeerSendShutdownEvent:
+		// The peer's FIN, when it came after the last data was indicated:
+		// every byte has been read (the library raises it once all were
+		// handed back), so reads now end.
+		s.mu.Lock()
+		if s.rerr == nil && !s.rv.ready {
+			s.reof = true
+		}
+		s.mu.Unlock()
+		signal(s.rwake)
 	case *quic.PeerAcceptedEvent:
 		s.mu.Lock()
 		s.opened = true

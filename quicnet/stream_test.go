@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/net/nettest"
@@ -233,6 +234,26 @@ func TestCloseWriteDeliversEOFAfterTheData(t *testing.T) {
 		if err != nil || string(got) != "reply" {
 			t.Fatalf("reply = %q, %v", got, err)
 		}
+	})
+}
+
+// A FIN that arrives on its own, after the last data was indicated and
+// while the reader still holds it, is told by PeerSendShutdownEvent alone
+// (no ReceiveEvent carries it): reading the data must then end in EOF.
+func TestFINAfterTheLastDataWasIndicatedEndsTheRead(t *testing.T) {
+	bubble(t, func(t *testing.T, tn *testNet) {
+		client, server := testPair(t, tn, nil)
+		a, b := openPair(t, client, server)
+		a.Write([]byte("data"))
+		synctest.Wait() // indicated to b's handler, not read yet
+		a.CloseWrite()
+		synctest.Wait() // the FIN arrives in a packet of its own
+		got, err := io.ReadAll(b)
+		if err != nil || string(got) != "data" {
+			t.Fatalf("ReadAll = %q, %v; want the data and EOF", got, err)
+		}
+		b.Close()
+		a.Close()
 	})
 }
 
