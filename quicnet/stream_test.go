@@ -245,12 +245,16 @@ func TestFINAfterTheLastDataWasIndicatedEndsTheRead(t *testing.T) {
 		client, server := testPair(t, tn, nil)
 		a, b := openPair(t, client, server)
 		a.Write([]byte("data"))
-		synctest.Wait() // indicated to b's handler, not read yet
+		head := make([]byte, 2)
+		if _, err := io.ReadFull(b, head); err != nil { // the data is indicated and held
+			t.Fatal(err)
+		}
 		a.CloseWrite()
-		synctest.Wait() // the FIN arrives in a packet of its own
-		got, err := io.ReadAll(b)
-		if err != nil || string(got) != "data" {
-			t.Fatalf("ReadAll = %q, %v; want the data and EOF", got, err)
+		time.Sleep(time.Second) // the FIN arrives in a packet of its own
+		synctest.Wait()
+		rest, err := io.ReadAll(b)
+		if got := string(head) + string(rest); err != nil || got != "data" {
+			t.Fatalf("read %q, %v; want the data and EOF", got, err)
 		}
 		b.Close()
 		a.Close()
