@@ -73,7 +73,10 @@ func (l *Library) endpointConfig(sb *sharedBinding, r *Registration) endpoint.Co
 		Versions:  accept,
 		UDP:       l.udpOptions(),
 		SendQueue: r.sendQueue(),
-		Stateless: l.defense.stateless,
+		// A LowLatency registration's connections run on the reader
+		// of a quiet socket.
+		InlineReceive: r.pool.RunsInline(),
+		Stateless:     l.defense.stateless,
 		// Problems are counted and traced (sockets.go).
 		OnDrop:       l.socketDrop,
 		OnWriteError: l.socketWriteError,

@@ -22,7 +22,12 @@ type RegistrationConfig struct {
 // selected by its ExecutionProfile:
 //
 //   - ProfileLowLatency: one worker per CPU (GOMAXPROCS); datagrams are sent
-//     from the worker that built them.
+//     from the goroutine that built them. When a socket read brings
+//     datagrams for one connected connection only and no worker has it,
+//     the socket's reader goroutine runs that connection itself (receive,
+//     handlers, send), as MsQuic's low-latency datapath does, saving two
+//     goroutine hand-offs per exchange; a slow handler then also holds up
+//     the socket's reads.
 //   - ProfileMaxThroughput: one worker per CPU, as for LowLatency, plus a
 //     sender goroutine for every socket the registration opens: a worker
 //     copies each batch of datagrams a connection built into a pooled
@@ -278,7 +283,8 @@ type ExecutionProfile uint32
 
 const (
 	// ProfileLowLatency: one worker per CPU; datagrams are sent from the
-	// worker. The default.
+	// goroutine that built them, and a quiet socket's reader runs a
+	// connected connection itself. The default.
 	ProfileLowLatency ExecutionProfile = 0
 	// ProfileMaxThroughput: one worker per CPU plus a sender goroutine per
 	// socket, fed by a bounded queue, so that building the next batch

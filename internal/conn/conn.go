@@ -37,6 +37,22 @@ const (
 // Scheduler wakes the goroutine that runs a connection. Wake must not block.
 type Scheduler interface{ Wake() }
 
+// A WakeClearer is a Scheduler whose wake-ups during a run can be
+// answered by the run itself (exec.Handle.ClearWake): the connection
+// clears them right before it takes the operations its callbacks queued.
+type WakeClearer interface {
+	Scheduler
+	ClearWake()
+}
+
+// An InlineScheduler can also run the connection on the calling goroutine
+// (exec.Handle). TryRun runs it there if no other goroutine runs it or has
+// it queued, and reports whether it did; it must not block.
+type InlineScheduler interface {
+	Scheduler
+	TryRun() bool
+}
+
 // OutBatch is one socket write: a datagram, or with SegSize > 0 a batch of
 // equal-size datagrams (the last may be shorter) for segmentation offload.
 type OutBatch struct {
@@ -225,6 +241,10 @@ type Conn struct {
 	// schedSet is set once sched is: until then (a client handle not yet
 	// started) queued operations wait without a wake-up.
 	schedSet atomic.Bool
+	// inlineOK is set once the handshake is complete: from then on a
+	// socket reader may run the connection (Kick), when sched is an
+	// InlineScheduler.
+	inlineOK atomic.Bool
 
 	side    Side
 	version uint32

@@ -23,6 +23,31 @@ func (c *Conn) QueueDatagram(d Datagram) bool {
 	return ok
 }
 
+// QueueDatagramsLater is QueueDatagrams without the wake-up, for a socket
+// reader that queues a whole read before any connection runs: it returns
+// how many datagrams it took and whether the connection must be kicked
+// (Kick) once the read is queued.
+func (c *Conn) QueueDatagramsLater(ds []Datagram) (n int, kick bool) {
+	n, wasEmpty := c.rx.pushBatch(ds)
+	return n, n > 0 && wasEmpty
+}
+
+// Kick wakes the connection after QueueDatagramsLater asked for it. With
+// inline set (the read brought datagrams for this connection only, so the
+// socket is quiet) it is MsQuic's low-latency receive: once the handshake
+// is complete, and when the scheduler is an InlineScheduler, the
+// connection runs on the calling goroutine at once if no other goroutine
+// runs it (receive, process, send). Handshakes stay on the workers: their
+// cryptography would hold up the reader of a shared socket.
+func (c *Conn) Kick(inline bool) {
+	if inline && c.inlineOK.Load() {
+		if is, ok := c.sched.(InlineScheduler); ok && is.TryRun() {
+			return
+		}
+	}
+	c.wake()
+}
+
 // QueueDatagrams hands several received datagrams to the connection with
 // one lock and at most one wake-up (the segments of a GRO batch). It may be
 // called from any goroutine. It returns how many datagrams, a prefix of ds,

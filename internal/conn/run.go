@@ -79,7 +79,11 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	if budget > 0 && c.life.state != stateDone {
 		// What the application queued from the events above (a request
 		// sent once connected, a reply to what arrived) runs now, so it
-		// leaves in the same flush as the acknowledgment.
+		// leaves in the same flush as the acknowledgment. The wake-ups
+		// their queuing caused are answered here.
+		if wc, ok := c.sched.(WakeClearer); ok {
+			wc.ClearWake()
+		}
 		c.opScratch = c.ops.take(c.opScratch[:0], budget)
 		if len(c.opScratch) > 0 && !allDelayedSends(c.opScratch) {
 			c.onlyDelayedSends = false

@@ -125,6 +125,7 @@ func (c *Conn) checkCIDAuthentication(p *wire.TransportParameters) error {
 // HandshakeComplete implements handshake.Callbacks (RFC 9001 §4.1.1).
 func (c *Conn) HandshakeComplete() {
 	c.life.handshakeComplete = true
+	c.inlineOK.Store(true)
 	if c.side == Server {
 		// The server's handshake is confirmed at completion
 		// (RFC 9001 §4.1.2); it tells the client with HANDSHAKE_DONE.

@@ -6,8 +6,10 @@
 // creates server connections. Connections write through the binding's
 // socket on their own goroutine or, with Config.SendQueue, hand their
 // datagrams to the binding's sender goroutine (udp.Sender), which writes
-// them while the connection builds the next ones. Sharing is the table
-// of listening bindings a library's listeners share by local address.
+// them while the connection builds the next ones. With
+// Config.InlineReceive, a read for one connection only runs that
+// connection on the reader (conn.Conn.Kick). Sharing is the table of
+// listening bindings a library's listeners share by local address.
 package endpoint
 
 import (
@@ -93,6 +95,11 @@ type Config struct {
 	// the queue is full. Zero writes on the connection's goroutine
 	// (LowLatency).
 	SendQueue int
+	// InlineReceive lets the reader goroutine run a connection itself
+	// (conn.Conn.Kick) when a read brings datagrams for that connection
+	// only, which means the socket is not busy (MsQuic's low-latency
+	// datapath); the connections of busier reads run on their workers.
+	InlineReceive bool
 	// OnDrop, if set, is told of every datagram the binding drops, with
 	// the reason it counts the drop under (Binding.Drops), on the goroutine
 	// that dropped it: the reader's, or a stateless worker's. It must
@@ -125,6 +132,9 @@ type Binding struct {
 	refs     sync.Pool       // *sharedBuf wrappers for GRO batches
 	batch    []conn.Datagram // reader scratch: segments queued together
 	tokenBuf []byte          // reader scratch: decrypted tokens
+	// kicks are the connections the reader queued datagrams for, to be
+	// kicked once the whole read is queued (reader scratch).
+	kicks []*conn.Conn
 
 	// With Config.SendQueue: the sender goroutine and the pools of the
 	// copies it writes (one datagram, or a GSO batch).
@@ -280,7 +290,20 @@ func (b *Binding) readLoop() {
 			m.Buf = bufs[i].B[:0:b.pool.Size()]
 			m.SegSize = 0
 		}
+		b.kickAll()
 	}
+}
+
+// kickAll kicks the connections a read queued datagrams for. A read for
+// one connection only means the socket is quiet: with
+// Config.InlineReceive that connection may run on the reader.
+func (b *Binding) kickAll() {
+	inline := b.cfg.InlineReceive && len(b.kicks) == 1
+	for i, c := range b.kicks {
+		c.Kick(inline)
+		b.kicks[i] = nil
+	}
+	b.kicks = b.kicks[:0]
 }
 
 // dispatchMsg hands every datagram of a (possibly GRO-coalesced) read to
@@ -364,7 +387,10 @@ func (b *Binding) dispatchCopies(m *udp.Msg) {
 
 // queue hands ds to c; what c does not take is dropped.
 func (b *Binding) queue(c *conn.Conn, ds []conn.Datagram) {
-	n := c.QueueDatagrams(ds)
+	n, kick := c.QueueDatagramsLater(ds)
+	if kick {
+		b.kicks = append(b.kicks, c)
+	}
 	for _, d := range ds[n:] {
 		b.drop(DropQueueFull)
 		d.Buf.Release()
@@ -386,10 +412,7 @@ func (b *Binding) dispatch(data []byte, m *udp.Msg, rel conn.Releaser) {
 	if ok {
 		if c := b.routes.get(dcid); c != nil {
 			d := conn.Datagram{Data: data, Peer: m.Addr, Local: local, ECN: m.ECN, Buf: rel}
-			if !c.QueueDatagram(d) {
-				b.drop(DropQueueFull)
-				rel.Release()
-			}
+			b.queue(c, []conn.Datagram{d})
 			return
 		}
 	}

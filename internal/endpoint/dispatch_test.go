@@ -61,6 +61,10 @@ func TestGROSegmentsQueuedPerConnection(t *testing.T) {
 	}
 	m.Buf = buf.B
 	b.dispatchMsg(&m, buf)
+	if wakeA.n != 0 || wakeB.n != 0 {
+		t.Errorf("wake-ups before the read was queued: %d and %d", wakeA.n, wakeB.n)
+	}
+	b.kickAll()
 
 	if wakeA.n != 1 || wakeB.n != 1 {
 		t.Errorf("wake-ups: %d and %d, want one per connection", wakeA.n, wakeB.n)

@@ -127,6 +127,11 @@ func (p *Pool) Workers() int { return len(p.workers) }
 // (endpoint.Config.SendQueue) when this is false.
 func (p *Pool) SendOnWorker() bool { return p.profile != MaxThroughput }
 
+// RunsInline reports whether Handle.TryRun may run tasks on the caller's
+// goroutine: only LowLatency pools do (MsQuic's low-latency profile
+// processes a datagram on the thread that received it).
+func (p *Pool) RunsInline() bool { return p.profile == LowLatency }
+
 // Register adds t to the pool on worker affinity % Workers(). The task starts
 // idle: it runs after the first Wake. Registering on a closed pool returns a
 // handle that never runs.

@@ -61,6 +61,14 @@ func (h *Handle) Wake() {
 	}
 }
 
+// ClearWake is called by a task inside its Run right before it takes the
+// work queued for it: the Wakes that came before it (the task's own
+// callbacks queuing work while it runs, typically) are answered by that
+// take, so they cause no further Run; a Wake after it still does. Work
+// that is not queued, such as a due timer, must be covered by the
+// deadline the Run returns.
+func (h *Handle) ClearWake() { h.state.CompareAndSwap(stateRunningWoken, stateRunning) }
+
 // Unregister removes the task from its worker. It never blocks: no Run
 // starts after it returns, and a Run in progress, on the worker or inline
 // on another goroutine (possibly the caller's, from inside the Run), is the

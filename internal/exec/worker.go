@@ -37,6 +37,11 @@ type worker struct {
 	// set around dispatch, it tells Pool.Close not to wait for a worker
 	// whose Run may be the caller.
 	running *Handle
+	// parked is set while the worker waits in park, until parkedUntil
+	// (zero: until rung): an inline run (TryRun) that arms an earlier
+	// deadline must ring it.
+	parked      bool
+	parkedUntil mono.Time
 }
 
 func newWorker(p *Pool, idx int) *worker {
@@ -50,6 +55,12 @@ func (w *worker) push(h *Handle) {
 	h.queuedAt = queued
 	w.ready.push(h)
 	w.mu.Unlock()
+	w.ring()
+}
+
+// ring rings the doorbell; a worker that is not parked finds it rung when
+// it next looks for work.
+func (w *worker) ring() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -90,6 +101,7 @@ func (w *worker) next(timer *time.Timer) (*Handle, mono.Time) {
 		}
 		now := mono.Now()
 		w.mu.Lock()
+		w.parked = false
 		w.fireTimers(now)
 		for {
 			h := w.ready.pop()
@@ -111,6 +123,7 @@ func (w *worker) next(timer *time.Timer) (*Handle, mono.Time) {
 		if w.timers.len() > 0 {
 			next = w.timers.min().deadline
 		}
+		w.parked, w.parkedUntil = true, next
 		w.mu.Unlock()
 		if !w.park(timer, now, next) {
 			return nil, 0
@@ -124,11 +137,19 @@ func (w *worker) fireTimers(now mono.Time) {
 	for w.timers.len() > 0 && w.timers.min().deadline <= now {
 		due := w.timers.min().deadline
 		h := w.timers.popMin()
-		// The worker is between runs, so h is idle, queued or dead; dead
-		// handles are never in the heap.
-		if h.state.CompareAndSwap(stateIdle, stateQueued) {
-			h.queuedAt = due // a late timer counts as queue delay
-			w.ready.push(h)
+		// The worker is between runs, so h is idle, queued, dead (dead
+		// handles are never in the heap) or running inline (TryRun),
+		// which then runs again.
+		for {
+			s := h.state.Load()
+			if s == stateIdle && h.state.CompareAndSwap(stateIdle, stateQueued) {
+				h.queuedAt = due // a late timer counts as queue delay
+				w.ready.push(h)
+				break
+			}
+			if s != stateRunning || h.state.CompareAndSwap(stateRunning, stateRunningWoken) {
+				break
+			}
 		}
 	}
 }
