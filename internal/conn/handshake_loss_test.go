@@ -710,3 +710,23 @@ func TestLostAckFrameIsReplacedAtOnce(t *testing.T) {
 		t.Errorf("the client needed %d probe timeouts to learn its request arrived", n)
 	}
 }
+
+// RFC 9000 §7.2 (the runner's handshakecorruption case, seen in the lab):
+// the client's first datagram arrives with its Source Connection ID
+// changed, so its packet fails to open, but the server connection is made
+// for it. The server takes the client's ID from the first Initial that
+// opens, the second datagram's, and the handshake completes; it had sent
+// every packet to the corrupted ID, which the client drops.
+func TestServerTakesClientSCIDFromTheFirstInitialThatOpens(t *testing.T) {
+	p := newPair(t)
+	p.drop = func(from *endpoint, n int, data []byte) bool {
+		if from == p.client && n == 0 {
+			data[16] ^= 0xff // in the Source Connection ID (bytes 15-22)
+		}
+		return false
+	}
+	p.handshake()
+	if got, want := p.server.c.cids.dcid(), p.client.c.cids.scid(); !bytes.Equal(got, want) {
+		t.Errorf("the server sends to %x, want the client's ID %x", got, want)
+	}
+}

@@ -209,6 +209,9 @@ func (c *Conn) processLongPacket(now mono.Time, d *Datagram, data, first []byte)
 		c.traceDrop(now, h.Type, h.Len, "rejected")
 		return h.Len, h.DCID
 	}
+	if c.side == Server && sp == recovery.SpaceInitial {
+		c.onClientInitial(h.SCID)
+	}
 	if sp == recovery.SpaceHandshake && c.side == Server {
 		// A Handshake packet proves the client's address (RFC 9000 §8.1)
 		// and ends the server's use of Initial keys (RFC 9001 §4.9.1).
@@ -236,6 +239,20 @@ func (c *Conn) onServerInitial(scid []byte) bool {
 	c.cids.peerInitialSCID = bytes.Clone(scid)
 	c.cids.remote[0].cid = makeConnID(scid)
 	return true
+}
+
+// onClientInitial takes the client's Source Connection ID from the first
+// Initial packet that opens (RFC 9000 §7.2). The connection was made for
+// a datagram whose header nothing had authenticated yet: when that
+// datagram was corrupted in its Source Connection ID, its packet failed
+// to open, and the server would have sent its every packet to an ID the
+// client does not have.
+func (c *Conn) onClientInitial(scid []byte) {
+	if c.spaces[recovery.SpaceInitial].acks.LargestReceived() >= 0 || bytes.Equal(scid, c.cids.peerInitialSCID) {
+		return
+	}
+	c.cids.peerInitialSCID = bytes.Clone(scid)
+	c.cids.remote[0].cid = makeConnID(scid)
 }
 
 // processShortPacket handles a 1-RTT packet (always the last in a datagram).
