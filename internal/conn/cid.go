@@ -3,6 +3,7 @@ package conn
 import (
 	"bytes"
 	"crypto/rand"
+	"math"
 
 	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/wire"
@@ -17,6 +18,10 @@ const maxRemoteCIDs = 4
 
 // maxLocalCIDs bounds how many connection IDs we keep issued at once.
 const maxLocalCIDs = 4
+
+// maxLocalKept bounds the connection IDs we keep routed, counting those a
+// Retire Prior To asked the peer to retire that it has not retired yet.
+const maxLocalKept = 2 * maxLocalCIDs
 
 // maxRetiring bounds the peer's connection IDs retired without an
 // acknowledged RETIRE_CONNECTION_ID: twice the active_connection_id_limit
@@ -81,6 +86,10 @@ type cidState struct {
 	peerInitialSCID []byte
 	retrySCID       []byte
 	retried         bool
+	// localRetirePriorTo is the Retire Prior To of our NEW_CONNECTION_ID
+	// frames: the peer must retire our IDs below it (RFC 9000 §5.1.2). 32
+	// bits (more than a connection issues) fit beside retried.
+	localRetirePriorTo uint32
 	// initialDCID is, on a server, the Destination Connection ID of the
 	// client's Initial packets that created the connection (the Retry's
 	// Source Connection ID after a Retry); it routes to the connection
@@ -105,7 +114,7 @@ func (c *Conn) issueLocalCID(send bool) *localCID {
 	c.cids.nextLocalSeq++
 	l.token = c.resetKey(l.id())
 	if c.cids.local == nil {
-		c.cids.local = make([]localCID, 0, maxLocalCIDs) // no regrowth garbage
+		c.cids.local = make([]localCID, 0, maxLocalKept) // no regrowth garbage
 	}
 	c.cids.local = append(c.cids.local, l)
 	c.host.AddCID(l.id())
@@ -136,8 +145,45 @@ func (s *cidState) issueUpTo(c *Conn) {
 	if c.hasPeerTP {
 		limit = int(min(uint64(maxLocalCIDs), c.peerTP.activeCIDLimit))
 	}
-	for len(s.local) < limit {
+	// IDs below our Retire Prior To are on their way out and do not count
+	// (RFC 9000 §5.1.1 lets the peer hold them past its limit meanwhile).
+	n := 0
+	for i := range s.local {
+		if s.local[i].seq >= uint64(s.localRetirePriorTo) {
+			n++
+		}
+	}
+	for ; n < limit && len(s.local) < maxLocalKept; n++ {
 		c.issueLocalCID(true)
+	}
+}
+
+// onPeerUsedLocal is told the Destination Connection ID of each 1-RTT
+// packet. When the server moves to a newer one of a client's IDs, as a
+// server following the client's NAT rebinding does when it takes a fresh
+// ID for every new client address (RFC 9000 §9.5; quiche and MsQuic do),
+// the client asks it with Retire Prior To to retire the older IDs, which
+// belong to paths the NAT has left, and issues replacements, so that the
+// server holds a spare ID for the next rebinding. A server that retires
+// nothing on its own otherwise runs out after its
+// active_connection_id_limit less one rebindings and stops following the
+// client (MsQuic 2.7, limit 4: after the third). Not with a peer whose
+// limit is 2: the one spare a retirement leaves it can go at once to the
+// path it left, as quiche 0.18 gives it (which then probes that dead
+// path and sends nothing else, a stall at the first rebinding instead of
+// the second).
+func (c *Conn) onPeerUsedLocal(dcid []byte) {
+	s := &c.cids
+	if c.side != Client || !c.life.handshakeConfirmed || c.life.closing() || !c.hasPeerTP || c.peerTP.activeCIDLimit < 3 {
+		return
+	}
+	for i := range s.local {
+		l := &s.local[i]
+		if l.seq > uint64(s.localRetirePriorTo) && l.seq <= math.MaxUint32 && bytes.Equal(l.id(), dcid) {
+			s.localRetirePriorTo = uint32(l.seq)
+			s.issueUpTo(c)
+			return
+		}
 	}
 }
 

@@ -225,12 +225,17 @@ func (w *frameWriter) writeConnectionControl() {
 			if !l.needSend {
 				continue
 			}
-			size := 1 + wire.SizeVarint(l.seq) + 1 + 1 + int(l.cid.n) + 16 + 8
+			rpt := uint64(c.cids.localRetirePriorTo)
+			if l.seq < rpt {
+				l.needSend = false // the peer is to retire it unseen
+				continue
+			}
+			size := 1 + wire.SizeVarint(l.seq) + wire.SizeVarint(rpt) + 1 + int(l.cid.n) + 16 + 8
 			if !w.fits(size) {
 				all = false
 				break
 			}
-			w.b.Buf = wire.AppendNewConnectionID(w.b.Buf, l.seq, 0, l.id(), l.token)
+			w.b.Buf = wire.AppendNewConnectionID(w.b.Buf, l.seq, rpt, l.id(), l.token)
 			w.ackEliciting = true
 			w.log = logEntry1(w.log, logNewCID, l.seq)
 			l.needSend = false

@@ -314,6 +314,7 @@ func (c *Conn) processShortPacket(now mono.Time, d *Datagram, data, first []byte
 		return
 	}
 	c.onOpened(now, phase, pn, next)
+	c.onPeerUsedLocal(dcid)
 	c.onPacketOpened(now, d, recovery.SpaceApp, wire.Packet1RTT, pn, data, payload, dcid)
 }
 

@@ -254,3 +254,50 @@ func TestScriptedNewConnectionIDReusesSequenceNumber(t *testing.T) {
 	tc.writeFrames(f)
 	tc.wantClose("sequence number 1 for another ID", wire.ProtocolViolation, 0x18)
 }
+
+// RFC 9000 §5.1.2, §9.5: when the server moves to a newer one of a
+// client's connection IDs (as it does when it follows the client's NAT
+// rebinding with a fresh ID), the client asks it to retire the older ones
+// with Retire Prior To and replaces them, so that the server keeps spare
+// IDs for the next rebinding however few it retires on its own.
+func TestScriptedServerMovingToANewerIDIsAskedToRetireTheOlder(t *testing.T) {
+	tc := newTestConn(t, Client)
+	tc.ignoreFrame(wire.DebugAck{})
+	if n := len(tc.c.cids.local); n != maxRemoteCIDs {
+		t.Fatalf("the client issued %d IDs, want the server's limit %d", n, maxRemoteCIDs)
+	}
+	next := tc.c.cids.nextLocalSeq
+	tc.writeFramesTo(tc.localCIDBySeq(2), wire.DebugPing{})
+	for i := range uint64(2) {
+		got := tc.wantFrameType("a replacement", wire.Packet1RTT, wire.DebugNewConnectionID{})
+		f := got.f.(wire.DebugNewConnectionID)
+		if f.Seq != next+i || f.RetirePriorTo != 2 {
+			t.Fatalf("got %v, want sequence number %d with Retire Prior To 2", f, next+i)
+		}
+	}
+	tc.wantIdle("IDs 2 and 3 and two new ones active")
+	// The server retires 0 and 1: they stop routing, and nothing more is
+	// issued.
+	old := tc.localCIDBySeq(0)
+	tc.writeFramesTo(tc.localCIDBySeq(2), wire.DebugRetireConnectionID{Seq: 0}, wire.DebugRetireConnectionID{Seq: 1})
+	tc.wantIdle("the server holds its limit of IDs")
+	if tc.side.cids[string(old)] {
+		t.Error("a retired ID still routes to the client")
+	}
+	// Moving on to ID 3 asks for 2 to be retired too.
+	tc.writeFramesTo(tc.localCIDBySeq(3), wire.DebugPing{})
+	got := tc.wantFrameType("a replacement", wire.Packet1RTT, wire.DebugNewConnectionID{})
+	if f := got.f.(wire.DebugNewConnectionID); f.RetirePriorTo != 3 {
+		t.Fatalf("got %v, want Retire Prior To 3", f)
+	}
+}
+
+// With a server's active_connection_id_limit of 2 the client asks for no
+// retirement: the one spare it would leave can go to the abandoned path.
+func TestScriptedServerWithLimitTwoIsNotAskedToRetire(t *testing.T) {
+	tc := newTestConn(t, Client)
+	tc.ignoreFrame(wire.DebugAck{})
+	tc.c.peerTP.activeCIDLimit = 2
+	tc.writeFramesTo(tc.localCIDBySeq(1), wire.DebugPing{})
+	tc.wantIdle("no Retire Prior To for a limit of 2")
+}
