@@ -730,3 +730,30 @@ func TestServerTakesClientSCIDFromTheFirstInitialThatOpens(t *testing.T) {
 		t.Errorf("the server sends to %x, want the client's ID %x", got, want)
 	}
 }
+
+// RFC 9000 §7.2, as MsQuic's server does it: the client's second
+// ClientHello datagram is lost, the server acknowledges the first from a
+// placeholder Source Connection ID and sends its ServerHello from another
+// (the one its transport parameters name). The client takes the new ID,
+// since no handshake data came from the placeholder, and the handshake
+// completes; held to the first ID, it dropped every ServerHello.
+func TestClientTakesServerIDChangedBeforeItsHandshakeData(t *testing.T) {
+	p := newPair(t)
+	p.drop = func(from *endpoint, n int, data []byte) bool { return from == p.client && n == 1 }
+	p.client.c.Start()
+	if !p.runUntil(time.Second, func() bool { return p.server.c != nil && p.sentCount[p.server] > 0 }) {
+		t.Fatal("the server sent nothing in a second")
+	}
+	sc := p.server.c
+	placeholder := bytes.Clone(sc.cids.scid())
+	l := &sc.cids.local[0]
+	l.cid = sc.newLocalCID()
+	l.token = sc.resetKey(l.id())
+	sc.host.AddCID(l.id())
+	if !p.runUntil(10*time.Second, func() bool { return p.client.has("Connected") && p.server.has("Connected") }) {
+		t.Fatalf("handshake did not complete: client %v, server %v", p.client.names(), p.server.names())
+	}
+	if got := p.client.c.cids.dcid(); !bytes.Equal(got, sc.cids.scid()) || bytes.Equal(got, placeholder) {
+		t.Errorf("the client sends to %x, want the server's second ID %x", got, sc.cids.scid())
+	}
+}

@@ -231,10 +231,24 @@ func (c *Conn) fixedBitOK(b0 byte) bool {
 }
 
 // onServerInitial records the server's Source Connection ID from its first
-// Initial packet (RFC 9000 §7.2); later Initials must carry the same one.
+// Initial packet (RFC 9000 §7.2); later Initials must carry the same one,
+// but for one exception: until the server's handshake data starts, an
+// Initial with another ID replaces it. MsQuic's server acknowledges the
+// first datagram of a ClientHello that spans two (Go's X25519MLKEM768 key
+// share makes it so) with the client's original Destination Connection ID
+// as its Source Connection ID, a placeholder until its listener accepts
+// the connection, and sends its ServerHello from a new ID; held to the
+// first, the client dropped the ServerHello whenever the second datagram
+// was lost or late. The initial_source_connection_id check (§7.3) still
+// binds the ID kept to the server's handshake.
 func (c *Conn) onServerInitial(scid []byte) bool {
 	if c.cids.peerInitialSCID != nil {
-		return bytes.Equal(scid, c.cids.peerInitialSCID)
+		if bytes.Equal(scid, c.cids.peerInitialSCID) {
+			return true
+		}
+		if c.hs == nil || c.hs.Received(int(recovery.SpaceInitial)) > 0 {
+			return false
+		}
 	}
 	c.cids.peerInitialSCID = bytes.Clone(scid)
 	c.cids.remote[0].cid = makeConnID(scid)
