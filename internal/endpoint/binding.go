@@ -96,9 +96,10 @@ type Config struct {
 	// (LowLatency).
 	SendQueue int
 	// InlineReceive lets the reader goroutine run a connection itself
-	// (conn.Conn.Kick) when a read brings datagrams for that connection
-	// only, which means the socket is not busy (MsQuic's low-latency
-	// datapath); the connections of busier reads run on their workers.
+	// (conn.Conn.Kick) when a read brings a few datagrams (maxInlineRead)
+	// for that connection only, which means the socket is not busy
+	// (MsQuic's low-latency datapath); the connections of larger or
+	// busier reads run on their workers.
 	InlineReceive bool
 	// OnDrop, if set, is told of every datagram the binding drops, with
 	// the reason it counts the drop under (Binding.Drops), on the goroutine
@@ -272,8 +273,10 @@ func (b *Binding) readLoop() {
 			}
 			continue
 		}
+		small := n <= maxInlineRead
 		for i := 0; i < n; i++ {
 			m := &msgs[i]
+			small = small && len(m.Buf) <= maxInlineRead*udp.MTUClass
 			switch {
 			case len(m.Buf) == 0:
 			case b.copyable(m):
@@ -290,15 +293,23 @@ func (b *Binding) readLoop() {
 			m.Buf = bufs[i].B[:0:b.pool.Size()]
 			m.SegSize = 0
 		}
-		b.kickAll()
+		b.kickAll(small)
 	}
 }
 
-// kickAll kicks the connections a read queued datagrams for. A read for
-// one connection only means the socket is quiet: with
+// maxInlineRead bounds the reads whose connection may run on the reader
+// (Config.InlineReceive): at most this many datagrams, or MTU-class
+// datagrams' worth of GRO segments. A request or a response of a few
+// datagrams is processed at once; a bulk transfer's large reads are left to
+// the worker, so that reading the next batch overlaps with processing this
+// one.
+const maxInlineRead = 4
+
+// kickAll kicks the connections a read queued datagrams for. A small read
+// for one connection only means the socket is quiet: with
 // Config.InlineReceive that connection may run on the reader.
-func (b *Binding) kickAll() {
-	inline := b.cfg.InlineReceive && len(b.kicks) == 1
+func (b *Binding) kickAll(small bool) {
+	inline := b.cfg.InlineReceive && small && len(b.kicks) == 1
 	for i, c := range b.kicks {
 		c.Kick(inline)
 		b.kicks[i] = nil

@@ -64,7 +64,7 @@ func TestGROSegmentsQueuedPerConnection(t *testing.T) {
 	if wakeA.n != 0 || wakeB.n != 0 {
 		t.Errorf("wake-ups before the read was queued: %d and %d", wakeA.n, wakeB.n)
 	}
-	b.kickAll()
+	b.kickAll(false)
 
 	if wakeA.n != 1 || wakeB.n != 1 {
 		t.Errorf("wake-ups: %d and %d, want one per connection", wakeA.n, wakeB.n)
