@@ -134,7 +134,13 @@ func (c *Conn) initPacketSpaces() {
 }
 
 // recvQueueLimit derives the receive queue bound from the connection flow
-// control window, as MsQuic does: enough full datagrams to fill it.
+// control window, as MsQuic does: enough full datagrams to fill it, so a
+// peer that keeps to the window is never dropped for it while the
+// connection's goroutine falls behind (up to maxRecvQueue, which covers
+// windows up to about 19 MiB; the default is 16 MiB).
 func recvQueueLimit(s *Settings) int {
-	return int(min(s.ConnFlowControlWindow/1200, 4096))
+	return int(min(s.ConnFlowControlWindow/1200, maxRecvQueue))
 }
+
+// maxRecvQueue caps the receive queue bound.
+const maxRecvQueue = 16384
