@@ -15,7 +15,10 @@ import (
 // peer acknowledged them, so the buffer holds at most SendBuffer bytes of
 // written, unacknowledged data, and Write blocks while it is full. At most
 // maxSends sends are outstanding; bytes written meanwhile are sent
-// together when one completes, so small writes coalesce under load.
+// together when one completes, so small writes coalesce under load. A
+// Write blocked on the full buffer is woken once a quarter of it is free,
+// not at every completed send, so it refills the buffer in a run of copies
+// instead of sleeping and waking once per acknowledgement.
 
 const (
 	chunkSize = 64 << 10  // send buffer piece
@@ -65,6 +68,12 @@ func (b *sendBuf) room() uint64 {
 	}
 	return b.limit - used
 }
+
+// refill reports whether a Write blocked on the full buffer is worth
+// waking: once a quarter of the buffer is free, so that it copies in a
+// run instead of once per completed send. Room only grows from there until
+// everything is acknowledged, so a blocked Write is always woken.
+func (b *sendBuf) refill() bool { return b.room() >= max(b.limit/4, 1) }
 
 // tail returns the free space after the written bytes, at most max bytes
 // and within one chunk, taking a chunk from the pool when needed. The
@@ -178,8 +187,11 @@ func (s *Stream) onSendComplete(ctx any) {
 	if s.werr == nil || s.werr == ErrClosed {
 		s.flushLocked()
 	}
+	wake := s.werr != nil || s.sb.refill()
 	s.mu.Unlock()
-	signal(s.wwake)
+	if wake {
+		signal(s.wwake)
+	}
 }
 
 // waitRoom blocks until the send buffer has room, and returns the space to
