@@ -35,7 +35,9 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +77,11 @@ func serve(args []string) error {
 	stack := fs.String("stack", "quicnet", "quicnet or quicgo")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	file := fs.String("file", "", "file to send")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the serving process to this file (written at SIGTERM)")
 	fs.Parse(args)
+	if err := profileUntilTerm(*prof); err != nil {
+		return err
+	}
 	tlsConf, err := serverTLS()
 	if err != nil {
 		return err
@@ -146,7 +152,15 @@ func get(args []string) error {
 	fs := flag.NewFlagSet("get", flag.ExitOnError)
 	stack := fs.String("stack", "quicnet", "quicnet or quicgo")
 	addr := fs.String("addr", "", "server address")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the transfer to this file")
 	fs.Parse(args)
+	if *prof != "" {
+		stop, err := startProfile(*prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	tlsConf := &tls.Config{NextProtos: []string{alpn}, InsecureSkipVerify: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -198,6 +212,39 @@ func get(args []string) error {
 	return nil
 }
 
+// startProfile starts a CPU profile into path and returns its stop.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// profileUntilTerm profiles the process into path (nothing if empty) until
+// SIGTERM or SIGINT, then exits.
+func profileUntilTerm(path string) error {
+	if path == "" {
+		return nil
+	}
+	stop, err := startProfile(path)
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		<-sig
+		stop()
+		os.Exit(0)
+	}()
+	return nil
+}
+
 // serverTLS makes a throwaway self-signed certificate.
 func serverTLS() (*tls.Config, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -212,10 +259,12 @@ func serverTLS() (*tls.Config, error) {
 	return &tls.Config{NextProtos: []string{alpn}, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
 }
 
-// result is one run: throughput and both processes' peak RSS in KiB.
+// result is one run: throughput, both processes' peak RSS in KiB and
+// their CPU time (user and system) in seconds.
 type result struct {
-	mbps                float64
-	serverRSS, clientRS int64
+	mbps                 float64
+	serverRSS, clientRS  int64
+	serverCPU, clientCPU float64
 }
 
 // compare runs the rotation and prints the table.
@@ -277,11 +326,12 @@ func compare(args []string) error {
 		}
 	}
 	fmt.Printf("%d runs each, %d-byte file, medians:\n", *runs, st.Size())
-	fmt.Printf("%-22s %12s %14s %14s\n", "", "Mbit/s", "server RSS MiB", "client RSS MiB")
+	fmt.Printf("%-22s %8s %15s %15s %13s %13s\n", "", "Mbit/s", "server RSS MiB", "client RSS MiB", "server CPU s", "client CPU s")
 	med := make([]result, len(impls))
 	for i, im := range impls {
 		med[i] = median(results[i])
-		fmt.Printf("%-22s %12.0f %14.1f %14.1f\n", im.name, med[i].mbps, float64(med[i].serverRSS)/1024, float64(med[i].clientRS)/1024)
+		m := med[i]
+		fmt.Printf("%-22s %8.0f %15.1f %15.1f %13.2f %13.2f\n", im.name, m.mbps, float64(m.serverRSS)/1024, float64(m.clientRS)/1024, m.serverCPU, m.clientCPU)
 	}
 	fmt.Printf("quicnet / quic-go: %.2f×   quicnet / quicperf: %.0f%%\n", med[0].mbps/med[1].mbps, 100*med[0].mbps/med[2].mbps)
 	return nil
@@ -300,6 +350,8 @@ func median(rs []result) result {
 		mbps:      pick(func(r result) float64 { return r.mbps }),
 		serverRSS: int64(pick(func(r result) float64 { return float64(r.serverRSS) })),
 		clientRS:  int64(pick(func(r result) float64 { return float64(r.clientRS) })),
+		serverCPU: pick(func(r result) float64 { return r.serverCPU }),
+		clientCPU: pick(func(r result) float64 { return r.clientCPU }),
 	}
 }
 
@@ -333,7 +385,11 @@ func runOnce(bin string, server, client func(string) []string) (result, error) {
 	srv.Process.Signal(syscall.SIGTERM)
 	go io.Copy(io.Discard, out)
 	srv.Wait()
-	return result{mbps: mbps, serverRSS: maxRSS(srv.ProcessState), clientRS: maxRSS(cl.ProcessState)}, nil
+	return result{
+		mbps:      mbps,
+		serverRSS: maxRSS(srv.ProcessState), clientRS: maxRSS(cl.ProcessState),
+		serverCPU: cpuSeconds(srv.ProcessState), clientCPU: cpuSeconds(cl.ProcessState),
+	}, nil
 }
 
 // listenAddr reads the server's "listening ADDR" or "listening addr=ADDR".
@@ -360,6 +416,10 @@ func maxRSS(ps *os.ProcessState) int64 {
 		return ru.Maxrss
 	}
 	return 0
+}
+
+func cpuSeconds(ps *os.ProcessState) float64 {
+	return (ps.UserTime() + ps.SystemTime()).Seconds()
 }
 
 func writeRandom(path string, n int64) error {
