@@ -6,8 +6,10 @@
 // Handle.Wake, which puts the task on its worker's ready list only on the
 // idle→queued transition, so a burst of enqueues costs one wake-up. A worker
 // alternates between firing expired timers, running one ready task, and
-// parking. A task is never run by two goroutines at once, and every Wake that
-// happens after a Run started is followed by another Run.
+// parking. In a LowLatency pool another goroutine (a socket reader) may run
+// an idle task itself with Handle.TryRun, claiming it as a worker would. A
+// task is never run by two goroutines at once, and every Wake that happens
+// after a Run started is followed by another Run.
 //
 // Each worker keeps the tasks' next deadlines in a 4-ary min-heap and sleeps
 // on a single time.Timer; there is no timer per task. This package is the only
