@@ -304,7 +304,7 @@ func (b *bbr) onPersistentCongestion() {
 // window to the initial one cost a long path several seconds of regrowth
 // after every pause of a second, as when the peer's flow control held
 // the sender back.
-func (b *bbr) restart() {}
+func (b *bbr) restart() bool { return false }
 
 func (b *bbr) onMaxDatagramSizeChanged(resetWindow bool) {
 	if resetWindow {

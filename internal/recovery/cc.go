@@ -60,8 +60,9 @@ type controller interface {
 	// (RFC 9002 Section 7.6.2).
 	onPersistentCongestion()
 	// restart lowers the window to at most the initial window after an idle
-	// period, keeping ssthresh.
-	restart()
+	// period, keeping ssthresh, and reports whether the algorithm restarts
+	// at all (BBR does not).
+	restart() bool
 	// reset returns to the initial state (new path).
 	reset()
 	// onMaxDatagramSizeChanged adapts to a new datagram size; resetWindow

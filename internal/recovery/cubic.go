@@ -153,10 +153,11 @@ func (c *cubic) onPersistentCongestion() {
 	c.hs.done = true
 }
 
-func (c *cubic) restart() {
+func (c *cubic) restart() bool {
 	c.cwnd = min(c.cwnd, float64(c.p.initialWindow()))
 	c.epoch = 0
 	c.frozen = 0
+	return true
 }
 
 func (c *cubic) onMaxDatagramSizeChanged(resetWindow bool) {

@@ -64,9 +64,10 @@ func (r *newReno) onPersistentCongestion() {
 	r.hs.done = true
 }
 
-func (r *newReno) restart() {
+func (r *newReno) restart() bool {
 	r.cwnd = min(r.cwnd, r.p.initialWindow())
 	r.caAcked = 0
+	return true
 }
 
 func (r *newReno) onMaxDatagramSizeChanged(resetWindow bool) {

@@ -168,3 +168,19 @@ func TestSendIdleTimeout(t *testing.T) {
 		})
 	}
 }
+
+// BBR keeps its window across SendIdleTimeout, and IdleRestarts counts no
+// restart that did not happen.
+func TestSendIdleTimeoutBBRCountsNoRestart(t *testing.T) {
+	tt := newLossTest(t, Config{InitialRTT: 100 * time.Millisecond, Algorithm: BBR, SendIdleTimeout: time.Second}, true)
+	tt.l.OnHandshakeConfirmed()
+	var next int64
+	tt.roundTrip(&next, 100*time.Millisecond)
+	tt.roundTrip(&next, 100*time.Millisecond)
+	before := tt.l.Stats().CongestionWindow
+	tt.advance(2 * time.Second)
+	tt.send(SpaceApp, next)
+	st := tt.l.Stats()
+	wantVar(t, "cwnd", st.CongestionWindow, before)
+	wantVar(t, "restarts", st.IdleRestarts, uint64(0))
+}

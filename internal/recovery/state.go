@@ -170,9 +170,10 @@ func (l *State) OnPacketSent(now mono.Time, p *Sent) {
 		// long → restart from (at most) the initial window.
 		if l.cfg.SendIdleTimeout > 0 && l.bytesInFlight == 0 && l.lastSent != 0 &&
 			now.Sub(l.lastSent) >= l.cfg.SendIdleTimeout {
-			l.cc.restart()
+			if l.cc.restart() {
+				l.stats.IdleRestarts++
+			}
 			l.pacer.reset()
-			l.stats.IdleRestarts++
 		}
 		l.cc.onSend(now, p, l.bytesInFlight)
 		l.lastSent = now

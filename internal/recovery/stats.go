@@ -39,7 +39,8 @@ type Stats struct {
 	ECNCongestionEvents uint64
 	// PTOCount counts probe timeouts over the connection's lifetime.
 	PTOCount uint64
-	// IdleRestarts counts window restarts after SendIdleTimeout.
+	// IdleRestarts counts window restarts after SendIdleTimeout (never
+	// with BBR, which keeps its window).
 	IdleRestarts uint64
 	// ECNCapable reports that ECN validation succeeded on the path
 	// (EcnCapable).
