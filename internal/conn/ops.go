@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hquic/quic/internal/lend"
 	"github.com/hquic/quic/internal/mono"
 )
 
@@ -56,7 +57,7 @@ const (
 // a busy one reuses the same few without allocating.
 type opBuf struct{ s []op }
 
-var opBufs = lender[opBuf]{max: maxLentBufs, new: func() *opBuf { return &opBuf{s: make([]op, 0, 8)} }}
+var opBufs = lend.Lender[opBuf]{Max: maxLentBufs, New: func() *opBuf { return &opBuf{s: make([]op, 0, 8)} }}
 
 // maxLentBufs bounds the operation and datagram buffers kept free: enough
 // for as many connections with queued work at once as a busy server has.
@@ -65,7 +66,7 @@ const maxLentBufs = 1024
 // putOpBuf returns b, whose operations were all cleared, to the pool.
 func putOpBuf(b *opBuf) {
 	b.s = b.s[:0]
-	opBufs.put(b)
+	opBufs.Put(b)
 }
 
 // opQueue is a FIFO per lane; a lane without operations holds no storage.
@@ -91,7 +92,7 @@ func (q *opQueue) push(lane int, o op) (wasEmpty bool) {
 	wasEmpty = q.len() == 0
 	b := q.lanes[lane]
 	if b == nil {
-		b = opBufs.get()
+		b = opBufs.Get()
 		q.lanes[lane] = b
 	}
 	b.s = append(b.s, o)
@@ -183,12 +184,12 @@ const minRecvQueue = 10
 // allocating.
 type datagramBuf struct{ s []Datagram }
 
-var datagramBufs = lender[datagramBuf]{max: maxLentBufs, new: func() *datagramBuf { return &datagramBuf{s: make([]Datagram, 0, 8)} }}
+var datagramBufs = lend.Lender[datagramBuf]{Max: maxLentBufs, New: func() *datagramBuf { return &datagramBuf{s: make([]Datagram, 0, 8)} }}
 
 // putDatagramBuf returns b, whose datagrams were all cleared, to the pool.
 func putDatagramBuf(b *datagramBuf) {
 	b.s = b.s[:0]
-	datagramBufs.put(b)
+	datagramBufs.Put(b)
 }
 
 // recvQueue holds datagrams waiting for the connection goroutine. It drops
@@ -239,7 +240,7 @@ func (r *recvQueue) pushBatch(ds []Datagram) (n int, wasEmpty bool) {
 		return 0, false
 	}
 	if r.buf == nil {
-		r.buf = datagramBufs.get()
+		r.buf = datagramBufs.Get()
 	}
 	b := r.buf
 	if r.head > 0 && len(b.s)+n > cap(b.s) {

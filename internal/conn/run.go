@@ -36,7 +36,7 @@ func (c *Conn) Run(now mono.Time) (more bool, deadline mono.Time) {
 	if c.stats.start.IsZero() {
 		c.stats.start = now // the statistics' TimingStart
 	}
-	ob, rb := opBufs.get(), datagramBufs.get()
+	ob, rb := opBufs.Get(), datagramBufs.Get()
 	c.opScratch, c.rxScratch = ob.s, rb.s
 	c.running = true
 	c.startHooks()

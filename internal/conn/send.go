@@ -3,6 +3,7 @@ package conn
 import (
 	"time"
 
+	"github.com/hquic/quic/internal/lend"
 	"github.com/hquic/quic/internal/mono"
 	"github.com/hquic/quic/internal/packet"
 	"github.com/hquic/quic/internal/protect"
@@ -48,14 +49,14 @@ type sendScratch struct {
 // sendScratches lends send scratch for the duration of one flush, so an
 // idle connection holds none. No more are lent at once than goroutines
 // flush connections at once, which the bound covers.
-var sendScratches = lender[sendScratch]{max: 64, new: func() *sendScratch {
+var sendScratches = lend.Lender[sendScratch]{Max: 64, New: func() *sendScratch {
 	return &sendScratch{b: packet.Builder{Buf: make([]byte, 0, sendBufSize)}}
 }}
 
 // getSendScratch lends c a send scratch with an empty buffer; c.tx points
 // to it until putSendScratch.
 func (c *Conn) getSendScratch() *packet.Builder {
-	tx := sendScratches.get()
+	tx := sendScratches.Get()
 	tx.b.Reset(tx.b.Buf)
 	c.tx = tx
 	return &tx.b
@@ -68,7 +69,7 @@ func (c *Conn) putSendScratch() {
 	c.tx = nil
 	tx.b.Reset(tx.b.Buf)
 	tx.out = OutBatch{}
-	sendScratches.put(tx)
+	sendScratches.Put(tx)
 }
 
 // maxGSOSegments bounds one batch (the kernel's UDP_MAX_SEGMENTS is 64).
